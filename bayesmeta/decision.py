@@ -1,0 +1,145 @@
+r"""Decision quantities: probability of non-inferiority, benefit, harm, practical equivalence.
+
+Every quantity is a posterior probability about an effect on the analysis scale (SMD, MD, log RR,
+log OR, RD) of *experimental minus control* (ratio experimental/control). The orientation of the
+outcome says which side favours the experimental arm:
+
+* ``lower_is_better=True`` (pain, disability, complications): a negative effect favours the
+  experimental arm; the harmful side is positive.
+* ``lower_is_better=False`` (response, satisfaction): the opposite.
+
+Non-inferiority with margin :math:`\delta > 0` (on the harmful side) is
+:math:`P(\text{effect} < \delta)` when lower is better and :math:`P(\text{effect} > -\delta)`
+otherwise (Spiegelhalter, Abrams & Myles 2004, ch. 6; Zampieri et al. 2021,
+doi:10.1164/rccm.202006-2381CP). A posterior is anything with a ``cdf`` (the exact marginals of
+:mod:`bayesmeta.quadrature`, a frozen ``scipy.stats`` distribution) or an array of draws.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+RATIO_MEASURES = frozenset({"RR", "OR", "HR", "ROM"})
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Which direction of the effect favours the experimental arm.
+
+    Parameters
+    ----------
+    lower_is_better : bool
+        True when a lower outcome value is better (pain, ODI, complications).
+    measure : str
+        Effect measure; ratio measures (RR, OR, HR) are analysed on the log scale.
+    experimental, control : str
+        Arm labels used in printed statements.
+    """
+
+    lower_is_better: bool
+    measure: str = "SMD"
+    experimental: str = "US"
+    control: str = "FL"
+
+    @property
+    def harmful_sign(self) -> int:
+        """+1 when a positive effect harms the experimental arm, else -1."""
+        return 1 if self.lower_is_better else -1
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.measure.upper() in RATIO_MEASURES
+
+    def to_analysis_scale(self, margin):
+        """A margin as printed (ratio > 1 for ratio measures) -> analysis-scale magnitude."""
+        margin = np.asarray(margin, dtype=float)
+        if self.is_ratio:
+            if np.any(margin <= 0):
+                raise ValueError("ratio margins must be positive")
+            return np.abs(np.log(margin))
+        if np.any(margin < 0):
+            raise ValueError("margins are magnitudes on the harmful side and must be >= 0")
+        return margin
+
+    def describe(self) -> str:
+        """One line stating the direction, printed next to every probability."""
+        if self.is_ratio:
+            fav = "< 1" if self.lower_is_better else "> 1"
+            return (f"{self.measure} = {self.experimental}/{self.control}; {self.measure} {fav} "
+                    f"favours {self.experimental}")
+        fav = "< 0" if self.lower_is_better else "> 0"
+        return (f"{self.measure} = {self.experimental} minus {self.control}; {self.measure} {fav} "
+                f"favours {self.experimental}")
+
+
+def margin_from_native(margin_native, sd):
+    """Convert a margin in native units (VAS or ODI points) to SMD units through a stated SD."""
+    sd = float(sd)
+    if sd <= 0:
+        raise ValueError("sd must be positive")
+    return np.asarray(margin_native, dtype=float) / sd
+
+
+def _cdf(posterior, x):
+    """P(effect <= x) from an exact marginal (``.cdf``) or from draws."""
+    x = np.asarray(x, dtype=float)
+    if hasattr(posterior, "cdf"):
+        return np.asarray(posterior.cdf(x), dtype=float)
+    draws = np.sort(np.asarray(posterior, dtype=float).ravel())
+    if draws.size == 0:
+        raise ValueError("no posterior draws")
+    return np.searchsorted(draws, x, side="right") / draws.size
+
+
+def prob_benefit(posterior, orientation: Orientation):
+    """P(the effect favours the experimental arm), i.e. P(effect < 0) when lower is better."""
+    p_below = _cdf(posterior, 0.0)
+    return p_below if orientation.lower_is_better else 1.0 - p_below
+
+
+def prob_harm(posterior, orientation: Orientation):
+    """P(the effect favours the control arm)."""
+    return 1.0 - prob_benefit(posterior, orientation)
+
+
+def prob_noninferior(posterior, margin, orientation: Orientation):
+    """P(experimental arm non-inferior): the effect is on the harmful side by less than ``margin``.
+
+    ``margin`` is a magnitude (SMD/MD units, or a ratio such as 1.25 for ratio measures).
+    """
+    d = orientation.to_analysis_scale(margin)
+    if orientation.lower_is_better:
+        return _cdf(posterior, d)
+    return 1.0 - _cdf(posterior, -d)
+
+
+def prob_rope(posterior, half_width, orientation: Orientation):
+    """P(|effect| < half_width): inside the region of practical equivalence (Kruschke 2018)."""
+    h = orientation.to_analysis_scale(half_width)
+    return _cdf(posterior, h) - _cdf(posterior, -h)
+
+
+def noninferiority_curve(posterior, margins, orientation: Orientation) -> pd.DataFrame:
+    """P(non-inferior) over a grid of margins, with P(benefit) and P(harm) alongside."""
+    margins = np.asarray(margins, dtype=float)
+    return pd.DataFrame(
+        {
+            "margin": margins,
+            "margin_analysis_scale": orientation.to_analysis_scale(margins),
+            "p_noninferior": prob_noninferior(posterior, margins, orientation),
+        }
+    )
+
+
+def decision_table(posterior, margins, orientation: Orientation, rope=None) -> pd.DataFrame:
+    """One row per margin: P(non-inferior), P(benefit), P(harm), optional P(in ROPE)."""
+    out = noninferiority_curve(posterior, margins, orientation)
+    out["p_benefit"] = float(prob_benefit(posterior, orientation))
+    out["p_harm"] = float(prob_harm(posterior, orientation))
+    if rope is not None:
+        out["rope"] = rope
+        out["p_rope"] = float(prob_rope(posterior, rope, orientation))
+    out["orientation"] = orientation.describe()
+    return out
