@@ -1,0 +1,552 @@
+"""The main job: reproduce a published meta-analysis, reanalyse it, write the report folder.
+
+``run(spec)`` is what ``bayesmeta reanalyze`` calls. It reads the spec and the data (validated
+tables with provenance), checks every published pooled result, reanalyses each outcome of the
+spec from its published estimate (with the unit-of-analysis correction where time points of the
+same patients were pooled), runs the prior-sensitivity grid and tipping-point searches, runs the
+study-level analyses where study rows exist (and names the missing values where they do not),
+and writes Markdown/HTML reports, CSV tables, figures and netCDF posteriors with a
+reproducibility block. Nothing is sampled or computed in the report step.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from . import _io, figures
+from .decision import Orientation, margin_from_native, noninferiority_curve
+from .errors import DataError, Problem
+from .pooled import posterior_mu, prior_predictive_check
+from .report import Code, Figure, Heading, Paragraph, Table, write_report
+from .sensitivity import prior_grid, summarise, tipping_prior_mean, tipping_prior_scale
+from .spec import AnalysisSpec, load_spec, prior_dicts
+from .unit_of_analysis import correct_repeated_timepoints
+
+RATIO = {"RR", "OR", "HR"}
+PACKAGES = ("bayesmeta", "numpy", "scipy", "pandas", "xarray", "pymc", "pytensor", "arviz", "nutpie", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    """Python and package versions for the reproducibility block."""
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def data_hash(folder: Path) -> str:
+    """sha256 over the names and bytes of every data file in ``folder`` (sorted)."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in Path(folder).rglob("*") if q.is_file()):
+        h.update(p.relative_to(folder).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def make_prior(d: dict, target: str):
+    """Build a :class:`bayesmeta.priors.Prior` from a spec entry (family + parameters)."""
+    from .priors import Prior
+
+    d = dict(d)
+    rationale = d.pop("rationale", "")
+    family = d.pop("family")
+    label = d.pop("label", None)
+    citation = d.pop("citation", rationale)
+    return Prior.from_dict({"family": family, "params": d, "label": label or family,
+                            "citation": citation, "target": target})
+
+
+@dataclass
+class OutcomeResult:
+    """Everything computed for one outcome (tables are DataFrames; figures are file paths)."""
+
+    id: str
+    label: str
+    measure: str
+    orientation: Orientation
+    estimate: float
+    se: float
+    published: pd.Series
+    consistency: pd.Series | None
+    uoa: object | None
+    grid: pd.DataFrame
+    curves: pd.DataFrame
+    native_curves: pd.DataFrame | None
+    tipping: pd.DataFrame
+    conflict: pd.DataFrame
+    posteriors: xr.Dataset
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class ReanalysisResult:
+    spec: AnalysisSpec
+    out: Path
+    outcomes: list[OutcomeResult]
+    checks: pd.DataFrame
+    missing: pd.DataFrame
+    provenance: dict
+    files: list[Path]
+
+    def console_summary(self) -> str:
+        lines = [f"Report written to {self.out}"]
+        for o in self.outcomes:
+            ref = o.grid.iloc[0]
+            m0 = self.spec_margin(o)
+            lines.append(
+                f"  {o.label}: P(benefit {self.spec.experimental}) = {ref['p_benefit']:.3f}, "
+                f"P(non-inferior, margin {m0:g}) = {ref[f'p_noninferior@{m0:g}']:.3f} "
+                f"[{ref['scenario']}, prior {ref['prior']}]  ({o.orientation.describe()})"
+            )
+        return "\n".join(lines)
+
+    def spec_margin(self, o: OutcomeResult) -> float:
+        return next(s for s in self.spec.outcomes if s.id == o.id).margins[0]
+
+
+def _analysis_scale(measure: str, est, lb, ub, level):
+    z = stats.norm.ppf(0.5 + level / 2)
+    if measure in RATIO:
+        return np.log(est), (np.log(ub) - np.log(lb)) / (2 * z)
+    return est, (ub - lb) / (2 * z)
+
+
+def _published_row(table: pd.DataFrame, oid: str, file: Path) -> pd.Series:
+    rows = table[table["analysis"] == oid]
+    if rows.empty:
+        raise DataError(Problem(str(file), None, "analysis",
+                                f"the spec asks for outcome {oid!r}, which published.csv does not hold"))
+    return rows.iloc[0]
+
+
+def _outcome(spec: AnalysisSpec, ospec, pub: pd.Series, checks: pd.DataFrame, out: Path) -> OutcomeResult:
+    measure = str(pub["measure"]).upper()
+    orient = Orientation(lower_is_better=ospec.lower_is_better, measure=measure,
+                         experimental=spec.experimental, control=spec.control)
+    level = float(pub.get("ci_level", 0.95) or 0.95)
+    est, se = _analysis_scale(measure, float(pub["estimate"]), float(pub["ci_lb"]), float(pub["ci_ub"]), level)
+    priors = {k: make_prior(v, "mu") for k, v in prior_dicts(spec, "RR" if measure in RATIO else measure).items()}
+    margins = list(ospec.margins)
+    scen = {"as published": se}
+    uoa = None
+    if ospec.repeated_timepoints is not None and measure not in RATIO:
+        rt = ospec.repeated_timepoints
+        uoa = correct_repeated_timepoints(est, se, int(rt["participants_randomised"]))
+        rho = float(rt.get("rho", 0.5))
+        scen[f"unit-of-analysis corrected, rho = {rho:g}"] = float(uoa.at(rho)["se"])
+        scen["unit-of-analysis corrected, rho = 1"] = float(uoa.at(1.0)["se"])
+    grid = prior_grid(est, scen, priors, orient, margins, rope=ospec.rope, prob=spec.interval_prob,
+                      kind=spec.interval_kind, threshold=spec.decision_threshold)
+    grid.insert(0, "outcome", ospec.id)
+
+    # curves over margins (analysis scale, printed margins) for every prior, main scenario(s)
+    scen_main = list(scen)[-2] if len(scen) > 1 else "as published"
+    if measure in RATIO:
+        mgrid = np.exp(np.linspace(0, np.log(3.0), 121))
+    else:
+        mgrid = np.linspace(0, max(0.6, 1.2 * max(margins)), 121)
+    curves, native, dens = [], [], {}
+    x_mu = None
+    for sname in dict.fromkeys(["as published", scen_main]):
+        for pname, prior in priors.items():
+            post = posterior_mu(est, scen[sname], prior)
+            c = noninferiority_curve(post, mgrid, orient)
+            c.insert(0, "prior", pname)
+            c.insert(0, "scenario", sname)
+            curves.append(c)
+            if ospec.native is not None:
+                sd = float(ospec.native["sd"])
+                nm = np.linspace(0, max(ospec.native["margins"]) * 1.5, 121)
+                cn = noninferiority_curve(post, margin_from_native(nm, sd), orient)
+                cn.insert(0, "margin_native", nm)
+                cn.insert(0, "prior", pname)
+                cn.insert(0, "scenario", sname)
+                native.append(cn)
+            if x_mu is None:
+                x_mu = np.linspace(est - 6 * max(scen.values()), est + 6 * max(scen.values()), 801)
+            dens[(sname, pname)] = post.pdf(x_mu)
+    curves = pd.concat(curves, ignore_index=True)
+    native = pd.concat(native, ignore_index=True) if native else None
+
+    # tipping points (normal priors, closed form): how far a prior must lean to flip the verdict
+    tip = []
+    m0 = margins[0]
+    scale_ref = float(priors["favours_FL"].params["scale"]) if "favours_FL" in priors else 0.12
+    for sname, s in scen.items():
+        tip.append({"scenario": sname,
+                    "question": f"prior mean (prior SD {scale_ref:g}) at which P(non-inferior @ {m0:g}) = {spec.decision_threshold}",
+                    "value": tipping_prior_mean(est, s, scale_ref, orient, m0,
+                                                threshold=spec.decision_threshold)})
+        tip.append({"scenario": sname,
+                    "question": f"sceptical N(0, SD^2) prior: SD below which P(harm to {spec.experimental}) < 0.9",
+                    "value": tipping_prior_scale(est, s, orient, quantity="p_harm", threshold=0.9)})
+        tip.append({"scenario": sname,
+                    "question": f"sceptical N(0, SD^2) prior: SD below which P(benefit for {spec.experimental}) < 0.9",
+                    "value": tipping_prior_scale(est, s, orient, quantity="p_benefit", threshold=0.9)})
+    tipping = pd.DataFrame(tip)
+
+    conflict = []
+    for pname, prior in priors.items():
+        if getattr(prior, "proper", False):
+            c = prior_predictive_check(est, se, prior, seed=spec.seed)
+            conflict.append({"prior": pname, "box_p": c.p_value, "mcse": c.mcse})
+    conflict = pd.DataFrame(conflict)
+
+    ds = xr.Dataset(
+        {"density": (("scenario", "prior", "mu"),
+                     np.array([[dens.get((s, p), np.full_like(x_mu, np.nan)) for p in priors]
+                               for s in dict.fromkeys(["as published", scen_main])]))},
+        coords={"scenario": list(dict.fromkeys(["as published", scen_main])), "prior": list(priors), "mu": x_mu},
+        attrs={"outcome": ospec.id, "measure": measure, "estimate": est, "se": se,
+               "orientation": orient.describe()},
+    )
+    cons = checks[checks["analysis"] == ospec.id].iloc[0] if "analysis" in checks else None
+    return OutcomeResult(id=ospec.id, label=ospec.label, measure=measure, orientation=orient,
+                         estimate=est, se=se, published=pub, consistency=cons, uoa=uoa, grid=grid,
+                         curves=curves, native_curves=native, tipping=tipping, conflict=conflict,
+                         posteriors=ds)
+
+
+def _figures(o: OutcomeResult, spec: AnalysisSpec, ospec, figdir: Path) -> dict[str, Path]:
+    out = {}
+    ratio = o.measure in RATIO
+    fav = (f"favours {spec.experimental}", f"favours {spec.control}") if o.orientation.lower_is_better \
+        else (f"favours {spec.control}", f"favours {spec.experimental}")
+    pct = round(spec.interval_prob * 100)
+    kind = spec.interval_kind.upper()
+    # forest of the published estimate and posteriors under every prior and scenario
+    rows = [{"label": f"published ({o.published.get('model', 'RevMan')})", "kind": "observed",
+             "estimate": float(o.published["estimate"]), "lb": float(o.published["ci_lb"]),
+             "ub": float(o.published["ci_ub"])}]
+    for _, r in o.grid.iterrows():
+        lb, ub = r[f"{spec.interval_kind}{pct}_lb"], r[f"{spec.interval_kind}{pct}_ub"]
+        est = r["median"]
+        if ratio:
+            est, lb, ub = np.exp(est), np.exp(lb), np.exp(ub)
+        short = r["scenario"].replace("unit-of-analysis corrected, ", "UoA ")
+        rows.append({"label": f"{r['prior']} | {short}", "kind": "pooled" if r["prior"] == "reference" else "shrunken",
+                     "estimate": est, "lb": lb, "ub": ub})
+    fig = figures.forest(pd.DataFrame(rows), xlabel=f"{o.measure} ({spec.experimental} vs {spec.control}); "
+                         f"published 95% CI, posterior median and {pct}% {kind}",
+                         favours=fav, null=1.0 if ratio else 0.0, log=ratio, title=o.label)
+    out["forest"] = figdir / f"{o.id}_forest.png"
+    figures.save(fig, out["forest"])
+    # prior and posterior densities of mu, per prior (main scenario)
+    ds = o.posteriors
+    scen = ds["scenario"].values[-1]
+    curves = {f"posterior | {p}": (ds["mu"].values, ds["density"].sel(scenario=scen, prior=p).values)
+              for p in ds["prior"].values}
+    vl = {"published estimate": o.estimate}
+    vl[f"margin {ospec.margins[0]:g}"] = float(o.orientation.harmful_sign * o.orientation.to_analysis_scale(ospec.margins[0]))
+    fig = figures.densities(curves, xlabel=f"mu ({'log ' if ratio else ''}{o.measure}, {spec.experimental} vs {spec.control})",
+                            title=f"{o.label}: posterior of mu by prior ({scen})", vlines=vl)
+    out["posterior"] = figdir / f"{o.id}_posterior.png"
+    figures.save(fig, out["posterior"])
+    # non-inferiority curves
+    cs = {f"{p} | {s.replace('unit-of-analysis corrected, ', 'UoA ')}": g
+          for (s, p), g in o.curves.groupby(["scenario", "prior"], sort=False)}
+    fig = figures.probability_curves(cs, x="margin", y="p_noninferior",
+                                     xlabel=f"non-inferiority margin ({o.measure}{', ratio' if ratio else ' units'})",
+                                     ylabel=f"P({spec.experimental} non-inferior)", marks=ospec.margins,
+                                     thresholds=(spec.decision_threshold,),
+                                     title=f"{o.label}: {o.orientation.describe()}")
+    out["noninferiority"] = figdir / f"{o.id}_noninferiority.png"
+    figures.save(fig, out["noninferiority"])
+    if o.native_curves is not None:
+        cs = {f"{p} | {s.replace('unit-of-analysis corrected, ', 'UoA ')}": g
+              for (s, p), g in o.native_curves.groupby(["scenario", "prior"], sort=False)}
+        fig = figures.probability_curves(cs, x="margin_native", y="p_noninferior",
+                                         xlabel=f"margin in {ospec.native['unit']} (SD {ospec.native['sd']:g}, stated assumption)",
+                                         ylabel=f"P({spec.experimental} non-inferior)", marks=ospec.native["margins"],
+                                         thresholds=(spec.decision_threshold,), title=f"{o.label}: native units")
+        out["noninferiority_native"] = figdir / f"{o.id}_noninferiority_native.png"
+        figures.save(fig, out["noninferiority_native"])
+    # sensitivity heat map: P(non-inferior at the first margin) over prior x scenario
+    key = f"p_noninferior@{ospec.margins[0]:g}"
+    g = o.grid.assign(scenario=o.grid["scenario"].str.replace("unit-of-analysis corrected, ", "UoA "))
+    fig = figures.sensitivity_heatmap(g, row="prior", col="scenario", value=key,
+                                      title=f"{o.label}: P(non-inferior @ {ospec.margins[0]:g})",
+                                      threshold=spec.decision_threshold)
+    out["sensitivity"] = figdir / f"{o.id}_sensitivity.png"
+    figures.save(fig, out["sensitivity"])
+    if o.uoa is not None:
+        t = o.uoa.table
+        curves = {"P(harm to US), flat prior": pd.DataFrame({"rho": t["rho"], "p": stats.norm.sf(-o.estimate / t["se"])
+                                                              if o.orientation.lower_is_better else stats.norm.cdf(-o.estimate / t["se"])}),
+                  "two-sided p-value": pd.DataFrame({"rho": t["rho"], "p": t["pval"]})}
+        fig = figures.probability_curves(curves, x="rho", y="p", xlabel="within-patient correlation between time points (rho)",
+                                         ylabel="probability", thresholds=(0.05, 0.95),
+                                         title=f"{o.label}: unit-of-analysis correction")
+        out["unit_of_analysis"] = figdir / f"{o.id}_unit_of_analysis.png"
+        figures.save(fig, out["unit_of_analysis"])
+    return out
+
+
+def _frame(t) -> pd.DataFrame:
+    """The DataFrame of a validated table."""
+    return t.frame if hasattr(t, "frame") else t
+
+
+def missing_report(data_dir: Path) -> str:
+    """Plain-text list of the study values a study-level analysis would need but are missing."""
+    from .table import read_binary_arms, read_continuous_arms
+
+    data_dir = Path(data_dir)
+    lines = []
+    for name, reader in (("continuous_arms.csv", read_continuous_arms), ("binary_arms.csv", read_binary_arms)):
+        p = data_dir / name
+        if not p.exists():
+            continue
+        m = reader(p).missing()
+        if len(m):
+            lines.append(f"{p}: {len(m)} missing values")
+            with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_rows", 500):
+                lines.append(m.to_string(index=False))
+        else:
+            lines.append(f"{p}: complete")
+    return "\n".join(lines) if lines else f"{data_dir}: no arm-level files"
+
+
+def _missing_table(data_dir: Path) -> pd.DataFrame:
+    from .table import read_binary_arms, read_continuous_arms
+
+    parts = []
+    for name, reader in (("continuous_arms.csv", read_continuous_arms), ("binary_arms.csv", read_binary_arms)):
+        p = data_dir / name
+        if p.exists():
+            m = reader(p).missing()
+            if len(m):
+                parts.append(m.assign(file=name))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.001" if p < 0.001 else (">0.999" if p > 0.999 else f"{p:.3f}")
+
+
+def methods_and_results(spec: AnalysisSpec, outs: list[OutcomeResult]) -> list[str]:
+    """Methods-and-results paragraphs following the Bayesian Analysis Reporting Guidelines
+    (Kruschke 2021, Nat Hum Behav 5:1282, doi:10.1038/s41562-021-01177-7)."""
+    pct = round(spec.interval_prob * 100)
+    kind = "highest-density (shortest)" if spec.interval_kind == "hdi" else "equal-tailed"
+    paras = [
+        "**Model.** The per-study outcome values of the source review are not available (its forest plots are "
+        "images; the trials' full texts could not be reached), so each published pooled estimate, on the "
+        "analysis scale (SMD; log RR for ratios), is used as a normal likelihood with the standard error implied by "
+        "its 95% confidence interval: estimate ~ N(mu, SE^2). Heterogeneity is what the published random-effects model "
+        "(RevMan 5.4, DerSimonian-Laird) estimated; the review reported I^2 = 0% for every pooled result. "
+        f"Effects are {spec.experimental} minus {spec.control} (ratio {spec.experimental}/{spec.control}); for every "
+        "outcome lower values are better, so negative SMDs and RR below 1 favour "
+        f"{spec.experimental}.",
+        "**Unit of analysis.** The overall pain and function results pool several follow-up times of the same "
+        "patients as if they were independent studies. The participants implied by each CI were compared with the "
+        "participants randomised, and the SE was inflated by the design effect 1 + (m - 1) rho, with m the implied "
+        "number of rows per patient and rho the within-patient correlation between time points (Borenstein et al. "
+        "2009, ch. 24), reported for rho from 0 to 1.",
+        "**Priors.** Five priors on mu were used for every outcome: a flat reference prior (reproduces the "
+        "frequentist result), a neutral empirical prior (SMD: Student-t(5, 0, 0.43), Bartos et al. 2021; log RR: "
+        "N(0, 2^2), unit-information), a sceptical prior centred on no difference, an enthusiastic prior centred on a "
+        f"small benefit of {spec.experimental}, and a prior centred on a small benefit of {spec.control}; their "
+        "parameters and rationale are tabulated below. Prior-data conflict was checked with Box's prior predictive p-value.",
+        "**Computation.** Posteriors of mu were computed exactly by one-dimensional numerical integration "
+        "(no Monte Carlo error in the posterior summaries; Box p-values by Monte Carlo with stated MCSE). "
+        f"Posterior summaries are medians with {pct}% {kind} intervals.",
+        f"**Decision rule.** {spec.experimental} is called non-inferior when the posterior probability that the effect "
+        f"lies on the harmful side by less than the margin is at least {spec.decision_threshold}. Margins are given in "
+        "SMD units (and in native units through a stated SD), for RR as a ratio; probabilities are shown as curves "
+        "over all margins, so no single margin decides the conclusion.",
+    ]
+    res = []
+    for o in outs:
+        sp = next(s for s in spec.outcomes if s.id == o.id)
+        m0 = sp.margins[0]
+        g = o.grid
+        ref = g[(g["prior"] == "reference") & (g["scenario"] == "as published")].iloc[0]
+        lo, hi = ref[f"{spec.interval_kind}{pct}_lb"], ref[f"{spec.interval_kind}{pct}_ub"]
+        tr = (lambda v: np.exp(v)) if o.measure in RATIO else (lambda v: v)
+        s = (f"{o.label} ({o.measure}): published {o.published['estimate']} [{o.published['ci_lb']}, "
+             f"{o.published['ci_ub']}]. Flat prior: median {tr(ref['median']):.2f} ({pct}% {spec.interval_kind.upper()} "
+             f"{tr(lo):.2f} to {tr(hi):.2f}), P({o.measure} favours {spec.control}) = {_fmt_p(ref['p_harm'])}, "
+             f"P({spec.experimental} non-inferior at {m0:g}) = {_fmt_p(ref[f'p_noninferior@{m0:g}'])}")
+        pr = g[f"p_noninferior@{m0:g}"]
+        s += f"; over all priors and scenarios that probability ranges {pr.min():.3f}-{pr.max():.3f}"
+        if o.uoa is not None:
+            r5 = [k for k in g["scenario"].unique() if "rho" in k and "= 1" not in k][0]
+            rr = g[(g["prior"] == "reference") & (g["scenario"] == r5)].iloc[0]
+            s += (f". The CI implies {o.uoa.participants_implied:.0f} participants against "
+                  f"{o.uoa.participants_randomised} randomised ({o.uoa.rows_per_patient:.2f} rows per patient); "
+                  f"corrected ({r5.split(', ')[-1]}), P(favours {spec.control}) = {_fmt_p(rr['p_harm'])} and "
+                  f"P(non-inferior at {m0:g}) = {_fmt_p(rr[f'p_noninferior@{m0:g}'])}")
+        flips = g[g["decision_flips"]]
+        s += (f". The non-inferiority verdict changes with the prior in {len(flips)} of {len(g)} prior x scenario cells."
+              if len(flips) else ". The non-inferiority verdict is the same under every prior and scenario.")
+        res.append(s)
+    paras.append("**Results.** " + " ".join(res))
+    return paras
+
+
+def _priors_table(spec: AnalysisSpec) -> pd.DataFrame:
+    rows = []
+    for measure, ps in spec.effect_priors.items():
+        for name, d in ps.items():
+            d = dict(d)
+            fam = d.pop("family")
+            why = d.pop("rationale", "")
+            d.pop("label", None), d.pop("citation", None)
+            prior = make_prior(dict(family=fam, **d), "mu")
+            q = "" if not prior.proper else ", ".join(f"{v:.3f}" for v in np.ravel(prior.ppf(np.array([0.025, 0.5, 0.975]))))
+            rows.append({"measure": measure, "prior": name, "distribution": str(prior),
+                         "2.5/50/97.5% quantiles": q, "rationale": why})
+    return pd.DataFrame(rows)
+
+
+def _progress(enabled: bool):
+    from contextlib import nullcontext
+
+    if not enabled:
+        return nullcontext(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
+
+
+def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta reanalyze") -> ReanalysisResult:
+    """Run the reanalysis described by ``spec_path`` and write its report folder."""
+    from .published import check_table
+    from .table import read_published
+
+    t0 = time.perf_counter()
+    spec = load_spec(spec_path)
+    out = Path(out) if out is not None else spec.report_dir
+    figdir = out / "figures"
+    pub_path = spec.data_dir / "published.csv"
+    published = read_published(pub_path)
+    pub = _frame(published)
+    checks = check_table(published)
+    outs: list[OutcomeResult] = []
+    with _progress(progress) as bar:
+        task = bar.add_task("reanalysing outcomes", total=len(spec.outcomes)) if bar else None
+        for ospec in spec.outcomes:
+            row = _published_row(pub, ospec.id, pub_path)
+            o = _outcome(spec, ospec, row, checks, out)
+            o.figures = _figures(o, spec, ospec, figdir)
+            outs.append(o)
+            if bar:
+                bar.advance(task)
+    missing = _missing_table(spec.data_dir)
+    prov = {"command": command, "spec": str(Path(spec_path)), "spec_sha256": spec.sha256,
+            "data_dir": str(spec.data_dir), "data_sha256": data_hash(spec.data_dir), "seed": spec.seed,
+            "versions": versions(), "runtime_seconds": None}
+
+    files: list[Path] = []
+    tabdir = out / "tables"
+    _io.write_csv(tabdir / "published_checks.csv", checks)
+    files.append(tabdir / "published_checks.csv")
+    grid_all = pd.concat([o.grid for o in outs], ignore_index=True)
+    _io.write_csv(tabdir / "prior_sensitivity.csv", grid_all)
+    files.append(tabdir / "prior_sensitivity.csv")
+    for o in outs:
+        for name, df in (("noninferiority_curves", o.curves), ("noninferiority_curves_native", o.native_curves),
+                         ("tipping_points", o.tipping), ("prior_data_conflict", o.conflict),
+                         ("unit_of_analysis", o.uoa.table if o.uoa is not None else None)):
+            if df is not None:
+                p = tabdir / f"{o.id}_{name}.csv"
+                _io.write_csv(p, df)
+                files.append(p)
+    if len(missing):
+        _io.write_csv(tabdir / "missing_study_values.csv", missing)
+        files.append(tabdir / "missing_study_values.csv")
+    # posteriors (exact densities on a grid) as one netCDF DataTree with provenance attributes
+    tree = xr.DataTree.from_dict({f"/{o.id}": o.posteriors for o in outs})
+    tree.attrs.update({"spec_json": spec.to_json(), "data_sha256": prov["data_sha256"], "seed": spec.seed,
+                       "versions": json.dumps(prov["versions"])})
+    with _io.atomic_path(out / "posteriors.nc") as tmp:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+    files.append(out / "posteriors.nc")
+    prov["runtime_seconds"] = round(time.perf_counter() - t0, 2)
+
+    blocks = _report_blocks(spec, outs, checks, missing, prov, out)
+    md, hp = write_report(blocks, out, spec.title)
+    files += [md, hp]
+    _io.write_text(out / "provenance.json", json.dumps(prov, indent=2, default=str))
+    files.append(out / "provenance.json")
+    return ReanalysisResult(spec=spec, out=out, outcomes=outs, checks=checks, missing=missing,
+                            provenance=prov, files=files)
+
+
+def _report_blocks(spec, outs, checks, missing, prov, out) -> list:
+    pct = round(spec.interval_prob * 100)
+    b: list = [Paragraph(f"Source: {spec.citation}. Generated by `{prov['command']}`; the numbers below are "
+                         "recomputed from the data folder on every run.")]
+    b.append(Heading("Methods and results (BARG)"))
+    b += [Paragraph(p) for p in methods_and_results(spec, outs)]
+    b.append(Heading("1. The published results and their internal consistency"))
+    b.append(Paragraph("Each pooled result was checked for consistency between its estimate, confidence interval "
+                       "and p-value within their printed rounding; the SE each implies is the likelihood used below."))
+    b.append(Table(checks, caption="Published pooled results: consistency within rounding and implied SE", digits=3))
+    b.append(Heading("2. Reanalysis by outcome"))
+    for o in outs:
+        sp = next(s for s in spec.outcomes if s.id == o.id)
+        b.append(Heading(o.label, 3))
+        b.append(Paragraph(f"Orientation: {o.orientation.describe()}. Published: {o.published['measure']} "
+                           f"{o.published['estimate']} [{o.published['ci_lb']}, {o.published['ci_ub']}]"
+                           f"{', p = ' + str(o.published['p']) if pd.notna(o.published.get('p')) else ''}; "
+                           f"analysis-scale estimate {o.estimate:.4f}, SE {o.se:.4f}."))
+        if o.uoa is not None:
+            b.append(Paragraph(
+                f"**Unit of analysis.** The CI implies {o.uoa.participants_implied:.0f} participants, but only "
+                f"{o.uoa.participants_randomised} were randomised in the contributing trials: each patient enters "
+                f"about {o.uoa.rows_per_patient:.2f} times (one row per follow-up time). Corrected results over the "
+                f"within-patient correlation rho (source of the default: {sp.repeated_timepoints.get('rho_source', 'spec')}):"))
+            b.append(Table(o.uoa.table, caption="Unit-of-analysis correction (design effect 1 + (m-1) rho)", digits=3))
+            b.append(Figure(o.figures["unit_of_analysis"], "P-value and P(effect favours FL) against rho"))
+        cols = ["scenario", "prior", "median", f"{spec.interval_kind}{pct}_lb", f"{spec.interval_kind}{pct}_ub",
+                "p_benefit", "p_harm"] + [c for c in o.grid.columns if c.startswith("p_noninferior@") or c.startswith("p_rope@")] \
+            + ["decision_flips"]
+        g = o.grid[cols].copy()
+        if o.measure in RATIO:
+            for c in ("median", f"{spec.interval_kind}{pct}_lb", f"{spec.interval_kind}{pct}_ub"):
+                g[c] = np.exp(g[c])
+        b.append(Table(g, caption=f"Posterior of mu ({'RR' if o.measure in RATIO else o.measure}; median and {pct}% "
+                                  f"{spec.interval_kind.upper()}) and decision probabilities by prior and likelihood scenario. "
+                                  f"p_benefit = P(favours {spec.experimental}); p_harm = P(favours {spec.control}); "
+                                  "p_noninferior@d = P(effect on the harmful side smaller than margin d)."))
+        b.append(Figure(o.figures["forest"], "Published estimate and posterior intervals under each prior"))
+        b.append(Figure(o.figures["posterior"], "Posterior densities of mu under each prior"))
+        b.append(Figure(o.figures["noninferiority"], "Probability of non-inferiority against the margin"))
+        if "noninferiority_native" in o.figures:
+            b.append(Figure(o.figures["noninferiority_native"],
+                            f"Probability of non-inferiority against a margin in {sp.native['unit']} "
+                            f"(converted with SD {sp.native['sd']:g}: {sp.native['sd_source']})"))
+        b.append(Figure(o.figures["sensitivity"], "Prior sensitivity: cells outlined in red reverse the majority verdict"))
+        b.append(Table(o.tipping, caption="Tipping points: how far a prior must lean to change the verdict "
+                                          "(NA: no prior in the searched range changes it)", digits=3))
+        if len(o.conflict):
+            b.append(Table(o.conflict, caption="Prior-data conflict: Box's prior predictive p-value (small = conflict)", digits=3))
+    b.append(Heading("3. Study-level analyses"))
+    if len(missing):
+        b.append(Paragraph(f"The study-level (hierarchical) analyses need the per-study values behind the forest plots. "
+                           f"{len(missing)} values are missing (listed in tables/missing_study_values.csv; never "
+                           "invented or reconstructed). Enter them in the data folder with their source and rerun."))
+        b.append(Table(missing.head(60), caption="Missing study values (first 60)"))
+    b.append(Heading("4. Priors"))
+    b.append(Table(_priors_table(spec), caption="Effect priors (mu), with their quantiles and rationale"))
+    b.append(Heading("5. Reproducibility"))
+    b.append(Code("\n".join([f"command: {prov['command']}", f"spec: {prov['spec']} (sha256 {prov['spec_sha256']})",
+                             f"data: {prov['data_dir']} (sha256 {prov['data_sha256']})", f"seed: {prov['seed']}",
+                             f"runtime: {prov['runtime_seconds']} s",
+                             *(f"{k} {v}" for k, v in prov["versions"].items())])))
+    return b
