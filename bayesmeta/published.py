@@ -1,0 +1,134 @@
+r"""Internal consistency of published pooled results, within their printed rounding.
+
+A published result prints an estimate, a confidence interval and often a p-value, each rounded.
+Interval arithmetic over the rounding (every printed number stands for any value within half a
+unit of its last digit) tells whether the three agree, and what standard error they imply:
+
+* SE: :math:`(u - l)/(2 z_{1-\alpha/2})`, on the log scale for ratio measures (RevMan computes
+  ratio CIs on the log scale; Deeks & Higgins 2010, RevMan 5 statistical algorithms);
+* symmetry: the CI midpoint (geometric for ratios) must match the estimate;
+* p-value: the Wald test :math:`p = 2\{1 - \Phi(|\hat\theta|/SE)\}` RevMan uses must overlap the
+  printed p;
+* for an SMD, the participants the SE implies, :math:`N \approx (4 + g^2/2)/SE^2` for equal arms
+  (Borenstein et al. 2009, eq. 4.20), to compare with those randomised.
+
+Reference: Altman DG, Bland JM (2011). How to obtain the P value from a confidence interval.
+BMJ 343:d2304. doi:10.1136/bmj.d2304
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+RATIO = {"RR", "OR", "HR"}
+
+
+@dataclass(frozen=True)
+class PublishedCheck:
+    """Result of :func:`check_published` (analysis-scale quantities are log for ratio measures)."""
+
+    measure: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    p: float | None
+    se: float
+    se_min: float
+    se_max: float
+    p_implied: float
+    p_implied_min: float
+    p_implied_max: float
+    ci_symmetric: bool
+    p_consistent: bool | None
+    n_implied: float | None
+    n_implied_min: float | None
+    n_implied_max: float | None
+
+    @property
+    def consistent(self) -> bool:
+        return self.ci_symmetric and self.p_consistent is not False
+
+
+def _decimals_of(x: float) -> int:
+    s = f"{x:.10f}".rstrip("0")
+    return len(s.split(".")[1]) if "." in s else 0
+
+
+def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", decimals=None,
+                    p_decimals=None, p_relation="=") -> PublishedCheck:
+    """Check one published (estimate, CI, p) for consistency within its rounding.
+
+    Parameters
+    ----------
+    estimate, ci_lb, ci_ub : float
+        As printed (ratio scale for RR/OR/HR).
+    p : float, optional
+        Printed p-value; ``p_relation`` is ``"="`` or ``"<"`` (e.g. p < 0.001).
+    decimals : int, optional
+        Printed decimals of estimate and CI; inferred from the numbers if not given (a printed
+        trailing zero such as ``0.10`` cannot be inferred, so pass it when known).
+    p_decimals : int, optional
+        Printed decimals of ``p`` (inferred if not given).
+    """
+    measure = measure.upper()
+    d = decimals if decimals is not None else max(_decimals_of(v) for v in (estimate, ci_lb, ci_ub))
+    h = 0.5 * 10.0 ** (-d)
+    z = stats.norm.ppf(0.5 + level / 2)
+    ratio = measure in RATIO
+    tr = np.log if ratio else (lambda v: v)
+    lo = lambda v: tr(max(v - h, 1e-12) if ratio else v - h)  # noqa: E731
+    hi = lambda v: tr(v + h)  # noqa: E731
+    est = tr(estimate)
+    se = (tr(ci_ub) - tr(ci_lb)) / (2 * z)
+    se_min = max((lo(ci_ub) - hi(ci_lb)) / (2 * z), 1e-12)
+    se_max = (hi(ci_ub) - lo(ci_lb)) / (2 * z)
+    mid_min, mid_max = (lo(ci_lb) + lo(ci_ub)) / 2, (hi(ci_lb) + hi(ci_ub)) / 2
+    symmetric = bool(mid_max >= lo(estimate) - 1e-12 and mid_min <= hi(estimate) + 1e-12)
+    e_min, e_max = lo(estimate), hi(estimate)
+    abs_min = 0.0 if e_min <= 0 <= e_max else min(abs(e_min), abs(e_max))
+    abs_max = max(abs(e_min), abs(e_max))
+    p_impl = 2 * stats.norm.sf(abs(est) / se)
+    p_min = 2 * stats.norm.sf(abs_max / se_min)
+    p_max = 2 * stats.norm.sf(abs_min / se_max)
+    p_ok = None
+    if p is not None and not pd.isna(p):
+        pd_ = p_decimals if p_decimals is not None else _decimals_of(p)
+        hp = 0.5 * 10.0 ** (-pd_)
+        if p_relation == "<":
+            p_ok = bool(p_min < p)
+        elif p_relation == ">":
+            p_ok = bool(p_max > p)
+        else:
+            p_ok = bool(p_max >= p - hp and p_min <= p + hp)
+    n = n_lo = n_hi = None
+    if measure == "SMD":
+        n = (4 + est**2 / 2) / se**2
+        n_lo = 4 / se_max**2
+        n_hi = (4 + abs_max**2 / 2) / se_min**2
+    return PublishedCheck(measure, float(estimate), float(ci_lb), float(ci_ub), None if p is None or pd.isna(p) else float(p),
+                          float(se), float(se_min), float(se_max), float(p_impl), float(p_min), float(p_max),
+                          symmetric, p_ok, n, n_lo, n_hi)
+
+
+def check_table(published) -> pd.DataFrame:
+    """Run :func:`check_published` on every row of a published-results table; one tidy row each."""
+    df = published.frame if hasattr(published, "frame") else published
+    rows = []
+    for _, r in df.iterrows():
+        c = check_published(r["estimate"], r["ci_lb"], r["ci_ub"], None if pd.isna(r["p"]) else r["p"],
+                            level=float(r["ci_level"]), measure=str(r["measure"]),
+                            decimals=None if "decimals" not in r or pd.isna(r["decimals"]) else int(r["decimals"]),
+                            p_relation="=" if pd.isna(r.get("p_relation")) else r["p_relation"])
+        part = r.get("participants")
+        rows.append({
+            "analysis": r["analysis"], "measure": c.measure, "estimate": c.estimate, "ci_lb": c.ci_lb,
+            "ci_ub": c.ci_ub, "p": c.p, "se": c.se, "se_min": c.se_min, "se_max": c.se_max,
+            "p_implied": c.p_implied, "p_implied_min": c.p_implied_min, "p_implied_max": c.p_implied_max,
+            "ci_symmetric": c.ci_symmetric, "p_consistent": c.p_consistent,
+            "participants_reported": None if pd.isna(part) else int(part),
+            "participants_implied": c.n_implied,
+        })
+    return pd.DataFrame(rows)
