@@ -34,12 +34,13 @@ def forest(rows: pd.DataFrame, *, xlabel: str, favours: tuple[str, str], null: f
         Draw ratio measures on a log axis (values given on the ratio scale).
     """
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * n + 1.6))
+    fig, ax = plt.subplots(figsize=(9.5, 0.36 * n + 1.9))
     style = {
         "observed": dict(marker="s", color="black", ms=5),
         "shrunken": dict(marker="o", color=_COLORS[0], ms=4),
         "pooled": dict(marker="D", color=_COLORS[3], ms=7),
         "predictive": dict(marker="", color=_COLORS[2], ms=0),
+        "posterior": dict(marker="o", color=_COLORS[1], ms=4),
     }
     ys = np.arange(n)[::-1]
     for y, (_, r) in zip(ys, rows.iterrows()):
@@ -53,15 +54,13 @@ def forest(rows: pd.DataFrame, *, xlabel: str, favours: tuple[str, str], null: f
     if log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
-    lo, hi = ax.get_xlim()
-    ax.text(0.0, -0.9 / max(n, 1) - 0.06, favours[0], transform=ax.transAxes, ha="left", va="top", fontsize=8)
-    ax.text(1.0, -0.9 / max(n, 1) - 0.06, favours[1], transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    ax.set_title(f"\u2190 {favours[0]}    |    {favours[1]} \u2192", fontsize=8, loc="center", pad=4)
     handles = [plt.Line2D([], [], color=style[k]["color"], marker=style[k]["marker"] or None,
                           ls="--" if k == "predictive" else "-", label=k)
                for k in style if (rows["kind"] == k).any()]
-    ax.legend(handles=handles, fontsize=7, loc="best", frameon=False)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if title:
-        ax.set_title(title, fontsize=10)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

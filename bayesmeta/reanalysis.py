@@ -228,7 +228,7 @@ def _figures(o: OutcomeResult, spec: AnalysisSpec, ospec, figdir: Path) -> dict[
     pct = round(spec.interval_prob * 100)
     kind = spec.interval_kind.upper()
     # forest of the published estimate and posteriors under every prior and scenario
-    rows = [{"label": f"published ({o.published.get('model', 'RevMan')})", "kind": "observed",
+    rows = [{"label": "published (RevMan 5.4)", "kind": "observed",
              "estimate": float(o.published["estimate"]), "lb": float(o.published["ci_lb"]),
              "ub": float(o.published["ci_ub"])}]
     for _, r in o.grid.iterrows():
@@ -237,10 +237,10 @@ def _figures(o: OutcomeResult, spec: AnalysisSpec, ospec, figdir: Path) -> dict[
         if ratio:
             est, lb, ub = np.exp(est), np.exp(lb), np.exp(ub)
         short = r["scenario"].replace("unit-of-analysis corrected, ", "UoA ")
-        rows.append({"label": f"{r['prior']} | {short}", "kind": "pooled" if r["prior"] == "reference" else "shrunken",
+        rows.append({"label": f"{r['prior']} | {short}", "kind": "pooled" if r["prior"] == "reference" else "posterior",
                      "estimate": est, "lb": lb, "ub": ub})
-    fig = figures.forest(pd.DataFrame(rows), xlabel=f"{o.measure} ({spec.experimental} vs {spec.control}); "
-                         f"published 95% CI, posterior median and {pct}% {kind}",
+    fig = figures.forest(pd.DataFrame(rows), xlabel=f"{o.measure}, {spec.experimental} vs {spec.control} (published: 95% CI; "
+                         f"posterior: median, {pct}% {kind})",
                          favours=fav, null=1.0 if ratio else 0.0, log=ratio, title=o.label)
     out["forest"] = figdir / f"{o.id}_forest.png"
     figures.save(fig, out["forest"])

@@ -155,7 +155,7 @@ class ArmTable(Table):
         key = ["study", "outcome", "timepoint"]
         e = f[ok & (f["arm"] == self.experimental)].set_index(key)[vc]
         c = f[ok & (f["arm"] == self.control)].set_index(key)[vc]
-        w = e.join(c, lsuffix="_e", rsuffix="_c", how="inner").reset_index()
+        w = e.add_suffix("_e").join(c.add_suffix("_c"), how="inner").reset_index()
         order = {s: i for i, s in enumerate(dict.fromkeys(f["study"]))}
         return w.sort_values("study", key=lambda s: s.map(order)).reset_index(drop=True)
 
@@ -325,7 +325,8 @@ def _read_arms(path, kind, vocabulary, extra_checks) -> ArmTable:
     if "missing_reason" not in df.columns:
         df["missing_reason"] = pd.array([""] * len(df), dtype="string")
     for i in np.flatnonzero((df["status"].fillna("").str.lower() == "missing").to_numpy()):
-        if not str(df["missing_reason"].iat[i] or "").strip():
+        reason = df["missing_reason"].iat[i]
+        if pd.isna(reason) or not str(reason).strip():
             problems.append(Problem(f, int(df["_line"].iat[i]), "missing_reason", "a missing row must say why"))
     vocab = _vocab_for(path, vocabulary)
     exp, ctl = (vocab.experimental, vocab.control) if vocab else (EXPERIMENTAL, CONTROL)
