@@ -1,0 +1,76 @@
+"""The convergence gate: ArviZ R-hat, bulk/tail ESS, divergences and E-BFMI.
+
+Thresholds follow Vehtari et al. (2021, doi:10.1214/20-BA1221): R-hat <= 1.01, bulk and tail
+ESS >= 400 (100 per chain with 4 chains), no divergent transitions, and E-BFMI >= 0.3
+(Betancourt 2016, arXiv:1604.00695).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+
+RHAT_MAX, ESS_MIN, BFMI_MIN = 1.01, 400, 0.3
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    rhat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    divergences: int
+    bfmi_min: float
+    draws: int
+    chains: int
+    messages: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.messages
+
+    def to_dict(self) -> dict:
+        return {"rhat_max": self.rhat_max, "ess_bulk_min": self.ess_bulk_min, "ess_tail_min": self.ess_tail_min,
+                "divergences": self.divergences, "bfmi_min": self.bfmi_min, "draws": self.draws,
+                "chains": self.chains, "messages": list(self.messages), "passed": self.passed}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Diagnostics:
+        return cls(d["rhat_max"], d["ess_bulk_min"], d["ess_tail_min"], int(d["divergences"]), d["bfmi_min"],
+                   int(d["draws"]), int(d["chains"]), tuple(d["messages"]))
+
+    def __str__(self) -> str:
+        head = (f"R-hat max {self.rhat_max:.3f}, ESS bulk min {self.ess_bulk_min:.0f}, tail min "
+                f"{self.ess_tail_min:.0f}, {self.divergences} divergences, E-BFMI min {self.bfmi_min:.2f} "
+                f"({self.chains} chains x {self.draws} draws): ")
+        return head + ("OK" if self.passed else "NOT CONVERGED\n  WARNING: " + "\n  WARNING: ".join(self.messages))
+
+
+def check(tree, var_names=("mu", "tau")) -> Diagnostics:
+    """Run the gate on a posterior DataTree (``var_names``: the sampled parameters to check)."""
+    post = tree["posterior"].to_dataset()
+    names = [v for v in var_names if v in post]
+    s = az.summary(tree, var_names=names, kind="diagnostics", round_to="none")
+    rhat = float(np.nanmax(s["r_hat"].to_numpy(dtype=float)))
+    eb = float(np.nanmin(s["ess_bulk"].to_numpy(dtype=float)))
+    et = float(np.nanmin(s["ess_tail"].to_numpy(dtype=float)))
+    ss = tree["sample_stats"].to_dataset()
+    div = int(ss["diverging"].sum()) if "diverging" in ss else 0
+    try:
+        b = az.bfmi(tree)
+        b = b.to_dataset() if hasattr(b, "to_dataset") else b
+        bfmi = float(np.min(np.asarray(b["energy"] if "energy" in b else b)))
+    except Exception:  # noqa: BLE001 - samplers without energy
+        bfmi = float("nan")
+    msgs = []
+    if not rhat <= RHAT_MAX:
+        msgs.append(f"R-hat {rhat:.3f} > {RHAT_MAX}")
+    if not eb >= ESS_MIN:
+        msgs.append(f"bulk ESS {eb:.0f} < {ESS_MIN}")
+    if not et >= ESS_MIN:
+        msgs.append(f"tail ESS {et:.0f} < {ESS_MIN}")
+    if div > 0:
+        msgs.append(f"{div} divergent transitions")
+    if np.isfinite(bfmi) and bfmi < BFMI_MIN:
+        msgs.append(f"E-BFMI {bfmi:.2f} < {BFMI_MIN}")
+    return Diagnostics(rhat, eb, et, div, bfmi, int(post.sizes["draw"]), int(post.sizes["chain"]), tuple(msgs))

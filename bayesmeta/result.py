@@ -1,0 +1,126 @@
+"""The frozen result of a sampled Bayesian meta-analysis, saved to and loaded from netCDF.
+
+The posterior lives in an ``xarray.DataTree`` (groups posterior, posterior_predictive,
+log_likelihood, log_prior, observed_data, sample_stats). Provenance (package versions, spec,
+priors, seed, sampler attempts, data hash, diagnostics) is stored in the root attributes as
+JSON; :func:`load` restores an identical object and refuses a file whose data hash differs from
+the one expected.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import _io
+from .diagnostics import Diagnostics
+from .priors import Prior
+
+
+@dataclass(frozen=True)
+class BayesResult:
+    tree: xr.DataTree
+    model: str
+    measure: str
+    labels: tuple[str, ...]
+    priors: dict
+    diagnostics: Diagnostics
+    meta: dict  # seed, sampler, attempts, seconds, data_sha256, spec, versions
+
+    @classmethod
+    def build(cls, groups: dict, *, model, measure, labels, priors, diagnostics, **meta) -> BayesResult:
+        tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
+        return cls(tree=tree, model=model, measure=measure, labels=tuple(labels), priors=priors,
+                   diagnostics=diagnostics, meta=meta)
+
+    @property
+    def converged(self) -> bool:
+        return self.diagnostics.passed
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        return self.tree["posterior"].to_dataset()
+
+    def draws(self, name: str) -> np.ndarray:
+        """All draws of a scalar parameter, chains stacked."""
+        return self.posterior[name].to_numpy().reshape(-1, *self.posterior[name].shape[2:])
+
+    def summary(self, prob: float = 0.95, kind: str = "hdi", var_names=("mu", "tau", "theta_new", "theta")) -> pd.DataFrame:
+        """Tidy summary: mean, sd, median, interval (kind and level in the column names), MCSE,
+        bulk/tail ESS and R-hat. Intervals are computed with ``az.hdi`` / ``az.eti`` directly."""
+        names = [v for v in var_names if v in self.posterior]
+        base = az.summary(self.tree, var_names=names, kind="all", ci_prob=prob, ci_kind=kind, round_to="none")
+        pct = round(prob * 100)
+        ci = (az.hdi if kind == "hdi" else az.eti)(self.tree, prob=prob, var_names=names)
+        ci = ci.to_dataset() if isinstance(ci, xr.DataTree) else ci
+        rows = []
+        for name in names:
+            da = self.posterior[name]
+            iv = ci[name]
+            extra = [d for d in da.dims if d not in ("chain", "draw")]
+            labels = [name] if not extra else [f"{name}[{c}]" for c in da[extra[0]].to_numpy()]
+            med = da.median(("chain", "draw")).to_numpy().ravel()
+            lo = iv.sel(ci_bound="lower").to_numpy().ravel() if "ci_bound" in iv.dims else iv.to_numpy()[..., 0].ravel()
+            hi = iv.sel(ci_bound="upper").to_numpy().ravel() if "ci_bound" in iv.dims else iv.to_numpy()[..., 1].ravel()
+            for j, lab in enumerate(labels):
+                r = base.loc[lab] if lab in base.index else None
+                rows.append({"parameter": lab, "mean": float(da.mean(("chain", "draw")).to_numpy().ravel()[j]),
+                             "sd": float(da.std(("chain", "draw")).to_numpy().ravel()[j]), "median": float(med[j]),
+                             f"{kind}{pct}_lb": float(lo[j]), f"{kind}{pct}_ub": float(hi[j]),
+                             "mcse_mean": None if r is None else float(r.get("mcse_mean", np.nan)),
+                             "ess_bulk": None if r is None else float(r.get("ess_bulk", np.nan)),
+                             "ess_tail": None if r is None else float(r.get("ess_tail", np.nan)),
+                             "r_hat": None if r is None else float(r.get("r_hat", np.nan))})
+        out = pd.DataFrame(rows)
+        out["converged"] = self.converged
+        return out
+
+    def __str__(self) -> str:
+        s = self.summary(0.95, "hdi", var_names=("mu", "tau", "theta_new"))
+        pri = {k: Prior.from_dict(v) for k, v in self.priors.items()}
+        lines = [f"Bayesian random-effects meta-analysis: {self.model}",
+                 f"  k = {len(self.labels)} studies; measure {self.measure}",
+                 *(f"  prior on {k}: {p}" for k, p in pri.items()),
+                 f"  sampler {self.meta.get('sampler')} (seed {self.meta.get('seed')}); intervals: 95% highest-density"]
+        for _, r in s.iterrows():
+            lines.append(f"  {r['parameter']:>9}: median {r['median']:.4f}, mean {r['mean']:.4f} (MCSE "
+                         f"{r['mcse_mean']:.4f}), sd {r['sd']:.4f}, 95% HDI [{r['hdi95_lb']:.4f}, {r['hdi95_ub']:.4f}]")
+        lines.append("  diagnostics: " + str(self.diagnostics))
+        if not self.converged:
+            lines.append("  WARNING: this fit did NOT pass the convergence gate; do not report it as final.")
+        return "\n".join(lines)
+
+    # --- persistence ---------------------------------------------------------------------
+    def _attrs(self) -> dict:
+        return {"bayesmeta_result": json.dumps({
+            "model": self.model, "measure": self.measure, "labels": list(self.labels), "priors": self.priors,
+            "diagnostics": self.diagnostics.to_dict(), "meta": self.meta}, default=str)}
+
+    def save(self, path) -> Path:
+        """Write to netCDF (h5netcdf) atomically, with provenance in the root attributes."""
+        path = Path(path)
+        tree = self.tree.copy()
+        tree.attrs = {**tree.attrs, **self._attrs()}
+        with _io.atomic_path(path) as tmp:
+            tree.to_netcdf(tmp, engine="h5netcdf")
+        return path
+
+
+def load(path, expected_data_hash: str | None = None) -> BayesResult:
+    """Load a saved result; raise ``ValueError`` if its data hash differs from ``expected_data_hash``."""
+    tree = xr.open_datatree(path, engine="h5netcdf").load()
+    raw = tree.attrs.get("bayesmeta_result")
+    if raw is None:
+        raise ValueError(f"{path}: not a bayesmeta result (no provenance attributes)")
+    d = json.loads(raw)
+    if expected_data_hash is not None and d["meta"].get("data_sha256") != expected_data_hash:
+        raise ValueError(f"{path}: data hash {d['meta'].get('data_sha256')} differs from the expected "
+                         f"{expected_data_hash}: the result was made from other data")
+    tree.attrs = {k: v for k, v in tree.attrs.items() if k != "bayesmeta_result"}
+    return BayesResult(tree=tree, model=d["model"], measure=d["measure"], labels=tuple(d["labels"]),
+                       priors=d["priors"], diagnostics=Diagnostics.from_dict(d["diagnostics"]), meta=d["meta"])
