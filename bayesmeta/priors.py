@@ -173,9 +173,9 @@ class Prior:
         elif f == "halfstudentt":
             val = np.log(2.0) + stats.t.logpdf(xs / p["scale"], p["nu"]) - np.log(p["scale"])
         elif f == "logt_tau2":  # log tau ~ t_nu(loc/2, scale/2)
-            with np.errstate(divide="ignore"):
-                lt = np.log(xs)
-            val = stats.t.logpdf(lt, p["nu"], p["loc"] / 2.0, p["scale"] / 2.0) - lt
+            pos = xs > 0
+            lt = np.log(np.where(pos, xs, 1.0))
+            val = np.where(pos, stats.t.logpdf(lt, p["nu"], p["loc"] / 2.0, p["scale"] / 2.0) - lt, -np.inf)
         else:
             val = self._scipy().logpdf(xs)
         return np.where(ok, val, out) if self.target == "tau" else val

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -27,24 +25,13 @@ from . import _io, figures
 from .decision import Orientation, margin_from_native, noninferiority_curve
 from .errors import DataError, Problem
 from .pooled import posterior_mu, prior_predictive_check
+from .provenance import versions
 from .report import Code, Figure, Heading, Paragraph, Table, write_report
 from .sensitivity import prior_grid, summarise, tipping_prior_mean, tipping_prior_scale
 from .spec import AnalysisSpec, load_spec, prior_dicts
 from .unit_of_analysis import correct_repeated_timepoints
 
 RATIO = {"RR", "OR", "HR"}
-PACKAGES = ("bayesmeta", "numpy", "scipy", "pandas", "xarray", "pymc", "pytensor", "arviz", "nutpie", "matplotlib")
-
-
-def versions() -> dict[str, str]:
-    """Python and package versions for the reproducibility block."""
-    out = {"python": platform.python_version()}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out
 
 
 def data_hash(folder: Path) -> str:
@@ -57,10 +44,17 @@ def data_hash(folder: Path) -> str:
 
 
 def make_prior(d: dict, target: str):
-    """Build a :class:`bayesmeta.priors.Prior` from a spec entry (family + parameters)."""
+    """Build a :class:`bayesmeta.priors.Prior` from a spec entry: ``family`` + parameters, or
+    ``constructor`` (a literature prior such as ``rhodes2015``) + ``args``."""
+    from . import priors as P
     from .priors import Prior
 
     d = dict(d)
+    if "constructor" in d:
+        fn = getattr(P, d["constructor"], None)
+        if fn is None:
+            raise ValueError(f"unknown prior constructor {d['constructor']!r}")
+        return fn(**dict(d.get("args", {})))
     rationale = d.pop("rationale", "")
     family = d.pop("family")
     label = d.pop("label", None)
@@ -100,6 +94,7 @@ class ReanalysisResult:
     missing: pd.DataFrame
     provenance: dict
     files: list[Path]
+    study_blocks: list = field(default_factory=list)
 
     def console_summary(self) -> str:
         lines = [f"Report written to {self.out}"]
@@ -111,6 +106,14 @@ class ReanalysisResult:
                 f"P(non-inferior, margin {m0:g}) = {ref[f'p_noninferior@{m0:g}']:.3f} "
                 f"[{ref['scenario']}, prior {ref['prior']}]  ({o.orientation.describe()})"
             )
+        for b in self.study_blocks:
+            if b.result is None:
+                lines.append(f"  study-level {b.label}: not run, {len(b.missing) if b.missing is not None else 0} values missing")
+            else:
+                r = b.result
+                d = r.decisions[r.decisions["parameter"] == "mu"].iloc[0]
+                lines.append(f"  study-level {b.label}: P(benefit {r.orientation.experimental}) = {d['p_benefit']:.3f}, "
+                             f"P(non-inferior, margin {d['margin']:g}) = {d['p_noninferior']:.3f} ({r.orientation.describe()})")
         return "\n".join(lines)
 
     def spec_margin(self, o: OutcomeResult) -> float:
@@ -413,6 +416,18 @@ def _priors_table(spec: AnalysisSpec) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _tau_priors_table(spec) -> pd.DataFrame:
+    rows = []
+    for measure, ps in spec.tau_priors.items():
+        for name, d in ps.items():
+            p = make_prior(dict(d), "tau")
+            q = p.ppf(np.array([0.05, 0.5, 0.95])) if p.proper else [np.nan] * 3
+            pi = p.predictive_interval(0.95) if p.proper else (np.nan, np.nan)
+            rows.append({"measure": measure, "prior": name, "distribution": str(p), "tau q05": q[0], "tau median": q[1],
+                         "tau q95": q[2], "95% range of theta_new - mu": f"+-{pi[1]:.3f}"})
+    return pd.DataFrame(rows)
+
+
 def _progress(enabled: bool):
     from contextlib import nullcontext
 
@@ -433,9 +448,12 @@ def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta r
     out = Path(out) if out is not None else spec.report_dir
     figdir = out / "figures"
     pub_path = spec.data_dir / "published.csv"
-    published = read_published(pub_path)
-    pub = _frame(published)
-    checks = check_table(published)
+    if pub_path.exists():
+        published = read_published(pub_path)
+        pub = _frame(published)
+        checks = check_table(published)
+    else:
+        pub, checks = pd.DataFrame(), pd.DataFrame()
     outs: list[OutcomeResult] = []
     with _progress(progress) as bar:
         task = bar.add_task("reanalysing outcomes", total=len(spec.outcomes)) if bar else None
@@ -446,6 +464,13 @@ def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta r
             outs.append(o)
             if bar:
                 bar.advance(task)
+    study_blocks = []
+    with _progress(progress) as bar:
+        task = bar.add_task("study-level analyses", total=len(spec.study_level)) if bar else None
+        for b in spec.study_level:
+            study_blocks.append(_study_level(spec, b, out, figdir))
+            if bar:
+                bar.advance(task)
     missing = _missing_table(spec.data_dir)
     prov = {"command": command, "spec": str(Path(spec_path)), "spec_sha256": spec.sha256,
             "data_dir": str(spec.data_dir), "data_sha256": data_hash(spec.data_dir), "seed": spec.seed,
@@ -453,11 +478,22 @@ def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta r
 
     files: list[Path] = []
     tabdir = out / "tables"
-    _io.write_csv(tabdir / "published_checks.csv", checks)
-    files.append(tabdir / "published_checks.csv")
-    grid_all = pd.concat([o.grid for o in outs], ignore_index=True)
-    _io.write_csv(tabdir / "prior_sensitivity.csv", grid_all)
-    files.append(tabdir / "prior_sensitivity.csv")
+    if len(checks):
+        _io.write_csv(tabdir / "published_checks.csv", checks)
+        files.append(tabdir / "published_checks.csv")
+    if outs:
+        grid_all = pd.concat([o.grid for o in outs], ignore_index=True)
+        _io.write_csv(tabdir / "prior_sensitivity.csv", grid_all)
+        files.append(tabdir / "prior_sensitivity.csv")
+    for blk in study_blocks:
+        if blk.result is not None:
+            r = blk.result
+            for name, df in (("frequentist", r.frequentist), ("exact_summary", r.exact.summary(spec.interval_prob, spec.interval_kind)),
+                             ("comparison", r.comparison), ("decisions", r.decisions), ("sensitivity", r.sensitivity),
+                             ("checks", r.checks), ("loo", r.loo)):
+                p = tabdir / f"{blk.id}_{name}.csv"
+                _io.write_csv(p, df)
+                files.append(p)
     for o in outs:
         for name, df in (("noninferiority_curves", o.curves), ("noninferiority_curves_native", o.native_curves),
                          ("tipping_points", o.tipping), ("prior_data_conflict", o.conflict),
@@ -470,34 +506,38 @@ def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta r
         _io.write_csv(tabdir / "missing_study_values.csv", missing)
         files.append(tabdir / "missing_study_values.csv")
     # posteriors (exact densities on a grid) as one netCDF DataTree with provenance attributes
-    tree = xr.DataTree.from_dict({f"/{o.id}": o.posteriors for o in outs})
-    tree.attrs.update({"spec_json": spec.to_json(), "data_sha256": prov["data_sha256"], "seed": spec.seed,
-                       "versions": json.dumps(prov["versions"])})
-    with _io.atomic_path(out / "posteriors.nc") as tmp:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-    files.append(out / "posteriors.nc")
+    if outs:
+        tree = xr.DataTree.from_dict({f"/{o.id}": o.posteriors for o in outs})
+        tree.attrs.update({"spec_json": spec.to_json(), "data_sha256": prov["data_sha256"], "seed": spec.seed,
+                           "versions": json.dumps(prov["versions"])})
+        with _io.atomic_path(out / "posteriors.nc") as tmp:
+            tree.to_netcdf(tmp, engine="h5netcdf")
+        files.append(out / "posteriors.nc")
     prov["runtime_seconds"] = round(time.perf_counter() - t0, 2)
 
-    blocks = _report_blocks(spec, outs, checks, missing, prov, out)
+    blocks = _report_blocks(spec, outs, checks, missing, prov, out, study_blocks)
     md, hp = write_report(blocks, out, spec.title)
     files += [md, hp]
     _io.write_text(out / "provenance.json", json.dumps(prov, indent=2, default=str))
     files.append(out / "provenance.json")
     return ReanalysisResult(spec=spec, out=out, outcomes=outs, checks=checks, missing=missing,
-                            provenance=prov, files=files)
+                            provenance=prov, files=files, study_blocks=study_blocks)
 
 
-def _report_blocks(spec, outs, checks, missing, prov, out) -> list:
+def _report_blocks(spec, outs, checks, missing, prov, out, study_blocks=()) -> list:
     pct = round(spec.interval_prob * 100)
     b: list = [Paragraph(f"Source: {spec.citation}. Generated by `{prov['command']}`; the numbers below are "
                          "recomputed from the data folder on every run.")]
-    b.append(Heading("Methods and results (BARG)"))
-    b += [Paragraph(p) for p in methods_and_results(spec, outs)]
-    b.append(Heading("1. The published results and their internal consistency"))
-    b.append(Paragraph("Each pooled result was checked for consistency between its estimate, confidence interval "
-                       "and p-value within their printed rounding; the SE each implies is the likelihood used below."))
-    b.append(Table(checks, caption="Published pooled results: consistency within rounding and implied SE", digits=3))
-    b.append(Heading("2. Reanalysis by outcome"))
+    if outs:
+        b.append(Heading("Methods and results (BARG)"))
+        b += [Paragraph(p) for p in methods_and_results(spec, outs)]
+    if len(checks):
+        b.append(Heading("1. The published results and their internal consistency"))
+        b.append(Paragraph("Each pooled result was checked for consistency between its estimate, confidence interval "
+                           "and p-value within their printed rounding; the SE each implies is the likelihood used below."))
+        b.append(Table(checks, caption="Published pooled results: consistency within rounding and implied SE", digits=3))
+    if outs:
+        b.append(Heading("2. Reanalysis by outcome"))
     for o in outs:
         sp = next(s for s in spec.outcomes if s.id == o.id)
         b.append(Heading(o.label, 3))
@@ -537,6 +577,7 @@ def _report_blocks(spec, outs, checks, missing, prov, out) -> list:
         if len(o.conflict):
             b.append(Table(o.conflict, caption="Prior-data conflict: Box's prior predictive p-value (small = conflict)", digits=3))
     b.append(Heading("3. Study-level analyses"))
+    b += _study_blocks(list(study_blocks), spec)
     if len(missing):
         b.append(Paragraph(f"The study-level (hierarchical) analyses need the per-study values behind the forest plots. "
                            f"{len(missing)} values are missing (listed in tables/missing_study_values.csv; never "
@@ -544,9 +585,159 @@ def _report_blocks(spec, outs, checks, missing, prov, out) -> list:
         b.append(Table(missing.head(60), caption="Missing study values (first 60)"))
     b.append(Heading("4. Priors"))
     b.append(Table(_priors_table(spec), caption="Effect priors (mu), with their quantiles and rationale"))
+    if spec.tau_priors:
+        b.append(Table(_tau_priors_table(spec), caption="Heterogeneity priors (tau): quantiles and the spread of a new study's effect they imply"))
     b.append(Heading("5. Reproducibility"))
     b.append(Code("\n".join([f"command: {prov['command']}", f"spec: {prov['spec']} (sha256 {prov['spec_sha256']})",
                              f"data: {prov['data_dir']} (sha256 {prov['data_sha256']})", f"seed: {prov['seed']}",
                              f"runtime: {prov['runtime_seconds']} s",
                              *(f"{k} {v}" for k, v in prov["versions"].items())])))
+    return b
+
+
+# --- study-level analyses ------------------------------------------------------------------
+
+@dataclass
+class StudyLevelBlock:
+    id: str
+    label: str
+    result: object | None  # study_level.StudyLevelResult
+    missing: pd.DataFrame | None
+    message: str
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+def _study_level(spec: AnalysisSpec, b, out: Path, figdir: Path) -> StudyLevelBlock:
+    from .study_level import MissingStudyData, analyse, contrasts_from_arms
+    from .spec import tau_prior_dicts
+    from .table import read_binary_arms, read_continuous_arms
+
+    path = spec.data_dir / b["file"]
+    reader = read_binary_arms if "binary" in b["file"] else read_continuous_arms
+    table = reader(path)
+    measure = b["measure"]
+    label = b.get("label", b["id"])
+    try:
+        yi, vi, labels, counts, _ = contrasts_from_arms(table, b["outcome"], measure, b.get("timepoint"))
+    except MissingStudyData as e:
+        return StudyLevelBlock(b["id"], label, None, e.missing, str(e))
+    orient = Orientation(lower_is_better=b["lower_is_better"], measure=measure,
+                         experimental=table.experimental, control=table.control)
+    tau_priors = {k: make_prior(v, "tau") for k, v in tau_prior_dicts(spec, measure).items()}
+    mu_priors = {k: make_prior(v, "mu") for k, v in prior_dicts(spec, measure).items()}
+    default = (b.get("default_tau_prior", next(iter(tau_priors))), b.get("default_mu_prior", next(iter(mu_priors))))
+    st = {k: spec.sampler[k] for k in ("draws", "tune", "chains", "target_accept") if k in spec.sampler}
+    res = analyse(yi, vi, labels, measure=measure, orientation=orient, tau_priors=tau_priors, mu_priors=mu_priors,
+                  default=default, margins=list(b["margins"]), counts=counts, label=label,
+                  prob=spec.interval_prob, kind=spec.interval_kind, threshold=spec.decision_threshold,
+                  sample=b.get("sample", True), seed=spec.seed, sampler_settings=st)
+    blk = StudyLevelBlock(b["id"], label, res, None, "")
+    blk.figures = _study_figures(blk, spec, figdir)
+    if res.sampled is not None:
+        res.sampled.save(out / f"{b['id']}_posterior.nc")
+    if res.binomial is not None:
+        res.binomial.save(out / f"{b['id']}_binomial_posterior.nc")
+    return blk
+
+
+def _study_figures(blk: StudyLevelBlock, spec: AnalysisSpec, figdir: Path) -> dict[str, Path]:
+    r = blk.result
+    ratio = r.measure in RATIO
+    tr = np.exp if ratio else (lambda v: v)
+    pct = round(spec.interval_prob * 100)
+    kind = spec.interval_kind
+    z = 1.959963984540054
+    rows = []
+    for i, lab in enumerate(r.labels):
+        rows.append({"label": lab, "kind": "observed", "estimate": tr(r.yi[i]), "lb": tr(r.yi[i] - z * r.sei[i]),
+                     "ub": tr(r.yi[i] + z * r.sei[i])})
+        th = r.exact.theta(i)
+        lo, hi = th.interval(spec.interval_prob, kind)
+        rows.append({"label": f"  {lab} (shrunken)", "kind": "shrunken", "estimate": tr(th.median()), "lb": tr(lo), "ub": tr(hi)})
+    f = r.frequentist.set_index("analysis")
+    for a in ("DL", "REML + HKSJ"):
+        rows.append({"label": a, "kind": "pooled", "estimate": tr(f.loc[a, "mu"]), "lb": tr(f.loc[a, f"ci{pct}_lb"]),
+                     "ub": tr(f.loc[a, f"ci{pct}_ub"])})
+    lo, hi = r.exact.mu.interval(spec.interval_prob, kind)
+    rows.append({"label": "Bayesian mu", "kind": "posterior", "estimate": tr(r.exact.mu.median()), "lb": tr(lo), "ub": tr(hi)})
+    lo, hi = r.exact.theta_new.interval(spec.interval_prob, kind)
+    rows.append({"label": "Bayesian theta_new", "kind": "predictive", "estimate": tr(r.exact.theta_new.median()),
+                 "lb": tr(lo), "ub": tr(hi)})
+    o = r.orientation
+    fav = (f"favours {o.experimental}", f"favours {o.control}") if o.lower_is_better else (f"favours {o.control}", f"favours {o.experimental}")
+    out = {}
+    fig = figures.forest(pd.DataFrame(rows), xlabel=f"{r.measure} ({o.experimental} vs {o.control}); observed 95% CI, "
+                         f"posterior median and {pct}% {kind.upper()}", favours=fav, null=1.0 if ratio else 0.0,
+                         log=ratio, title=blk.label)
+    out["forest"] = figdir / f"{blk.id}_forest.png"
+    figures.save(fig, out["forest"])
+    t = r.exact.tau
+    x = np.linspace(0, float(t.ppf(0.995)) * 1.3, 400)
+    curves = {"posterior of tau": (x, t.pdf(x))}
+    if r.exact.tau_prior.proper:
+        curves = {f"prior of tau ({r.exact.tau_prior.label})": (x, r.exact.tau_prior.pdf(x)), **curves}
+    fig = figures.densities(curves, xlabel=f"tau ({'log ' if ratio else ''}{r.measure} scale)", title=f"{blk.label}: heterogeneity")
+    out["tau"] = figdir / f"{blk.id}_tau.png"
+    figures.save(fig, out["tau"])
+    m = r.exact.mu
+    xm = np.linspace(float(m.ppf(0.0005)), float(m.ppf(0.9995)), 400)
+    curves = {"posterior of mu": (xm, m.pdf(xm))}
+    if r.exact.mu_prior.proper:
+        curves = {f"prior of mu ({r.exact.mu_prior.label})": (xm, r.exact.mu_prior.pdf(xm)), **curves}
+    fig = figures.densities(curves, xlabel=f"mu ({'log ' if ratio else ''}{r.measure})", title=f"{blk.label}: effect")
+    out["mu"] = figdir / f"{blk.id}_mu.png"
+    figures.save(fig, out["mu"])
+    cs = {p: g for p, g in r.curves.groupby("parameter")}
+    fig = figures.probability_curves(cs, x="margin", y="p_noninferior", xlabel=f"margin ({r.measure})",
+                                     ylabel=f"P({o.experimental} non-inferior)", title=f"{blk.label}: {o.describe()}")
+    out["noninferiority"] = figdir / f"{blk.id}_noninferiority.png"
+    figures.save(fig, out["noninferiority"])
+    key = [c for c in r.sensitivity.columns if c.startswith("p_noninferior@")][0]
+    fig = figures.sensitivity_heatmap(r.sensitivity.dropna(subset=[key]), row="tau_prior", col="mu_prior", value=key,
+                                      title=f"{blk.label}: {key.replace('p_noninferior@', 'P(non-inferior @ ')})",
+                                      threshold=spec.decision_threshold)
+    out["sensitivity"] = figdir / f"{blk.id}_sensitivity.png"
+    figures.save(fig, out["sensitivity"])
+    from .checks import posterior_predictive_check
+    d = r.exact.draws(4000, rng=spec.seed)
+    ppc = posterior_predictive_check(r.yi, r.sei, d["mu"], d["tau"], seed=spec.seed)
+    fig = figures.ppc_studies(r.yi, ppc.y_rep, r.labels, xlabel=f"{'log ' if ratio else ''}{r.measure}",
+                              title=f"{blk.label}: replicated study effects (new-study replication)")
+    out["ppc"] = figdir / f"{blk.id}_ppc.png"
+    figures.save(fig, out["ppc"])
+    return out
+
+
+def _study_blocks(blocks: list[StudyLevelBlock], spec) -> list:
+    pct = round(spec.interval_prob * 100)
+    b: list = []
+    for blk in blocks:
+        b.append(Heading(blk.label, 3))
+        if blk.result is None:
+            b.append(Paragraph(f"**Not run: the study values are missing.** {blk.message}. The table lists what to "
+                               "enter (with its source) to run the hierarchical models."))
+            if blk.missing is not None and len(blk.missing):
+                b.append(Table(blk.missing.head(40), caption=f"Missing values for {blk.label} (first 40)"))
+            continue
+        r = blk.result
+        b.append(Paragraph(f"k = {len(r.labels)} studies; measure {r.measure} ({r.orientation.describe()}). "
+                           + " ".join(r.notes)))
+        b.append(Table(r.frequentist, caption="Frequentist reproduction (metafor/RevMan conventions; log scale for ratios)"))
+        b.append(Table(r.exact.summary(spec.interval_prob, spec.interval_kind),
+                       caption=f"Exact posterior ({r.exact.tau_prior.label}; {r.exact.mu_prior.label}); "
+                               f"{pct}% {spec.interval_kind.upper()}"))
+        b.append(Table(r.comparison, caption="Posterior beside DL, REML and HKSJ, with the reason where they differ"))
+        if r.sampled is not None:
+            b.append(Table(r.sampled.summary(spec.interval_prob, spec.interval_kind, var_names=("mu", "tau", "theta_new")),
+                           caption=f"Sampled fit (nutpie, seed {spec.seed}); diagnostics: {r.sampled.diagnostics}"))
+        b.append(Table(r.decisions, caption="Decision probabilities for mu and for a new study's effect"))
+        b.append(Figure(blk.figures["forest"], "Observed, shrunken, pooled and predictive effects"))
+        b.append(Figure(blk.figures["tau"], "Prior and posterior of tau"))
+        b.append(Figure(blk.figures["mu"], "Prior and posterior of mu"))
+        b.append(Figure(blk.figures["noninferiority"], "Probability of non-inferiority against the margin"))
+        b.append(Table(r.sensitivity, caption="Prior sensitivity (exact): tau priors x mu priors"))
+        b.append(Figure(blk.figures["sensitivity"], "Prior sensitivity; red outline: verdict differs from the majority"))
+        b.append(Table(r.checks, caption="Posterior predictive checks (p-values near 0 or 1 signal misfit) and exact LOO"))
+        b.append(Table(r.loo, caption="Leave-one-study-out predictive checks (exact solver on the other studies)"))
+        b.append(Figure(blk.figures["ppc"], "Replicated study effects against the observed ones"))
     return b

@@ -52,6 +52,7 @@ class AnalysisSpec:
     outcomes: tuple[OutcomeSpec, ...]
     effect_priors: MappingProxyType  # measure -> name -> dict(family, params..., rationale)
     tau_priors: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    study_level: tuple = ()
     raw: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     def to_json(self) -> str:
@@ -77,6 +78,15 @@ def _freeze(x):
     if isinstance(x, list):
         return tuple(_freeze(v) for v in x)
     return x
+
+
+def tau_prior_dicts(spec: AnalysisSpec, measure: str) -> dict[str, dict]:
+    """Tau-prior definitions for ``measure`` (``[tau_priors.<measure>.<name>]``)."""
+    key = "RR" if measure.upper() in {"RR", "OR"} and measure.upper() not in spec.tau_priors else measure
+    if key not in spec.tau_priors:
+        raise DataError(Problem(str(spec.path), None, f"tau_priors.{measure}",
+                                f"no tau priors given for measure {measure!r}"))
+    return {name: _plain(d) for name, d in spec.tau_priors[key].items()}
 
 
 def prior_dicts(spec: AnalysisSpec, measure: str) -> dict[str, dict]:
@@ -157,8 +167,19 @@ def load_spec(path) -> AnalysisSpec:
                 native=_freeze(native) if native else None,
                 repeated_timepoints=_freeze(rt) if rt else None,
             ))
-    if not outcomes and not problems:
-        problems.append(Problem(f, None, "outcome", "no [[outcome]] blocks"))
+    study_level = []
+    for i, b in enumerate(raw.get("study_level", [])):
+        where = f"study_level[{i}]"
+        for key, typ in (("id", str), ("file", str), ("outcome", str), ("measure", str), ("lower_is_better", bool)):
+            need(b, key, typ, where)
+        if b.get("measure") not in (None, "SMD", "SMD_revman", "MD", "RR", "OR", "RD"):
+            problems.append(Problem(f, None, f"{where}.measure", f"unknown measure {b.get('measure')!r}"))
+        m = b.get("margins", [])
+        if not (isinstance(m, list) and m):
+            problems.append(Problem(f, None, f"{where}.margins", "must be a non-empty list"))
+        study_level.append(_freeze(b))
+    if not outcomes and not study_level and not problems:
+        problems.append(Problem(f, None, "outcome", "no [[outcome]] or [[study_level]] blocks"))
 
     eff = raw.get("effect_priors", {})
     for measure, priors in eff.items():
@@ -176,5 +197,5 @@ def load_spec(path) -> AnalysisSpec:
         decision_threshold=float(a.get("decision_threshold", 0.95)),
         sampler=_freeze(raw.get("sampler", {})), outcomes=tuple(outcomes),
         effect_priors=_freeze(eff), tau_priors=_freeze(raw.get("tau_priors", {})),
-        raw=_freeze(raw),
+        study_level=tuple(study_level), raw=_freeze(raw),
     )

@@ -114,3 +114,8 @@ def test_roundtrip_and_errors():
         P("halfnormal", scale=-1)
     with pytest.raises(ValueError, match="transcribed settings"):
         turner2015("cancer", "surgery")
+
+
+def test_tau2_scale_priors_have_zero_density_at_zero():
+    for p in (rhodes2015(), turner2015()):
+        assert p.logpdf(0.0) == -np.inf and p.pdf(np.array([0.0, 0.1]))[0] == 0.0

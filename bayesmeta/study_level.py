@@ -1,0 +1,258 @@
+"""Study-level reanalysis: frequentist reproduction, exact and sampled Bayesian fits, prior
+sensitivity, predictive checks and the comparison table, for one outcome with study rows.
+
+Used by :func:`bayesmeta.reanalysis.run` for every ``[[study_level]]`` block of a spec, and
+callable from scripts. When the rows an analysis needs are missing it raises
+:class:`MissingStudyData` naming them, instead of failing obscurely.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .checks import common_effect_loo, posterior_predictive_check, predictive_pvalue
+from .decision import Orientation, decision_table, noninferiority_curve
+from .effects import escalc
+from .frequentist import rma
+from .mantel_haenszel import rma_mh
+from .priors import Prior
+from .quadrature import solve
+
+RATIO = {"RR", "OR"}
+
+
+class MissingStudyData(ValueError):
+    """The study-level analysis needs values that the data do not hold."""
+
+    def __init__(self, what: str, missing: pd.DataFrame):
+        self.missing = missing
+        super().__init__(f"{what}: {len(missing)} required values are missing "
+                         f"(first: {', '.join(map(str, missing.head(3).to_dict('records')))})")
+
+
+@dataclass
+class StudyLevelResult:
+    label: str
+    measure: str
+    orientation: Orientation
+    labels: list
+    yi: np.ndarray
+    sei: np.ndarray
+    frequentist: pd.DataFrame
+    exact: object  # NormalNormalPosterior with the default priors
+    sensitivity: pd.DataFrame
+    decisions: pd.DataFrame
+    curves: pd.DataFrame
+    checks: pd.DataFrame
+    loo: pd.DataFrame
+    comparison: pd.DataFrame
+    sampled: object | None = None  # BayesResult
+    binomial: object | None = None
+    notes: list = field(default_factory=list)
+
+
+def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None = None):
+    """yi, vi, labels (and raw arm counts for binary data) from a validated arm table."""
+    wide = table.complete()
+    wide = wide[wide["outcome"] == outcome]
+    if timepoint is not None:
+        wide = wide[wide["timepoint"] == timepoint]
+    miss = table.missing()
+    miss = miss[miss["outcome"] == outcome]
+    if len(wide) < 2:
+        raise MissingStudyData(f"outcome {outcome!r} has {len(wide)} complete studies (2 needed)", miss)
+    if "mean_e" in wide:
+        es = escalc(measure, m1i=wide["mean_e"], sd1i=wide["sd_e"], n1i=wide["n_e"],
+                    m2i=wide["mean_c"], sd2i=wide["sd_c"], n2i=wide["n_c"])
+        counts = None
+    else:
+        counts = {k: wide[k].to_numpy(float) for k in ("events_e", "n_e", "events_c", "n_c")}
+        es = escalc(measure, ai=counts["events_e"], n1i=counts["n_e"], ci=counts["events_c"], n2i=counts["n_c"])
+    return es["yi"].to_numpy(), es["vi"].to_numpy(), wide["study"].tolist(), counts, miss
+
+
+def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95) -> pd.DataFrame:
+    """DL, REML, PM (z), REML + HKSJ, and for binary data RevMan's MH + DL, with PIs and tau^2 CIs."""
+    rows = []
+    pct = round(level * 100)
+    for method, test, pi in (("DL", "z", "t_k-2"), ("REML", "z", "t_k-2"), ("PM", "z", "t_k-2"),
+                             ("REML", "knha", "metafor"), ("EE", "z", "metafor")):
+        r = rma(yi, vi, method=method, test=test, level=level, labels=labels)
+        p = r.predict(pi=pi) if (pi != "t_k-2" or r.k >= 3) else r.predict()
+        ci = r.confint_tau2() if method != "EE" else {"tau2_lb": np.nan, "tau2_ub": np.nan}
+        rows.append({"analysis": f"{method}{' + HKSJ' if test == 'knha' else ''}", "k": r.k, "mu": r.mu, "se": r.se,
+                     f"ci{pct}_lb": r.ci_lb, f"ci{pct}_ub": r.ci_ub, "pval": r.pval, "tau2": r.tau2,
+                     "tau2_lb": ci["tau2_lb"], "tau2_ub": ci["tau2_ub"], "I2": r.I2, "Q": r.Q,
+                     f"pi{pct}_lb": p["pi_lb"], f"pi{pct}_ub": p["pi_ub"],
+                     "pi_method": "t(k-2), Higgins 2009 / RevMan" if pi == "t_k-2" else "metafor"})
+    if counts is not None and measure in ("RR", "OR", "RD"):
+        mh = rma_mh(counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], measure=measure, level=level)
+        re = mh.random_effects()
+        p = re.predict(pi="t_k-2") if re.k >= 3 else re.predict()
+        rows.append({"analysis": "MH common effect (RevMan)", "k": mh.k_estimable, "mu": mh.estimate, "se": mh.se,
+                     f"ci{pct}_lb": mh.ci_lb, f"ci{pct}_ub": mh.ci_ub, "pval": mh.pval, "tau2": 0.0,
+                     "tau2_lb": np.nan, "tau2_ub": np.nan, "I2": mh.I2, "Q": mh.Q, f"pi{pct}_lb": np.nan,
+                     f"pi{pct}_ub": np.nan, "pi_method": ""})
+        rows.append({"analysis": "MH + DL random effects (RevMan)", "k": re.k, "mu": re.mu, "se": re.se,
+                     f"ci{pct}_lb": re.ci_lb, f"ci{pct}_ub": re.ci_ub, "pval": re.pval, "tau2": re.tau2,
+                     "tau2_lb": np.nan, "tau2_ub": np.nan, "I2": mh.I2, "Q": mh.Q,
+                     f"pi{pct}_lb": p["pi_lb"], f"pi{pct}_ub": p["pi_ub"], "pi_method": "t(k-2), RevMan"})
+    return pd.DataFrame(rows)
+
+
+def prior_sensitivity(yi, sei, tau_priors: dict, mu_priors: dict, orientation: Orientation, margins,
+                      prob=0.95, kind="hdi", threshold=0.95) -> pd.DataFrame:
+    """Exact posteriors over a tau-prior x mu-prior grid: summaries and decision probabilities,
+    flagging cells whose non-inferiority verdict (first margin) differs from the majority."""
+    rows = []
+    pct = round(prob * 100)
+    for tn, tp in tau_priors.items():
+        for mn, mp in mu_priors.items():
+            try:
+                post = solve(yi, sei, tp, mp)
+            except ValueError as e:
+                rows.append({"tau_prior": tn, "mu_prior": mn, "note": str(e)})
+                continue
+            lo, hi = post.mu.interval(prob, kind)
+            tlo, thi = post.tau.interval(prob, kind)
+            d = decision_table(post.mu, margins, orientation)
+            row = {"tau_prior": tn, "mu_prior": mn, "mu_median": post.mu.median(), f"mu_{kind}{pct}_lb": lo,
+                   f"mu_{kind}{pct}_ub": hi, "tau_median": post.tau.median(), f"tau_{kind}{pct}_lb": tlo,
+                   f"tau_{kind}{pct}_ub": thi, "p_benefit": d["p_benefit"].iloc[0], "p_harm": d["p_harm"].iloc[0]}
+            for m, p in zip(margins, d["p_noninferior"]):
+                row[f"p_noninferior@{m:g}"] = p
+            row[f"p_noninferior_new@{margins[0]:g}"] = float(
+                noninferiority_curve(post.theta_new, [margins[0]], orientation)["p_noninferior"].iloc[0])
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    key = f"p_noninferior@{margins[0]:g}"
+    if key in df:
+        verdict = df[key] >= threshold
+        majority = verdict.mean() >= 0.5
+        df["decision_flips"] = verdict != majority
+    return df
+
+
+def loo_table(yi, sei, labels, tau_prior: Prior, mu_prior: Prior) -> pd.DataFrame:
+    """Exact leave-one-study-out: predictive p-value of each study and log p(y_i | y_-i) under
+    the random-effects model (exact solver on the other k-1 studies) and the common-effect model."""
+    rows = []
+    ce = common_effect_loo(yi, sei)
+    for i, lab in enumerate(labels):
+        keep = np.arange(yi.size) != i
+        post = solve(yi[keep], sei[keep], tau_prior, mu_prior)
+        d = post.draws(20000, rng=i)
+        p2, p_lower = predictive_pvalue(yi[i], sei[i], d["mu"], d["tau"])
+        lp = np.log(np.mean(np.exp(-0.5 * (yi[i] - d["mu"]) ** 2 / (sei[i] ** 2 + d["tau"] ** 2))
+                            / np.sqrt(2 * np.pi * (sei[i] ** 2 + d["tau"] ** 2))))
+        rows.append({"study": lab, "yi": yi[i], "p_two_sided": p2, "p_lower": p_lower,
+                     "lpd_random_effects": lp, "lpd_common_effect": ce[i]})
+    return pd.DataFrame(rows)
+
+
+def comparison_table(exact, freq: pd.DataFrame, prob=0.95, kind="hdi") -> pd.DataFrame:
+    """The posterior beside DL, REML and HKSJ, with a one-line reason where they disagree."""
+    pct = round(prob * 100)
+    lo, hi = exact.mu.interval(prob, kind)
+    rows = [{"analysis": f"Bayesian (exact; {exact.tau_prior.label}, {exact.mu_prior.label})",
+             "mu": exact.mu.median(), "lb": lo, "ub": hi, "tau": exact.tau.median(), "note": f"median, {pct}% {kind.upper()}"}]
+    bw = hi - lo
+    for _, r in freq.iterrows():
+        if r["analysis"] not in ("DL", "REML", "REML + HKSJ"):
+            continue
+        fw = r[f"ci{pct}_ub"] - r[f"ci{pct}_lb"]
+        notes = []
+        if r["tau2"] == 0:
+            notes.append("tau^2 truncated at zero: the CI ignores heterogeneity uncertainty")
+        if r["analysis"] != "REML + HKSJ" and bw > 1.25 * fw:
+            notes.append("the posterior integrates over tau, widening the interval")
+        if r["analysis"] == "REML + HKSJ" and fw > 1.25 * bw:
+            notes.append("HKSJ's t(k-1) quantile is wide with few studies")
+        if abs(r["mu"] - exact.mu.median()) > 0.25 * bw:
+            notes.append("the prior on mu pulls the estimate")
+        rows.append({"analysis": r["analysis"], "mu": r["mu"], "lb": r[f"ci{pct}_lb"], "ub": r[f"ci{pct}_ub"],
+                     "tau": np.sqrt(r["tau2"]), "note": "; ".join(notes) or "agrees"})
+    return pd.DataFrame(rows)
+
+
+def analyse(yi, vi, labels, *, measure: str, orientation: Orientation, tau_priors: dict, mu_priors: dict,
+            default: tuple[str, str], margins, counts=None, label="", prob=0.95, kind="hdi",
+            threshold=0.95, sample: bool = True, seed: int = 0, sampler_settings: dict | None = None) -> StudyLevelResult:
+    """Full study-level analysis of one outcome (see module docstring)."""
+    from .fit import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
+
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    ok = np.isfinite(yi) & np.isfinite(vi)
+    notes = []
+    if not ok.all():
+        notes.append(f"{int((~ok).sum())} studies not estimable for {measure} (double zero) were left out of "
+                     "the normal-normal analyses and kept in the binomial-normal model")
+    y, s, labs = yi[ok], np.sqrt(vi[ok]), [lab for lab, o in zip(labels, ok) if o]
+    freq = frequentist_table(yi, vi, labels, counts, measure, prob)
+    tp, mp = tau_priors[default[0]], mu_priors[default[1]]
+    exact = solve(y, s, tp, mp, labels=labs)
+    sens = prior_sensitivity(y, s, tau_priors, mu_priors, orientation, margins, prob, kind, threshold)
+    dec = decision_table(exact.mu, margins, orientation)
+    dec.insert(0, "parameter", "mu")
+    dnew = decision_table(exact.theta_new, margins, orientation)
+    dnew.insert(0, "parameter", "theta_new")
+    dec = pd.concat([dec, dnew], ignore_index=True)
+    mgrid = np.exp(np.linspace(0, np.log(3), 101)) if orientation.is_ratio else np.linspace(0, 3 * max(
+        orientation.to_analysis_scale(margins)), 101)
+    curves = pd.concat([noninferiority_curve(exact.mu, mgrid, orientation).assign(parameter="mu"),
+                        noninferiority_curve(exact.theta_new, mgrid, orientation).assign(parameter="theta_new")])
+    d = exact.draws(20000, rng=seed)
+    ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
+    checks = ppc.table()
+    loo = loo_table(y, s, labs, tp, mp)
+    elpd_re, elpd_ce = loo["lpd_random_effects"].sum(), loo["lpd_common_effect"].sum()
+    checks = pd.concat([checks, pd.DataFrame([
+        {"statistic": "exact LOO elpd, random effects", "observed": elpd_re, "ppp": np.nan, "mcse": np.nan},
+        {"statistic": "exact LOO elpd, common effect", "observed": elpd_ce, "ppp": np.nan, "mcse": np.nan}])],
+        ignore_index=True)
+    comp = comparison_table(exact, freq, prob, kind)
+    res = StudyLevelResult(label=label, measure=measure, orientation=orientation, labels=labs, yi=y, sei=s,
+                           frequentist=freq, exact=exact, sensitivity=sens, decisions=dec, curves=curves,
+                           checks=checks, loo=loo, comparison=comp, notes=notes)
+    if sample and tp.proper and mp.proper:
+        st = dict(sampler_settings or {})
+        fitted = fit_normal_normal(y, s, tp, mp, labs, measure=measure, seed=seed, **st)
+        res.sampled = fitted
+        sm = fitted.summary(prob, kind).set_index("parameter")
+        agree = []
+        for name, ref in (("mu", exact.mu.mean()), ("tau", exact.tau.mean()), ("theta_new", exact.theta_new.mean())):
+            z = abs(sm.loc[name, "mean"] - ref) / sm.loc[name, "mcse_mean"]
+            agree.append(f"{name} {z:.1f} MCSE")
+        ok_all = all(float(a.split()[1]) <= 4 for a in agree)
+        notes.append(("Sampler agrees with the exact solver (posterior means within 4 MCSE: " if ok_all else
+                      "WARNING: sampler and exact solver disagree beyond 4 MCSE (") + ", ".join(agree) + ")")
+        notes.append("Sampler diagnostics: " + str(fitted.diagnostics))
+        import arviz as az
+        try:
+            lo = az.loo(fitted.tree)
+            notes.append(f"PSIS-LOO (sampled, random effects): elpd {float(lo.elpd):.2f} (exact {elpd_re:.2f}); "
+                         f"max Pareto k {float(np.max(lo.pareto_k)):.2f}")
+        except Exception as e:  # noqa: BLE001
+            notes.append(f"PSIS-LOO not available: {e}")
+        if counts is not None:
+            bn = fit_binomial_normal(counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], tp,
+                                     mu_priors.get("binomial", mp), labels, seed=seed, **st)
+            res.binomial = bn
+            approx = solve(*_log_or_approx(counts), tp, mp)
+            m_b, m_a = float(np.median(bn.draws("mu"))), approx.mu.median()
+            sd_b = float(np.std(bn.draws("mu")))
+            flag = abs(m_b - m_a) > 0.25 * sd_b
+            notes.append(f"Binomial-normal (exact likelihood, log OR): median mu {m_b:.3f} vs normal approximation "
+                         f"(log OR with 0.5 correction) {m_a:.3f}; "
+                         + ("they DISAGREE by more than a quarter of a posterior SD: prefer the exact likelihood"
+                            if flag else "they agree within a quarter of a posterior SD")
+                         + f"; diagnostics: {bn.diagnostics}")
+    return res
+
+
+def _log_or_approx(counts):
+    es = escalc("OR", ai=counts["events_e"], n1i=counts["n_e"], ci=counts["events_c"], n2i=counts["n_c"])
+    ok = np.isfinite(es["yi"])
+    return es["yi"][ok].to_numpy(), es["sei"][ok].to_numpy()
