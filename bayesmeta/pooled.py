@@ -85,8 +85,8 @@ def prior_predictive_check(estimate: float, se: float, mu_prior, n_draws: int = 
     # prior predictive density on a grid (prior density convolved with N(0, se^2))
     lo, hi = np.quantile(y_rep, [1e-5, 1 - 1e-5])
     lo, hi = min(lo, estimate) - 5 * se, max(hi, estimate) + 5 * se
-    y = np.linspace(lo, hi, 4001)
-    m = _mu_grid(0.5 * (lo + hi), (hi - lo) / 10, mu_prior, 8001)
+    y = np.linspace(lo, hi, 1201)
+    m = _mu_grid(0.5 * (lo + hi), (hi - lo) / 10, mu_prior, 2401)
     pm_ = np.exp(np.asarray(mu_prior.logpdf(m), dtype=float))
     pm_ /= np.trapezoid(pm_, m)
     dens = np.trapezoid(pm_[None, :] * stats.norm.pdf(y[:, None], m[None, :], se), m, axis=1)

@@ -92,6 +92,8 @@ def tau_prior_dicts(spec: AnalysisSpec, measure: str) -> dict[str, dict]:
 def prior_dicts(spec: AnalysisSpec, measure: str) -> dict[str, dict]:
     """Effect-prior definitions for ``measure`` as plain dicts (family, parameters, rationale)."""
     key = "RR" if measure.upper() in {"RR", "OR"} and measure.upper() not in spec.effect_priors else measure
+    if key not in spec.effect_priors and key.upper().startswith("SMD") and "SMD" in spec.effect_priors:
+        key = "SMD"  # both SMD conventions share the effect priors
     if key not in spec.effect_priors:
         raise DataError(Problem(str(spec.path), None, f"effect_priors.{measure}",
                                 f"no effect priors given for measure {measure!r}"))

@@ -70,6 +70,10 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
     else:
         counts = {k: wide[k].to_numpy(float) for k in ("events_e", "n_e", "events_c", "n_c")}
         es = escalc(measure, ai=counts["events_e"], n1i=counts["n_e"], ci=counts["events_c"], n2i=counts["n_c"])
+    n_est = int(np.isfinite(es["yi"]).sum())
+    if n_est < 2:
+        raise MissingStudyData(f"outcome {outcome!r} has {len(wide)} complete studies but only {n_est} estimable "
+                               f"for {measure} (double-zero studies carry no information on a ratio scale)", miss)
     return es["yi"].to_numpy(), es["vi"].to_numpy(), wide["study"].tolist(), counts, miss
 
 
