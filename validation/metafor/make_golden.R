@@ -58,7 +58,17 @@ cases[[6]] <- cont_case("normand1999_SMD", dat.normand1999, "SMD", "dat.normand1
 li <- dat.li2007[complete.cases(dat.li2007[, c("ai", "n1i", "ci", "n2i")]), ]
 cases[[7]] <- bin_case("li2007_OR", li, "OR", "dat.li2007 (magnesium, mortality): rare events, zeros")
 
-out <- list(R = R.version.string, metafor = as.character(packageVersion("metafor")),
+# subgroup analysis (RevMan style): separate DL fits by allocation, then the test for subgroup
+# differences = EE heterogeneity Q across the subgroup estimates
+es <- escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+subs <- lapply(split(es, es$alloc), function(d) rma(yi, vi, data = d, method = "DL"))
+est <- sapply(subs, function(r) as.numeric(r$beta)); sei <- sapply(subs, function(r) r$se)
+tsd <- rma(est, sei = sei, method = "EE")
+subgroups <- list(id = "bcg_RR_by_alloc", call = "lapply(split(es, es$alloc), rma(method='DL')); rma(est, sei=se, method='EE')$QE",
+                  groups = as.character(es$alloc), yi = as.numeric(es$yi), vi = as.numeric(es$vi),
+                  estimates = as.list(est), se = as.list(sei), QM = tsd$QE, QMp = tsd$QEp)
+
+out <- list(R = R.version.string, subgroups = subgroups, metafor = as.character(packageVersion("metafor")),
             metadat = as.character(packageVersion("metadat")), control = ctrl, cases = cases)
 dir.create("tests/golden", showWarnings = FALSE, recursive = TRUE)
 write_json(out, "tests/golden/metafor.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
