@@ -106,8 +106,11 @@ class BayesResult:
         path = Path(path)
         tree = self.tree.copy()
         tree.attrs = {**tree.attrs, **self._attrs()}
+        encoding = {node.path: {v: {"zlib": True, "complevel": 4} for v in node.data_vars
+                                if node[v].dtype.kind in "fiub"}
+                    for node in tree.subtree if node.data_vars}
         with _io.atomic_path(path) as tmp:
-            tree.to_netcdf(tmp, engine="h5netcdf")
+            tree.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
         return path
 
 
