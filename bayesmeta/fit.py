@@ -35,8 +35,10 @@ _COMPILED: dict[tuple, object] = {}
 COMPILE_LOG: list[tuple[tuple, float]] = []
 
 
-def _hyper(tau_prior: Prior, mu_prior: Prior) -> dict:
+def _hyper(tau_prior: Prior, mu_prior: Prior, extra_tau_prefix: str | None = None) -> dict:
     d = {f"tau_prior__{k}": float(v) for k, v in tau_prior.params.items()}
+    if extra_tau_prefix:
+        d.update({f"{extra_tau_prefix}__{k}": float(v) for k, v in tau_prior.params.items()})
     d.update({f"mu_prior__{k}": float(v) for k, v in mu_prior.params.items()})
     return d
 
@@ -209,3 +211,37 @@ def fit_binomial_intercepts(events, n, tau_prior: Prior, mu_prior: Prior, labels
                              diagnostics=diag, seed=seed, sampler=sampler, attempts=attempts,
                              seconds=time.perf_counter() - t0, data_sha256=data_hash(events, n), spec={},
                              versions=versions())
+
+
+def fit_multilevel_timepoints(yi, vi, study, timepoint, tau_prior: Prior, mu_prior: Prior, *, rho: float = 0.5,
+                              correlation: str = "ar1", timepoint_order=None, draws: int = 1000, tune: int = 1000,
+                              chains: int = 4, seed: int = 0, target_accept: float = 0.95,
+                              sampler: str = "nutpie", measure: str = "MD") -> BayesResult:
+    """Sample :func:`bayesmeta.models.multilevel_timepoints`; one effect per time point.
+
+    ``rho`` (within-study correlation of sampling errors between time points) is data: refits over
+    a grid of ``rho`` reuse the compiled model.
+    """
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    study, timepoint = list(study), list(timepoint)
+    studies = list(dict.fromkeys(study))
+    tps = list(timepoint_order) if timepoint_order is not None else list(dict.fromkeys(timepoint))
+    si = np.array([studies.index(x) for x in study])
+    ti = np.array([tps.index(x) for x in timepoint])
+    key = ("multilevel_timepoints", tuple(si), tuple(ti), correlation, tau_prior.family, mu_prior.family)
+    build = lambda: models.multilevel_timepoints(yi, vi, si, ti, studies, tps, tau_prior, mu_prior, rho, correlation)  # noqa: E731
+    data = {"yi": yi, "rho": float(rho), **_hyper(tau_prior, mu_prior, "tau_within_prior")}
+    t0 = time.perf_counter()
+    tree, diag, attempts = _sample_with_gate(key, build, data, ("mu", "tau_study", "tau_within"), draws=draws,
+                                             tune=tune, chains=chains, seed=seed, target_accept=target_accept,
+                                             sampler=sampler)
+    post = tree["posterior"].to_dataset().assign_coords(timepoint=tps)
+    groups = {"posterior": post,
+              "observed_data": xr.Dataset({"y": ("obs", yi), "vi": ("obs", vi), "study": ("obs", np.array(study)),
+                                           "timepoint": ("obs", np.array(timepoint))}),
+              "sample_stats": tree["sample_stats"].to_dataset()}
+    return BayesResult.build(groups, model=f"multilevel time points (marginal MVN; {correlation} sampling correlation rho={rho:g})",
+                             measure=measure, labels=studies, priors={"tau": tau_prior.to_dict(), "mu": mu_prior.to_dict()},
+                             diagnostics=diag, seed=seed, sampler=sampler, attempts=attempts,
+                             seconds=time.perf_counter() - t0, data_sha256=data_hash(yi, vi, si, ti, [rho]),
+                             spec={"rho": rho, "correlation": correlation}, versions=versions())

@@ -41,41 +41,41 @@ def _data(prefix: str, prior: Prior):
     return {k: pm.Data(f"{prefix}__{k}", float(v)) for k, v in prior.params.items()}
 
 
-def tau_rv(prior: Prior):
-    """The ``tau`` random variable for a prior (hyperparameters as ``pm.Data``)."""
+def tau_rv(prior: Prior, name: str = "tau", prefix: str = "tau_prior"):
+    """The ``tau`` random variable for a prior (hyperparameters as ``pm.Data`` named ``prefix__param``)."""
     if not prior.proper:
         raise ImproperPriorError(f"{prior.label} is improper: use the exact solver (bayesmeta.quadrature.solve)")
-    p = _data("tau_prior", prior)
+    p = _data(prefix, prior)
     f = prior.family
     if f == "halfnormal":
-        return pm.HalfNormal("tau", sigma=p["scale"])
+        return pm.HalfNormal(name, sigma=p["scale"])
     if f == "halfcauchy":
-        return pm.HalfCauchy("tau", beta=p["scale"])
+        return pm.HalfCauchy(name, beta=p["scale"])
     if f == "halfstudentt":
-        return pm.HalfStudentT("tau", nu=p["nu"], sigma=p["scale"])
+        return pm.HalfStudentT(name, nu=p["nu"], sigma=p["scale"])
     if f == "exponential":
-        return pm.Exponential("tau", lam=p["rate"])
+        return pm.Exponential(name, lam=p["rate"])
     if f == "uniform":
-        return pm.Uniform("tau", lower=0.0, upper=p["upper"])
+        return pm.Uniform(name, lower=0.0, upper=p["upper"])
     if f == "lognormal_tau2":
-        return pm.LogNormal("tau", mu=p["mean"] / 2, sigma=p["sd"] / 2)
+        return pm.LogNormal(name, mu=p["mean"] / 2, sigma=p["sd"] / 2)
     if f == "logt_tau2":
-        log_tau2 = pm.StudentT("log_tau2", nu=p["nu"], mu=p["loc"], sigma=p["scale"])
-        return pm.Deterministic("tau", pt.exp(log_tau2 / 2))
+        log_tau2 = pm.StudentT(f"log_{name}2", nu=p["nu"], mu=p["loc"], sigma=p["scale"])
+        return pm.Deterministic(name, pt.exp(log_tau2 / 2))
     if f == "invgamma":
-        return pm.InverseGamma("tau", alpha=p["alpha"], beta=p["beta"])
+        return pm.InverseGamma(name, alpha=p["alpha"], beta=p["beta"])
     raise ValueError(f"no PyMC form for tau prior family {f!r}")
 
 
-def mu_rv(prior: Prior, name: str = "mu"):
+def mu_rv(prior: Prior, name: str = "mu", dims=None):
     """The effect ``mu`` for a prior (hyperparameters as ``pm.Data``)."""
     if not prior.proper:
         raise ImproperPriorError(f"{prior.label} is improper: use the exact solver, or a proper prior")
     p = _data("mu_prior", prior)
     if prior.family == "normal":
-        return pm.Normal(name, mu=p["loc"], sigma=p["scale"])
+        return pm.Normal(name, mu=p["loc"], sigma=p["scale"], dims=dims)
     if prior.family == "studentt":
-        return pm.StudentT(name, nu=p["nu"], mu=p["loc"], sigma=p["scale"])
+        return pm.StudentT(name, nu=p["nu"], mu=p["loc"], sigma=p["scale"], dims=dims)
     raise ValueError(f"no PyMC form for mu prior family {prior.family!r}")
 
 
@@ -125,4 +125,44 @@ def binomial_intercepts(events, n, study, tau_prior: Prior, mu_prior: Prior) -> 
         z = pm.Normal("z", 0.0, sigma=1.0, dims="study")
         theta = pm.Deterministic("theta", mu + tau * z, dims="study")
         pm.Binomial("y", n=n, logit_p=theta, observed=y, dims="study")
+    return model
+
+
+def multilevel_timepoints(yi, vi, study_index, time_index, studies, timepoints, tau_prior: Prior,
+                          mu_prior: Prior, rho: float = 0.5, correlation: str = "ar1") -> pm.Model:
+    r"""Multilevel model for effects at repeated time points of the same studies (marginal form).
+
+    .. math::
+
+        y \sim \mathrm{MVN}\big(X\mu,\; S R(\rho) S + \tau_{study}^2 Z Z^\top + \tau_{within}^2 I\big),
+
+    with :math:`\mu_t` one effect per time point, :math:`S = \mathrm{diag}(\sqrt{v_i})`, :math:`R(\rho)`
+    the within-study sampling correlation between time points (AR(1), :math:`\rho^{|t_i - t_j|}`
+    over the time index, or exchangeable), :math:`Z` the study indicator. The same patients at
+    several times are therefore not counted as independent studies (Ishak et al. 2007,
+    doi:10.1177/1740774507085787; Riley 2009, doi:10.1111/j.1467-985X.2008.00593.x). ``rho`` is a
+    ``pm.Data`` node: a sensitivity analysis over it reuses the compiled model.
+    """
+    yi = np.asarray(yi, float)
+    s = np.sqrt(np.asarray(vi, float))
+    si = np.asarray(study_index, int)
+    ti = np.asarray(time_index, float)
+    same = (si[:, None] == si[None, :]).astype(float)
+    lag = np.abs(ti[:, None] - ti[None, :])
+    n = yi.size
+    with pm.Model(coords={"timepoint": list(timepoints), "study": list(studies), "obs": np.arange(n)}) as model:
+        y = pm.Data("yi", yi, dims="obs")
+        r = pm.Data("rho", float(rho))
+        mu = mu_rv(mu_prior, dims="timepoint")
+        tau_s = tau_rv(tau_prior, "tau_study", "tau_prior")
+        tau_w = tau_rv(tau_prior, "tau_within", "tau_within_prior")
+        if correlation == "ar1":
+            R = same * r ** lag
+        elif correlation == "exchangeable":
+            R = same * (r + (1 - r) * np.eye(n))
+        else:
+            raise ValueError("correlation must be 'ar1' or 'exchangeable'")
+        R = R * (1 - np.eye(n)) + np.eye(n)
+        cov = (s[:, None] * s[None, :]) * R + tau_s**2 * same + tau_w**2 * np.eye(n)
+        pm.MvNormal("y", mu=mu[np.asarray(time_index, int)], cov=cov, observed=y, dims="obs")
     return model
