@@ -98,6 +98,15 @@ class ReanalysisResult:
 
     def console_summary(self) -> str:
         lines = [f"Report written to {self.out}"]
+        if len(self.checks):
+            c = self.checks
+            lines.append("Published pooled results: consistency within rounding and implied SE (log scale for ratios)")
+            for _, r in c.iterrows():
+                flag = "consistent" if r["ci_symmetric"] and r["p_consistent"] is not False else "INCONSISTENT"
+                n = "" if pd.isna(r["participants_implied"]) else f", implies {r['participants_implied']:.0f} participants"
+                lines.append(f"  {r['analysis']:<22} {r['measure']} {r['estimate']:.2f} [{r['ci_lb']:.2f}, {r['ci_ub']:.2f}]"
+                             f"  SE {r['se']:.4f}{n}: {flag}")
+            lines.append("Reanalysis (flat reference prior, as published):")
         for o in self.outcomes:
             ref = o.grid.iloc[0]
             m0 = self.spec_margin(o)
