@@ -55,15 +55,18 @@ def tau2_dl(yi, vi):
     return max(0.0, (q - (yi.size - 1)) / c)
 
 
-def tau2_pm(yi, vi):
-    k = yi.size
-    f = lambda t: q_gen(yi, vi, t) - (k - 1)  # noqa: E731 (decreasing in t)
+def _root_at_or_above_zero(f, yi, vi):
+    """Root of a function of tau^2 that is positive below the root; 0 if f(0) <= 0 (truncation)."""
     if f(0.0) <= 0:
         return 0.0
     hi = _upper(yi, vi)
     while f(hi) > 0:
         hi *= 10
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14))
+
+
+def tau2_pm(yi, vi):
+    return _root_at_or_above_zero(lambda t: q_gen(yi, vi, t) - (yi.size - 1), yi, vi)
 
 
 def _score(yi, vi, t, reml):
@@ -75,13 +78,7 @@ def _score(yi, vi, t, reml):
 
 
 def tau2_ml(yi, vi, reml=False):
-    f = lambda t: _score(yi, vi, t, reml)  # noqa: E731
-    if f(0.0) <= 0:
-        return 0.0
-    hi = _upper(yi, vi)
-    while f(hi) > 0:
-        hi *= 10
-    return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14))
+    return _root_at_or_above_zero(lambda t: _score(yi, vi, t, reml), yi, vi)
 
 
 def typical_variance(vi):
@@ -165,16 +162,8 @@ class RMAResult:
         a = (1 - level) / 2
         q_hi, q_lo = stats.chi2.ppf(1 - a, k - 1), stats.chi2.ppf(a, k - 1)
 
-        def solve(target):
-            f = lambda t: q_gen(self.yi, self.vi, t) - target  # noqa: E731
-            if f(0.0) < 0:
-                return 0.0
-            hi = _upper(self.yi, self.vi)
-            while f(hi) > 0:
-                hi *= 10
-            return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14))
-
-        lb, ub = solve(q_hi), solve(q_lo)
+        lb, ub = (_root_at_or_above_zero(lambda t, c=c: q_gen(self.yi, self.vi, t) - c, self.yi, self.vi)
+                  for c in (q_hi, q_lo))
         return {"tau2": self.tau2, "tau2_lb": lb, "tau2_ub": ub, "tau_lb": np.sqrt(lb), "tau_ub": np.sqrt(ub)}
 
     def summary(self) -> pd.DataFrame:
