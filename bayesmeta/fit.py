@@ -17,7 +17,6 @@ from __future__ import annotations
 from . import _env  # noqa: F401
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import nutpie

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from .effects import log_or, log_rr, rd
-from .frequentist import RMAResult, rma, typical_variance
+from .frequentist import RMAResult, rma
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ BMJ 343:d2304. doi:10.1136/bmj.d2304
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

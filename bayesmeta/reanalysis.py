@@ -27,7 +27,7 @@ from .errors import DataError, Problem
 from .pooled import posterior_mu, prior_predictive_check
 from .provenance import versions
 from .report import Code, Figure, Heading, Paragraph, Table, write_report
-from .sensitivity import prior_grid, summarise, tipping_prior_mean, tipping_prior_scale
+from .sensitivity import prior_grid, tipping_prior_mean, tipping_prior_scale
 from .spec import AnalysisSpec, load_spec, prior_dicts
 from .unit_of_analysis import correct_repeated_timepoints
 
@@ -144,7 +144,7 @@ def _published_row(table: pd.DataFrame, oid: str, file: Path) -> pd.Series:
     return rows.iloc[0]
 
 
-def _outcome(spec: AnalysisSpec, ospec, pub: pd.Series, checks: pd.DataFrame, out: Path) -> OutcomeResult:
+def _outcome(spec: AnalysisSpec, ospec, pub: pd.Series, checks: pd.DataFrame) -> OutcomeResult:
     measure = str(pub["measure"]).upper()
     orient = Orientation(lower_is_better=ospec.lower_is_better, measure=measure,
                          experimental=spec.experimental, control=spec.control)
@@ -468,7 +468,7 @@ def run(spec_path, out=None, progress: bool = False, command: str = "bayesmeta r
         task = bar.add_task("reanalysing outcomes", total=len(spec.outcomes)) if bar else None
         for ospec in spec.outcomes:
             row = _published_row(pub, ospec.id, pub_path)
-            o = _outcome(spec, ospec, row, checks, out)
+            o = _outcome(spec, ospec, row, checks)
             o.figures = _figures(o, spec, ospec, figdir)
             outs.append(o)
             if bar:

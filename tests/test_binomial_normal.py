@@ -6,7 +6,6 @@ response rate of a new study mean 0.258, median 0.251. Tolerance: 4 MCSE + half 
 printed third decimal (0.0005).
 """
 import numpy as np
-import pytest
 
 from bayesmeta.fit import fit_binomial_intercepts, fit_binomial_normal
 from bayesmeta.priors import halfnormal, normal

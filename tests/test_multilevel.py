@@ -9,7 +9,6 @@ half a posterior SD (a check that the model is the same one, not a Monte Carlo t
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
