@@ -389,8 +389,8 @@ def methods_and_results(spec: AnalysisSpec, outs: list[OutcomeResult]) -> list[s
         ref = g[(g["prior"] == "reference") & (g["scenario"] == "as published")].iloc[0]
         lo, hi = ref[f"{spec.interval_kind}{pct}_lb"], ref[f"{spec.interval_kind}{pct}_ub"]
         tr = (lambda v: np.exp(v)) if o.measure in RATIO else (lambda v: v)
-        s = (f"{o.label} ({o.measure}): published {o.published['estimate']} [{o.published['ci_lb']}, "
-             f"{o.published['ci_ub']}]. Flat prior: median {tr(ref['median']):.2f} ({pct}% {spec.interval_kind.upper()} "
+        s = (f"{o.label} ({o.measure}): published {o.published['estimate']:.2f} [{o.published['ci_lb']:.2f}, "
+             f"{o.published['ci_ub']:.2f}]. Flat prior: median {tr(ref['median']):.2f} ({pct}% {spec.interval_kind.upper()} "
              f"{tr(lo):.2f} to {tr(hi):.2f}), P({o.measure} favours {spec.control}) = {_fmt_p(ref['p_harm'])}, "
              f"P({spec.experimental} non-inferior at {m0:g}) = {_fmt_p(ref[f'p_noninferior@{m0:g}'])}")
         pr = g[f"p_noninferior@{m0:g}"]
@@ -578,7 +578,7 @@ def _report_blocks(spec, outs, checks, missing, prov, out, study_blocks=()) -> l
         sp = next(s for s in spec.outcomes if s.id == o.id)
         b.append(Heading(o.label, 3))
         b.append(Paragraph(f"Orientation: {o.orientation.describe()}. Published: {o.published['measure']} "
-                           f"{o.published['estimate']} [{o.published['ci_lb']}, {o.published['ci_ub']}]"
+                           f"{o.published['estimate']:.2f} [{o.published['ci_lb']:.2f}, {o.published['ci_ub']:.2f}]"
                            f"{', p = ' + str(o.published['p']) if pd.notna(o.published.get('p')) else ''}; "
                            f"analysis-scale estimate {o.estimate:.4f}, SE {o.se:.4f}."))
         if o.uoa is not None:
