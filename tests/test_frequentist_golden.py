@@ -12,14 +12,16 @@ default threshold 1e-5 on tau^2 would not do: the R script sets control(threshol
 tol=1e-12)), so 1e-6 leaves six orders of magnitude of room while still catching any formula
 difference (the smallest difference between two of the estimators here is > 1e-3).
 """
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from bayesmeta.effects import escalc
-from bayesmeta.frequentist import rma
+from bayesmeta.frequentist import mu_hat, q_gen, rma, tau2_dl, tau2_he, tau2_sj
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "metafor.json").read_text())
 CASES = {c["id"]: c for c in GOLDEN["cases"]}
@@ -94,6 +96,7 @@ def test_rma_against_metafor(cid, key):
 
 
 def _reldiff(a, b):
+    """Relative difference, ignoring absolute differences below ATOL (values that are 0 exactly)."""
     return abs(a - b) / max(abs(b), 1e-300) if abs(a - b) > ATOL else 0.0
 
 
@@ -122,3 +125,112 @@ def test_reml_default_is_not_dl_on_bcg():
     taus = {m: rma(es["yi"], es["vi"], method=m).tau2 for m in ("DL", "REML", "PM", "ML")}
     assert taus["REML"] == pytest.approx(CASES["bcg_RR"]["rma"]["REML_z"]["tau2"], rel=RTOL)
     assert min(abs(taus["REML"] - taus[m]) for m in ("DL", "PM", "ML")) > 1e-3
+
+
+# ----------------------------------------------------------------------------- API and hand checks
+
+Y = np.array([0.1, 0.3, 0.35, 0.65, -0.05])
+V = np.array([0.01, 0.02, 0.015, 0.05, 0.03])
+
+
+def test_prediction_interval_t_k2_by_hand():
+    # Higgins, Thompson & Spiegelhalter 2009 / RevMan 5.4: mu +- t_{k-2} sqrt(SE^2 + tau^2)
+    r = rma(Y, V, method="DL")
+    w = 1 / (V + r.tau2)
+    mu, se = np.sum(w * Y) / w.sum(), np.sqrt(1 / w.sum())
+    half = stats.t.ppf(0.975, 3) * np.sqrt(se**2 + r.tau2)
+    p = r.predict(pi="t_k-2")
+    assert p["pi_lb"] == pytest.approx(mu - half, rel=1e-12) and p["pi_ub"] == pytest.approx(mu + half, rel=1e-12)
+    # with HKSJ the t(k-2) PI still uses the standard SE (Higgins 2009); metafor's uses the HK SE and t(k-1)
+    h = rma(Y, V, method="DL", test="knha")
+    assert h.predict(pi="t_k-2")["pi_lb"] == pytest.approx(p["pi_lb"], rel=1e-12)
+    m = h.predict(pi="metafor")
+    assert m["pi_lb"] == pytest.approx(h.mu - stats.t.ppf(0.975, 4) * np.sqrt(h.se**2 + h.tau2), rel=1e-12)
+    with pytest.raises(ValueError):
+        rma(Y[:2], V[:2], method="DL").predict(pi="t_k-2")
+
+
+def test_knha_and_modified_knha_by_hand():
+    # q = sum w (y - mu)^2 / (k - 1) at the estimated tau^2; HKSJ scales the variance by q,
+    # the modified version (Röver et al. 2015) by max(1, q)
+    for method in ("REML", "DL", "EE"):
+        r = rma(Y, V, method=method)
+        w = 1 / (V + r.tau2)
+        q = np.sum(w * (Y - r.mu) ** 2) / 4
+        hk = rma(Y, V, method=method, test="knha")
+        mod = rma(Y, V, method=method, test="knha_mod")
+        assert hk.se == pytest.approx(r.se * np.sqrt(q), rel=1e-12)
+        assert mod.se == pytest.approx(r.se * np.sqrt(max(1.0, q)), rel=1e-12)
+        assert mod.test == "knha_adhoc" and rma(Y, V, method=method, test="adhoc").se == mod.se
+        assert hk.df == 4 and hk.ci_ub == pytest.approx(hk.mu + stats.t.ppf(0.975, 4) * hk.se, rel=1e-12)
+
+
+def test_i2_definitions():
+    r = rma(Y, V, method="REML")
+    # RevMan: (Q - df)/Q; metafor: tau^2/(tau^2 + typical v); they coincide for DL
+    assert r.I2_revman == pytest.approx(100 * max(0, (r.Q - 4) / r.Q), rel=1e-12)
+    w = 1 / V
+    s2 = 4 * w.sum() / (w.sum() ** 2 - (w**2).sum())
+    assert r.I2 == pytest.approx(100 * r.tau2 / (r.tau2 + s2), rel=1e-12)
+    d = rma(Y, V, method="DL")
+    assert d.I2 == pytest.approx(d.I2_revman, rel=1e-10)
+
+
+def test_summary_heterogeneity_and_print_state_levels():
+    r = rma(Y, V, method="REML", test="knha", level=0.9, pi="t_k-2")
+    s = r.summary()
+    for col in ("estimate", "se", "tval", "df", "pval", "ci90_lb", "ci90_ub", "pi90_lb", "pi90_ub", "tau2", "I2"):
+        assert col in s.columns, col
+    assert s["pi90_lb"].iloc[0] == pytest.approx(r.predict(pi="t_k-2", level=0.9)["pi_lb"])
+    h = r.heterogeneity()
+    assert {"tau2_qp90_lb", "tau2_qp90_ub", "I2", "I2_revman", "H2", "Q", "Q_df", "Q_p"} <= set(h.columns)
+    assert h["tau2_qp90_lb"].iloc[0] <= r.tau2 <= h["tau2_qp90_ub"].iloc[0]
+    text = str(r)
+    for part in ("Random-effects model (k = 5; tau^2 estimator: REML)", "Hartung-Knapp", "90% CI",
+                 "90% prediction interval", "t(k-2)", "Q-profile"):
+        assert part in text, part
+    assert "zval" in rma(Y, V, method="EE").summary().columns
+    assert "Common-effect" in str(rma(Y, V, method="EE"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.mu = 0.0
+
+
+def test_inputs_sei_fixed_tau2_and_errors():
+    a = rma(Y, V, method="PM")
+    b = rma(Y, sei=np.sqrt(V), method="PM")
+    assert a.mu == pytest.approx(b.mu, rel=1e-14)
+    f = rma(Y, V, tau2=0.02)
+    w = 1 / (V + 0.02)
+    assert f.mu == pytest.approx(np.sum(w * Y) / w.sum(), rel=1e-14) and f.tau2 == 0.02
+    n = rma(np.append(Y, np.nan), np.append(V, np.nan))  # e.g. a double-zero study
+    assert n.k == 5
+    for bad in (dict(method="XX"), dict(test="q"), dict(pi="x")):
+        with pytest.raises(ValueError):
+            rma(Y, V, **bad)
+    with pytest.raises(ValueError):
+        rma(Y, -V)
+    with pytest.raises(ValueError):
+        rma(Y[:1], V[:1], method="REML")
+
+
+def test_kernels_are_vectorised_over_draws():
+    rng = np.random.default_rng(1)
+    y = rng.normal(0.2, 0.3, size=(50, 8))
+    v = rng.uniform(0.01, 0.1, size=(50, 8))
+    for f in (tau2_dl, tau2_he, tau2_sj):
+        t = f(y, v, axis=-1)
+        assert t.shape == (50,)
+        np.testing.assert_allclose(t, [f(y[i], v[i]) for i in range(50)], rtol=1e-12)
+    mu, se = mu_hat(y, v, tau2_dl(y, v)[:, None])
+    np.testing.assert_allclose(mu, [rma(y[i], v[i], method="DL").mu for i in range(50)], rtol=1e-12)
+    np.testing.assert_allclose(q_gen(y.T, v.T, axis=0), [q_gen(y[i], v[i]) for i in range(50)], rtol=1e-12)
+
+
+def test_reml_picks_the_global_maximum_of_a_bimodal_likelihood():
+    # gibson2002 MD: the REML score is negative at 0, positive near 0.5 and has its root at ~9.68;
+    # truncating at 0 because the score is negative there would be wrong (metafor: 9.679214)
+    case = CASES["gibson2002_MD"]
+    es = effects(case)
+    r = rma(es["yi"], es["vi"], method="REML")
+    assert r.tau2 == pytest.approx(case["rma"]["REML_z"]["tau2"], rel=RTOL)
+    assert r.tau2 > 9
