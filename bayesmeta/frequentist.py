@@ -259,6 +259,8 @@ class RMAResult:
     I2, H2 : metafor's definitions (percent for I2).
     pi_type : {"metafor", "t_k-2"}
         Default prediction interval of :meth:`summary` and ``str``.
+    note : str
+        How the result was derived, when not by :func:`rma` alone (printed).
     """
 
     yi: np.ndarray
@@ -282,6 +284,7 @@ class RMAResult:
     labels: tuple[str, ...] = field(default=())
     pi_type: str = "metafor"
     tau2_fixed: bool = False
+    note: str = ""
 
     @property
     def k(self) -> int:
@@ -389,7 +392,7 @@ class RMAResult:
         else:
             fixed = ", fixed" if self.tau2_fixed else ""
             head = f"Random-effects model (k = {self.k}; tau^2 estimator: {self.method}{fixed})"
-        lines = [head, f"  test and CI for mu: {tests[self.test]}"]
+        lines = [head] + ([f"  {self.note}"] if self.note else []) + [f"  test and CI for mu: {tests[self.test]}"]
         if not self.common_effect and self.k > 1:
             ci = self.confint_tau2()
             lines.append(f"  tau^2 = {self.tau2:.4f} [{pct}% Q-profile CI {ci['tau2_lb']:.4f}, {ci['tau2_ub']:.4f}], "

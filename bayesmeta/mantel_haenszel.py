@@ -165,7 +165,8 @@ class MHResult:
         c = w.sum() - np.sum(w**2) / w.sum()
         tau2 = max(0.0, (self.Q - (self.k_estimable - 1)) / c)
         r = rma(self.yi, self.vi, method="DL", tau2=tau2, level=self.level, pi=pi)
-        return dataclasses.replace(r, Q=self.Q, Q_p=self.Q_p, tau2_fixed=False)
+        return dataclasses.replace(r, Q=self.Q, Q_p=self.Q_p, tau2_fixed=False,
+                                   note=f"RevMan 5 ({self.measure}): DL tau^2 from Q around the Mantel-Haenszel estimate")
 
     def __str__(self) -> str:
         pct = f"{100 * self.level:g}"
