@@ -1,0 +1,329 @@
+r"""Step-function selection model (Vevea & Hedges 1995), fitted by maximum likelihood as metafor's ``selmodel``.
+
+Each study's one-sided p-value :math:`p_i = 1 - \Phi(y_i/s_i)` (``alternative="greater"``; for
+``"less"`` :math:`p_i = \Phi(y_i/s_i)`) falls into one of the intervals
+:math:`(0, a_1], (a_1, a_2], \dots, (a_{J-1}, 1]` cut at ``steps``. A study in interval :math:`j`
+is published with relative probability :math:`\delta_j` (:math:`\delta_1 = 1`, the most significant
+interval), so that its estimate has the weighted normal density
+
+.. math::
+
+    f(y_i \mid \mu, \tau^2, \delta) = \frac{\delta_{j(i)}\; \phi\big((y_i - \mu)/\sqrt{v_i + \tau^2}\big)/\sqrt{v_i + \tau^2}}
+    {\sum_j \delta_j\, P_{ij}(\mu, \tau^2)},
+
+with :math:`P_{ij}` the probability that :math:`y \sim N(\mu, v_i + \tau^2)` gives a p-value in interval
+:math:`j` (the cut-points on the :math:`y` scale are :math:`z_{1-a_j}\,s_i`). :math:`\mu`,
+:math:`\tau^2 \ge 0` and :math:`\delta_2, \dots, \delta_J \in [0, 100]` (metafor's bounds) maximise the
+log-likelihood; ``method="EE"`` fixes :math:`\tau^2 = 0`. Standard errors come from the inverse
+Hessian of :math:`-\log L` on the scale :math:`(\mu, \tau^2, \delta_2, \dots)` (metafor computes it with
+``numDeriv``; here by Richardson-extrapolated central differences). The likelihood-ratio test for
+selection compares the fit with the model without selection (:math:`\delta \equiv 1`, the ML
+random-effects or the common-effect fit), on :math:`J - 1` degrees of freedom.
+
+Agreement with metafor 3.8-1 (``tests/golden/metafor_selmodel.json``, made by
+``validation/metafor/make_golden_selmodel.R``): with metafor's optimiser run to its limit
+(``reltol = 1e-15``) estimates agree to 1e-6 relative and SEs to 1e-4; metafor's default BFGS
+(``reltol`` 1.5e-8 on the log-likelihood) stops up to 1e-5 relative from the optimum, and up to 2e-3
+on a flat likelihood (dat.normand1999, k = 9, :math:`\hat\tau^2` = 535), where this fit reaches a
+higher likelihood.
+
+With few studies the weights are poorly identified (an interval holding two studies estimates its
+:math:`\delta` from two observations); read the fit as a sensitivity analysis (how far would
+:math:`\hat\mu` move under this selection?), not as a test for publication bias.
+
+References
+----------
+Vevea JL, Hedges LV (1995). A general linear model for estimating effect size in the presence of
+    publication bias. Psychometrika 60:419-435. doi:10.1007/BF02294384
+Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. J Stat Softw 36(3).
+    doi:10.18637/jss.v036.i03 (``selmodel``, metafor >= 2.5)
+
+Examples
+--------
+>>> import numpy as np
+>>> y = np.array([0.9, 0.2, 0.6, 0.1, 0.5, 0.05, 0.7, -0.1, 0.4, 0.3])
+>>> v = np.array([0.04, 0.03, 0.05, 0.02, 0.06, 0.01, 0.05, 0.03, 0.04, 0.02])
+>>> fit = selmodel(y, v, steps=(0.025,))
+>>> fit.delta[0], fit.ptable
+(1.0, (4, 6))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+__all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs"]
+
+DELTA_MAX = 100.0  # metafor's default upper bound of the selection weights
+
+
+def step_pvalues(yi, vi, alternative: str = "greater") -> np.ndarray:
+    """One-sided p-values :math:`1-\\Phi(y_i/s_i)` (``greater``) or :math:`\\Phi(y_i/s_i)` (``less``)."""
+    z = np.asarray(yi, float) / np.sqrt(np.asarray(vi, float))
+    return stats.norm.sf(z) if alternative == "greater" else stats.norm.cdf(z)
+
+
+def _full_steps(steps) -> np.ndarray:
+    s = np.asarray(steps, float).ravel()
+    if s.size == 0 or np.any(~np.isfinite(s)) or np.any(s <= 0) or np.any(s > 1) or np.any(np.diff(s) <= 0):
+        raise ValueError(f"steps must be increasing p-value cut-points in (0, 1], got {list(np.asarray(steps).ravel())}")
+    return s if s[-1] == 1.0 else np.append(s, 1.0)
+
+
+def interval_probs(mu, tau2, vi, steps, alternative: str = "greater") -> np.ndarray:
+    r""":math:`P_{ij}`: probability that a study with variance ``vi`` and true-effect distribution
+    :math:`N(\mu, \tau^2)` reports a one-sided p-value in interval ``j`` of ``steps`` (with 1 appended).
+
+    Broadcasts ``mu`` and ``tau2`` (shape ``S``) against ``vi`` (shape ``(k,)``); returns shape
+    ``S + (k, J)``. Computed from differences of upper-tail probabilities on the side away from the
+    cut-points, so that small probabilities keep their relative precision.
+    """
+    steps = _full_steps(steps)
+    vi = np.asarray(vi, float)
+    mu = np.asarray(mu, float)[..., None, None]
+    sd = np.sqrt(vi[:, None] + np.asarray(tau2, float)[..., None, None])
+    # cut-points on the y scale: p <= a  <=>  y >= z_{1-a} s_i ("greater"); y <= z_a s_i ("less")
+    if steps.size == 1:
+        return np.ones((*np.broadcast_shapes(mu.shape[:-2], sd.shape[:-2]), vi.size, 1))
+    crit = stats.norm.isf(steps[:-1])[None, :] * np.sqrt(vi)[:, None]      # (k, J-1)
+    if alternative == "greater":
+        below = special.ndtr((mu - crit) / sd)                            # P(p <= a_j) = P(y >= c_j), increasing in j
+        last = special.ndtr((crit[:, -1] - mu[..., 0]) / sd[..., 0])     # P(p > a_{J-1}) from its own tail
+    else:
+        below = special.ndtr((-crit - mu) / sd)                          # P(p <= a_j) = P(y <= -c_j)
+        last = special.ndtr((mu[..., 0] + crit[:, -1]) / sd[..., 0])
+    zero = np.zeros((*below.shape[:-1], 1))
+    P = np.diff(np.concatenate([zero, below, zero], axis=-1), axis=-1)
+    P[..., -1] = last
+    return np.maximum(P, 0.0)
+
+
+def _loglik(yi, vi, groups, steps, alternative, mu, tau2, delta) -> float:
+    d = np.concatenate([[1.0], delta])
+    P = interval_probs(mu, tau2, vi, steps, alternative)
+    A = P @ d
+    var = vi + tau2
+    with np.errstate(divide="ignore"):
+        return float(np.sum(np.log(d[groups]) - 0.5 * (np.log(2 * np.pi * var) + (yi - mu) ** 2 / var) - np.log(A)))
+
+
+def _hessian(f, x, h):
+    """Hessian of ``f`` at ``x`` by central differences with one Richardson step (steps h and h/2)."""
+    n = x.size
+
+    def H(hh):
+        out = np.empty((n, n))
+        f0 = f(x)
+        for a in range(n):
+            ea = np.zeros(n)
+            ea[a] = hh[a]
+            out[a, a] = (f(x + ea) - 2 * f0 + f(x - ea)) / hh[a] ** 2
+            for b in range(a + 1, n):
+                eb = np.zeros(n)
+                eb[b] = hh[b]
+                out[a, b] = out[b, a] = (f(x + ea + eb) - f(x + ea - eb) - f(x - ea + eb) + f(x - ea - eb)) / (
+                    4 * hh[a] * hh[b])
+        return out
+
+    return (4 * H(h / 2) - H(h)) / 3
+
+
+@dataclass(frozen=True)
+class SelectionModelResult:
+    r"""Maximum-likelihood step-function selection model (immutable).
+
+    Attributes
+    ----------
+    mu, se, zval, pval, ci_lb, ci_ub : float
+        Estimate of :math:`\mu` under selection, its SE, Wald z, p-value and CI.
+    tau2, se_tau2 : float
+        :math:`\hat\tau^2` (0 for EE) and its SE (NaN for EE or at the boundary 0).
+    delta, se_delta : tuple of float
+        Selection weights per interval (the first fixed at 1, its SE NaN).
+    steps : tuple of float
+        Interval upper bounds (1 appended).
+    ptable : tuple of int
+        Studies per interval.
+    ll, ll0 : float
+        Log-likelihood with and without selection (ML; metafor's ``ll`` and ``logLik(fit, REML=FALSE)``).
+    LRT, LRTdf, LRTp : likelihood-ratio test for selection.
+    mu_unadjusted, tau2_unadjusted : the fit without selection.
+    at_bound : bool
+        A weight at its bound 0 or 100 (metafor warns "Treat results with caution").
+    """
+
+    yi: np.ndarray
+    vi: np.ndarray
+    method: str
+    alternative: str
+    level: float
+    steps: tuple[float, ...]
+    ptable: tuple[int, ...]
+    mu: float
+    se: float
+    zval: float
+    pval: float
+    ci_lb: float
+    ci_ub: float
+    tau2: float
+    se_tau2: float
+    delta: tuple[float, ...]
+    se_delta: tuple[float, ...]
+    ll: float
+    ll0: float
+    LRT: float
+    LRTdf: int
+    LRTp: float
+    mu_unadjusted: float
+    tau2_unadjusted: float
+    at_bound: bool
+    labels: tuple[str, ...] = field(default=())
+
+    @property
+    def k(self) -> int:
+        return int(self.yi.size)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per parameter: estimate, SE and (for mu) the Wald CI."""
+        pct = f"{100 * self.level:g}".replace(".", "_")
+        rows = [{"parameter": "mu", "estimate": self.mu, "se": self.se, f"ci{pct}_lb": self.ci_lb,
+                 f"ci{pct}_ub": self.ci_ub},
+                {"parameter": "tau2", "estimate": self.tau2, "se": self.se_tau2}]
+        lo = (0.0, *self.steps[:-1])
+        for j, (d, s) in enumerate(zip(self.delta, self.se_delta)):
+            rows.append({"parameter": f"delta[{lo[j]:g} < p <= {self.steps[j]:g}] (k = {self.ptable[j]})",
+                         "estimate": d, "se": s})
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        model = "common-effect" if self.method == "EE" else "random-effects (ML)"
+        return "\n".join([
+            f"Step-function selection model ({model}, k = {self.k}; one-sided p-values, alternative "
+            f"'{self.alternative}', steps {', '.join(f'{s:g}' for s in self.steps)})",
+            f"  mu = {self.mu:.4f} (SE {self.se:.4f}, {100 * self.level:g}% CI {self.ci_lb:.4f} to {self.ci_ub:.4f}); "
+            f"without selection {self.mu_unadjusted:.4f}",
+            f"  tau^2 = {self.tau2:.4f}; weights " + ", ".join(f"{d:.3f}" for d in self.delta),
+            f"  LRT for selection: {self.LRT:.3f} on {self.LRTdf} df, p = {self.LRTp:.4f}"
+            + ("\n  warning: a selection weight is at its bound 0 or 100; treat with caution" if self.at_bound else ""),
+        ])
+
+
+def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0):
+    """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100]."""
+    scale_mu = float(np.sqrt(np.mean(vi)))
+
+    def unpack(x):
+        mu = x[0] * scale_mu
+        tau2 = (x[1] * scale_mu) ** 2 if random else 0.0
+        delta = x[1 + random:]
+        return mu, tau2, delta
+
+    def nll(x):
+        v = -_loglik(yi, vi, groups, steps, alternative, *unpack(x))
+        return v if np.isfinite(v) else 1e300
+
+    bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, DELTA_MAX)] * n_delta
+    best = None
+    starts = [x0] + [np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
+    for s in starts:
+        r = optimize.minimize(nll, s, method="L-BFGS-B", bounds=bounds,
+                              options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10000, "maxls": 100})
+        # polish with Nelder-Mead-free Powell? L-BFGS-B from the optimum again tightens the gradient
+        r = optimize.minimize(nll, r.x, method="L-BFGS-B", bounds=bounds,
+                              options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10000, "maxls": 100})
+        if best is None or r.fun < best.fun:
+            best = r
+    assert best is not None
+    return unpack(best.x), -best.fun
+
+
+def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str = "ML", level: float = 0.95,
+             labels=None) -> SelectionModelResult:
+    """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Estimates and sampling variances.
+    steps : sequence of float
+        Upper bounds of the one-sided p-value intervals; 1 is appended (metafor does the same).
+    alternative : {"greater", "less"}
+        Direction in which significant results are favoured (metafor's ``alternative``).
+    method : {"ML", "EE"}
+        Random effects (tau^2 estimated by ML; metafor refits REML and other fits by ML) or common effect.
+    level : float
+        Confidence level of the Wald CI of mu.
+
+    Returns
+    -------
+    SelectionModelResult
+
+    Raises
+    ------
+    ValueError
+        Bad input, an interval without studies (as metafor), or too few studies for the parameters.
+    """
+    yi = np.asarray(yi, float)
+    vi = np.asarray(vi, float)
+    if yi.ndim != 1 or yi.shape != vi.shape or np.any(~np.isfinite(yi)) or np.any(~(vi > 0)):
+        raise ValueError("yi and vi must be finite 1-d arrays of the same length with vi > 0")
+    if alternative not in ("greater", "less"):
+        raise ValueError(f"alternative must be 'greater' or 'less', got {alternative!r}")
+    if method not in ("ML", "EE"):
+        raise ValueError(f"method must be 'ML' (random effects) or 'EE' (common effect), got {method!r}")
+    st = _full_steps(steps)
+    J = st.size
+    random = method == "ML"
+    k = yi.size
+    if k < 1 + random + (J - 1):
+        raise ValueError(f"Number of studies (k={k}) is too small to fit the selection model "
+                         f"({1 + random + J - 1} parameters).")
+    p = step_pvalues(yi, vi, alternative)
+    groups = np.searchsorted(st, p, side="left")          # first j with p <= steps[j]
+    ptable = tuple(int(np.sum(groups == j)) for j in range(J))
+    if any(c == 0 for c in ptable[1:]) or ptable[0] == 0:
+        raise ValueError("One or more p-value intervals contain no study (counts per interval "
+                         f"{list(ptable)} for steps {[float(s) for s in st]}); choose other steps.")
+    scale_mu = float(np.sqrt(np.mean(vi)))
+    # fit without selection (delta = 1): ML random effects / common effect
+    (mu0, tau20, _), ll0 = _maximise(yi, vi, np.zeros(k, int), np.array([1.0]), alternative, random, 0,
+                                     np.array([np.average(yi, weights=1 / vi) / scale_mu]
+                                              + ([0.5] if random else [])))
+    x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * (J - 1))
+    (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, J - 1, x0)
+    # Hessian of -ll on (mu, tau2, delta_2..J), free parameters only (tau2 at 0 and deltas at bounds excluded)
+    free_tau = random and tau2 > 1e-10 * scale_mu**2
+    names = ["mu"] + (["tau2"] if free_tau else [])
+    free_d = [j for j in range(J - 1) if 1e-8 < delta[j] < DELTA_MAX - 1e-8]
+    x = np.array([mu] + ([tau2] if free_tau else []) + [delta[j] for j in free_d])
+
+    def nll(z):
+        m = z[0]
+        t2 = z[1] if free_tau else tau2
+        d = np.array(delta, float)
+        for i, j in enumerate(free_d):
+            d[j] = z[len(names) + i]
+        return -_loglik(yi, vi, groups, st, alternative, m, t2, d)
+
+    h = 1e-4 * np.maximum(np.abs(x), np.array([scale_mu] + ([scale_mu**2] if free_tau else []) + [0.1] * len(free_d)))
+    h = np.minimum(h, 0.5 * np.where(np.arange(x.size) >= 1, x, np.inf))  # stay inside tau2 > 0, delta > 0
+    cov = np.linalg.inv(_hessian(nll, x, h))
+    sd = np.sqrt(np.diag(cov))
+    se = float(sd[0])
+    se_tau2 = float(sd[1]) if free_tau else float("nan")
+    se_delta = [float("nan")] * J
+    for i, j in enumerate(free_d):
+        se_delta[j + 1] = float(sd[len(names) + i])
+    z = mu / se
+    crit = stats.norm.isf((1 - level) / 2)
+    LRT = max(0.0, 2 * (ll - ll0))
+    return SelectionModelResult(
+        yi=yi, vi=vi, method=method, alternative=alternative, level=level, steps=tuple(map(float, st)),
+        ptable=ptable, mu=float(mu), se=se, zval=float(z), pval=float(2 * stats.norm.sf(abs(z))),
+        ci_lb=float(mu - crit * se), ci_ub=float(mu + crit * se), tau2=float(tau2), se_tau2=se_tau2,
+        delta=(1.0, *tuple(float(d) for d in delta)), se_delta=tuple(se_delta), ll=float(ll), ll0=float(ll0),
+        LRT=float(LRT), LRTdf=J - 1, LRTp=float(stats.chi2.sf(LRT, J - 1)), mu_unadjusted=float(mu0),
+        tau2_unadjusted=float(tau20), at_bound=len(free_d) < J - 1, labels=tuple(labels) if labels is not None else ())
