@@ -377,18 +377,27 @@ def check_published_cmd(path: Path):
 
 
 @main.command("missing")
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path))
 @_debug_option
 @_fail_on_data_error
 def missing_cmd(data_dir: Path):
-    """List the study values a study-level analysis of DATA_DIR would need but does not have."""
+    """List the study values a study-level analysis of DATA_DIR would need but does not have.
+
+    DATA_DIR may also be a spec (SPEC.toml): its data folder is listed, and what each declared
+    meta-regression needs (effect values and moderator values)."""
     from bayesmeta.errors import Problem
     from bayesmeta.pipeline.reanalysis import missing_report
 
+    spec = None
+    if data_dir.is_file() and data_dir.suffix == ".toml":
+        from bayesmeta.pipeline.spec import load_spec
+
+        spec = load_spec(data_dir)
+        data_dir = spec.data_dir
     if not data_dir.is_dir():
         raise DataError(Problem(str(data_dir), None, None, "folder not found: give the data folder"))
 
-    click.echo(missing_report(data_dir))
+    click.echo(missing_report(data_dir, spec))
 
 
 @main.command()

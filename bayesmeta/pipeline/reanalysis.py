@@ -87,9 +87,10 @@ def missing_table(spec: AnalysisSpec) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def missing_report(data_dir: Path) -> str:
+def missing_report(data_dir: Path, spec: AnalysisSpec | None = None) -> str:
     """Plain-text list of the study values a study-level analysis would need but are missing
-    (every arm-level CSV in ``data_dir``, recognised by its columns)."""
+    (every arm-level CSV in ``data_dir``, recognised by its columns); with ``spec``, also what each
+    declared meta-regression needs (:func:`bayesmeta.pipeline.study_level.moderator_needs`)."""
 
     data_dir = Path(data_dir)
     lines = []
@@ -121,6 +122,12 @@ def missing_report(data_dir: Path) -> str:
                 lines.append(m.to_string(index=False))
         else:
             lines.append(f"{p}: complete")
+    if spec is not None:
+        from bayesmeta.pipeline.study_level import moderator_needs
+
+        extra = moderator_needs(spec)
+        if extra:
+            lines.append(extra)
     return "\n".join(lines) if lines else f"{data_dir}: no arm-level files"
 
 

@@ -88,6 +88,9 @@ STUDY_KEYS = (
     "mu_priors",
     "tau_priors",
     "expected_missing",
+    "moderators",
+    "categorical",
+    "study_table",
 )
 PRIOR_KEYS = ("prior", "role", "primary", "rationale", "citation", "label")
 TOP_KEYS = ("analysis", "sampler", "outcome", "study_level", "mu_priors", "tau_priors")
@@ -154,6 +157,9 @@ class StudyLevelSpec:
     rope: float | None = None
     sample: bool = True
     expected_missing: bool = False
+    moderators: tuple[str, ...] = ()  # columns of the study table (meta-regression, one per moderator)
+    categorical: tuple[str, ...] = ()  # moderators coded as categories even when their values are numbers
+    study_table: str = "studies.csv"  # the study table in the data folder (one row per study)
 
 
 @dataclass(frozen=True)
@@ -543,6 +549,31 @@ def _check_rope(c: _Checker, d: Mapping, where: str, measure: str | None) -> flo
     return float(r)
 
 
+def _moderator_keys(c: _Checker, b: Mapping, where: str) -> dict[str, Any]:
+    """``moderators``, ``categorical`` (lists of column names) and ``study_table`` of a study-level block."""
+    out: dict[str, Any] = {}
+    for key in ("moderators", "categorical"):
+        v = c.get(b, key, list, where, default=[], expect="a list of column names of the study table")
+        if v is None:
+            continue
+        if not all(isinstance(x, str) and x.strip() for x in v):
+            c.add(f"{where}.{key}", f"expected a list of column names (strings), got {v!r}")
+            continue
+        dup = sorted({x for x in v if v.count(x) > 1})
+        if dup:
+            c.add(f"{where}.{key}", f"{', '.join(map(repr, dup))} listed more than once")
+            continue
+        out[key] = tuple(v)
+    st = c.get(b, "study_table", str, where, default="studies.csv", check=lambda v: v.endswith(".csv"),
+               expect="a CSV file in the data folder (one row per study)")
+    if st is not None:
+        out["study_table"] = st
+    for x in out.get("categorical", ()):
+        if x not in out.get("moderators", ()):
+            c.add(f"{where}.categorical", f"{x!r} is not in {where}.moderators: add it there or remove it here")
+    return out
+
+
 def _check_prior_sets(c: _Checker, raw: Mapping, kind: str) -> dict[str, dict[str, PriorSpec]]:
     top = f"{kind}_priors"
     sets = raw.get(top, {})
@@ -916,6 +947,7 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
         sample = c.get(b, "sample", bool, where, default=True)
         em = c.get(b, "expected_missing", bool, where, default=False)
         c.get(b, "label", str, where, default="")
+        mods = _moderator_keys(c, b, where)
         mset = _prior_set_for(c, b, where, "mu", measure, mu_sets, need_primary=True)
         tset = _prior_set_for(c, b, where, "tau", measure, tau_sets, need_primary=True)
         if None not in (bid, file, outc, measure, lib, q):
@@ -935,6 +967,7 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
                     rope=rope,
                     sample=bool(sample),
                     expected_missing=bool(em),
+                    **mods,
                 )
             )
     ids = [o.id for o in outcomes] + [b.id for b in study_level]

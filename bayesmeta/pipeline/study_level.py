@@ -34,6 +34,8 @@ from bayesmeta.frequentist.rma import rma
 if TYPE_CHECKING:
     from bayesmeta.bayes.exact import NormalNormalPosterior
     from bayesmeta.bayes.result import BayesResult
+    from bayesmeta.data.moderators import Moderator
+    from bayesmeta.pipeline.diagnostics import Diagnostics, MetaRegression
     from bayesmeta.pipeline.spec import StudyLevelSpec
 
 
@@ -80,6 +82,8 @@ class StudyLevelResult:
     binomial: BayesResult | None = None
     arms: pd.DataFrame | None = None  # arm data of every complete study (columns of the forest plot)
     notes: tuple[str, ...] = ()
+    diagnostics: Diagnostics | None = None  # influence, leave-one-out, small-study (pipeline/diagnostics.py)
+    metaregression: tuple[MetaRegression, ...] = ()  # one per declared moderator
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class StudyLevelBlock:
     missing: pd.DataFrame | None
     message: str
     expected: bool = False
+    moderators: pd.DataFrame | None = None  # declared moderators of a block that did not run (moderator_status)
 
     @property
     def id(self) -> str:
@@ -249,13 +254,15 @@ def run_block(spec, b) -> StudyLevelBlock:
         try:
             yi, vi, labels, counts, _ = contrasts_from_arms(table, b.outcome, b.measure, b.timepoint)
         except MissingStudyData as e:
-            return StudyLevelBlock(b, None, e.missing, str(e), expected=b.expected_missing)
+            mstat = moderator_status(spec, b) if b.moderators else None
+            return StudyLevelBlock(b, None, e.missing, str(e), expected=b.expected_missing, moderators=mstat)
     orient = Orientation(
         lower_is_better=b.lower_is_better,
         measure=b.measure,
         experimental=spec.experimental,
         control=spec.control,
     )
+    mframe, mods = read_moderators(spec, b, labels) if b.moderators else (None, ())
     res = analyse(
         yi,
         vi,
@@ -274,10 +281,128 @@ def run_block(spec, b) -> StudyLevelBlock:
         sample=b.sample and spec.sampler.sample,
         seed=spec.seed,
         sampler_settings=spec.sampler.settings(),
+        question=b.question,
+        moderators=mframe,
+        moderator_specs=mods,
     )
     if kind in ARM_TYPES:
         res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint))
     return StudyLevelBlock(b, res, None, "", expected=b.expected_missing)
+
+
+def moderator_status(spec, b) -> pd.DataFrame:
+    """Every declared moderator of block ``b`` per study of its study table: value (or missing) and
+    source (the column ``<moderator>_source`` when the table has one, else the row's ``source``).
+
+    For a block that cannot run: the moderators are checked (unknown columns, text in a numeric
+    column are errors as in :func:`read_moderators`) and reported; missing cells are listed, not refused.
+    """
+    from bayesmeta.data.moderators import moderator_values, read_study_table
+
+    i = spec.study_level.index(b)
+    path = spec.data_dir / b.study_table
+    _check_table_exists(spec, b, i, path)
+    values, mods = moderator_values(
+        path, b.moderators, b.categorical, spec_file=str(spec.path), key=f"study_level[{i}].moderators"
+    )
+    raw = read_study_table(path).set_index("study")
+    rows = []
+    for m in mods:
+        for st in values.index:
+            v = values.at[st, m.name]
+            miss = v is None or (isinstance(v, float) and np.isnan(v))
+            src = raw.at[st, f"{m.name}_source"] if f"{m.name}_source" in raw.columns else raw.at[st, "source"]
+            rows.append(
+                {
+                    "study": st,
+                    "moderator": m.name,
+                    "kind": m.kind,
+                    "value": "" if miss else v,
+                    "status": "missing" if miss else "coded",
+                    "source": src,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def moderator_needs(spec) -> str:
+    """What the meta-regressions of ``spec`` need: for each block with moderators, whether its effect
+    values are complete, and the moderator values that are missing (with the reason the table gives).
+
+    Plain text for ``bayesmeta missing SPEC`` (empty when no block declares moderators).
+    """
+    lines = []
+    for i, b in enumerate(spec.study_level):
+        if not b.moderators:
+            continue
+        blk = run_block_inputs(spec, b)
+        st = moderator_status(spec, b)
+        miss = st[st["status"] == "missing"]
+        head = f"study_level[{i}] {b.id}: meta-regression on {', '.join(b.moderators)} ({b.study_table})"
+        if blk is None:
+            lines.append(f"{head}: the per-study effect values are complete")
+        else:
+            lines.append(
+                f"{head}: cannot run: it needs the per-study effect values of {b.outcome!r}"
+                + (f" at {b.timepoint!r}" if b.timepoint else "")
+                + f" ({blk} missing, listed above) and cannot run until they are entered with their source"
+            )
+        if len(miss):
+            lines.append(f"  moderator values missing ({len(miss)}):")
+            for _, r in miss.iterrows():
+                lines.append(f"    {r['study']} {r['moderator']}: {r['source']}")
+        else:
+            lines.append("  moderator values: all coded")
+    return "\n".join(lines)
+
+
+def run_block_inputs(spec, b) -> int | None:
+    """Number of values block ``b`` lacks to run (None when its study data are complete)."""
+    path = spec.data_dir / b.file
+    if data_kind(path) not in ARM_TYPES:
+        return None
+    table = read_arm_table(path, spec.experimental, spec.control)
+    try:
+        contrasts_from_arms(table, b.outcome, b.measure, b.timepoint)
+    except MissingStudyData as e:
+        return len(e.missing)
+    return None
+
+
+def _check_table_exists(spec, b, i: int, path: Path) -> None:
+    if not path.is_file():
+        have = ", ".join(sorted(p.name for p in spec.data_dir.glob("*.csv"))) or "none"
+        raise DataError(
+            Problem(
+                str(spec.path),
+                None,
+                f"study_level[{i}].study_table",
+                f"{path} not found: moderators ({', '.join(b.moderators)}) are read from a study table "
+                f"(one row per study: study, source, the moderator columns); CSV files in the data folder: {have}",
+            )
+        )
+
+
+def read_moderators(spec, b, labels) -> tuple[pd.DataFrame, tuple[Moderator, ...]]:
+    """The moderators of block ``b`` for the studies ``labels`` from the block's study table.
+
+    A missing study table is a problem of the spec key ``study_level[i].study_table``; unknown
+    columns, missing values, text in a numeric column and studies without a row are problems of the
+    table or of ``study_level[i].moderators`` (:func:`bayesmeta.data.moderators.moderator_frame`).
+    """
+    from bayesmeta.data.moderators import moderator_frame
+
+    i = spec.study_level.index(b)
+    path = spec.data_dir / b.study_table
+    _check_table_exists(spec, b, i, path)
+    return moderator_frame(
+        path,
+        b.moderators,
+        labels,
+        b.categorical,
+        spec_file=str(spec.path),
+        key=f"study_level[{i}].moderators",
+    )
 
 
 def arm_frame(table, outcome: str, timepoint: str | None = None) -> pd.DataFrame:
@@ -535,8 +660,19 @@ def analyse(
     sample: bool = True,
     seed: int = 0,
     sampler_settings: dict | None = None,
+    question: str = "noninferiority",
+    moderators: pd.DataFrame | None = None,
+    moderator_specs: tuple = (),
+    diagnostics: bool = True,
+    method: str = "REML",
 ) -> StudyLevelResult:
-    """Full study-level analysis of one outcome (see module docstring)."""
+    """Full study-level analysis of one outcome (see module docstring).
+
+    With ``diagnostics`` (default) the result carries the influence, leave-one-out and small-study
+    diagnostics (:func:`bayesmeta.pipeline.diagnostics.diagnose`, frequentist fit by ``method``)
+    and, for each moderator of ``moderator_specs`` (values in ``moderators``, indexed by study),
+    a meta-regression (:func:`bayesmeta.pipeline.diagnostics.meta_regression`).
+    """
     from bayesmeta.bayes.sampling import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
 
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
@@ -615,6 +751,30 @@ def analyse(
         comparison=comp,
         y_rep=ppc.y_rep[:4000].copy(),
     )
+    if diagnostics and len(y) >= 3:
+        from bayesmeta.pipeline.diagnostics import diagnose, meta_regression
+
+        diag = diagnose(
+            y,
+            s**2,
+            labs,
+            tau_prior=tp,
+            mu_prior=mp,
+            orientation=orientation,
+            question=question,
+            margin=margins[0] if len(margins) else None,
+            method=method,
+            prob=prob,
+            kind=kind,
+            seed=seed,
+        )
+        regs = tuple(
+            meta_regression(y, s**2, labs, moderators, m, tau_prior=tp, prob=prob, extra=(method, "z"))
+            for m in moderator_specs
+        ) if moderators is not None else ()
+        res = replace(res, diagnostics=diag, metaregression=regs)
+    elif diagnostics:
+        notes.append(f"Influence and small-study diagnostics need at least 3 studies ({len(y)} here).")
     if sample and not (tp.proper and mp.proper):
         notes.append(
             f"Sampled fit not run: the primary priors ({tp.label}; {mp.label}) include an improper "

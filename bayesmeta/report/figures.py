@@ -946,6 +946,161 @@ def funnel(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, ratio: bo
     return fig
 
 
+# ---- influence, small-study effects and meta-regression (issue 11) -------------------------------
+
+def _log_value_y(ax, lo: float, hi: float) -> None:
+    """A y axis holding log-ratio values, labelled with the ratios."""
+    ax.set_ylim(lo, hi)
+    t = ratio_ticks(math.exp(lo), math.exp(hi))
+    ax.yaxis.set_major_locator(ticker.FixedLocator([math.log(v) for v in t]))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p=None: f"{math.exp(v):.3g}"))
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
+
+
+def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequence[bool] | None = None,
+           title: str | None = None, width: float = 6.4) -> Figure:
+    """Baujat plot (Baujat et al. 2002): each study's contribution to Cochran's Q (x) against its
+    influence on the pooled estimate (y); studies flagged influential drawn in vermillion."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    flag = np.zeros(x.size, bool) if flagged is None else np.asarray(flagged, bool)
+    fig, ax = plt.subplots(figsize=(width, 4.4), dpi=DPI, layout="constrained")
+    ax.plot(x[~flag], y[~flag], "o", color=BLUE, ms=5, label="study")
+    if flag.any():
+        ax.plot(x[flag], y[flag], "o", color=VERMILLION, ms=6, label="influential (metafor's rules)")
+    xr, yr = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
+    ax.set_xlim(x.min() - 0.05 * xr, x.max() + 0.3 * xr)
+    ax.set_ylim(y.min() - 0.05 * yr, y.max() + 0.12 * yr)
+    for xi, yi_, lab in zip(x, y, labels):
+        ax.annotate(plain(lab), (xi, yi_), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
+    ax.set_xlabel("contribution to the heterogeneity statistic Q")
+    ax.set_ylabel("influence on the pooled estimate")
+    _title(fig, title, width)
+    _legend_below(fig, ax)
+    return fig
+
+
+def gosh(estimate: np.ndarray, i2: np.ndarray, *, xlabel: str, ratio: bool = False, title: str | None = None,
+         full: tuple[float, float] | None = None, width: float = 6.4) -> Figure:
+    """GOSH plot (Olkin et al. 2012): pooled estimate against I^2 for every fitted subset of studies;
+    ``full`` marks the fit to all studies. Many subsets are drawn as a density of hexagons."""
+    est, i2 = np.asarray(estimate, float), np.asarray(i2, float)
+    ok = np.isfinite(est) & np.isfinite(i2)
+    est, i2 = est[ok], i2[ok]
+    fig, ax = plt.subplots(figsize=(width, 4.4), dpi=DPI, layout="constrained")
+    if est.size > 2000:
+        hb = ax.hexbin(est, i2, gridsize=45, bins="log", cmap="Blues", mincnt=1)
+        fig.colorbar(hb, ax=ax, label="subsets (log count)", shrink=0.8)
+    else:
+        ax.plot(est, i2, "o", color=BLUE, ms=3, alpha=0.35, label="subset of studies")
+    if full is not None:
+        ax.plot([full[0]], [full[1]], "D", color=VERMILLION, ms=7, label="all studies")
+    lo, hi = float(est.min()), float(est.max())
+    pad = 0.04 * ((hi - lo) or 1.0)
+    if ratio:
+        log_value_axis(ax, lo - pad, hi + pad)
+    else:
+        ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(-3, 103)
+    ax.set_xlabel(wrap(plain(xlabel), width * 72 - 60))
+    ax.set_ylabel("I^2 (%)")
+    _title(fig, title, width)
+    _legend_below(fig, ax)
+    return fig
+
+
+def funnel_filled(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, filled_yi: np.ndarray | None = None,
+                  filled_sei: np.ndarray | None = None, mu_filled: float | None = None, ratio: bool = False,
+                  title: str | None = None, min_k: int = 10, width: float = 6.4) -> Figure:
+    """Funnel plot with the pseudo 95% region around ``mu`` and, when trim-and-fill imputed studies,
+    the filled-in studies (open circles) and the adjusted estimate. Needs ``min_k`` studies."""
+    yi, sei = np.asarray(yi, float), np.asarray(sei, float)
+    if yi.size < min_k:
+        raise ValueError(f"a funnel plot needs at least {min_k} studies (Sterne et al. 2011); {yi.size} given")
+    fy = np.asarray(filled_yi if filled_yi is not None else [], float)
+    fs = np.asarray(filled_sei if filled_sei is not None else [], float)
+    z = 1.959964
+    fig, ax = plt.subplots(figsize=(width, 4.4), dpi=DPI, layout="constrained")
+    smax = float(np.concatenate([sei, fs]).max()) * 1.08
+    s = np.linspace(0, smax, 50)
+    ax.fill_betweenx(s, mu - z * s, mu + z * s, color="#eeeeee", label="pseudo 95% region")
+    ax.plot(mu - z * s, s, color=GREY, lw=0.8, ls="--")
+    ax.plot(mu + z * s, s, color=GREY, lw=0.8, ls="--")
+    ax.axvline(mu, color=BLUE, lw=1.0, label="pooled estimate")
+    ax.plot(yi, sei, "o", color=BLACK, ms=5, label="study")
+    if fy.size:
+        ax.plot(fy, fs, "o", mfc="white", mec=VERMILLION, ms=6, label="filled in (trim and fill)")
+        if mu_filled is not None:
+            ax.axvline(mu_filled, color=VERMILLION, lw=1.0, ls=":", label="estimate after trim and fill")
+    ax.set_ylim(smax, 0)
+    allx = np.concatenate([yi, fy, [mu - z * smax, mu + z * smax]])
+    lo, hi = float(allx.min()), float(allx.max())
+    pad = 0.05 * (hi - lo)
+    if ratio:
+        log_value_axis(ax, lo - pad, hi + pad)
+    else:
+        ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
+    ax.set_ylabel("standard error" + (" (log scale of the ratio)" if ratio else ""))
+    _title(fig, title, width)
+    _legend_below(fig, ax)
+    return fig
+
+
+def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, *, moderator: str, xlabel: str,
+           ylabel: str, ratio: bool = False, categorical: bool = False, labels: Sequence[str] | None = None,
+           prob: float = 0.95, title: str | None = None, width: float = 6.4) -> Figure:
+    """Meta-regression bubble plot: study estimates against the moderator, point area by weight,
+    the fitted mean with its CI band (frequentist, ``freq_*`` columns of ``line``) and the Bayesian
+    posterior median with its interval (``bayes_*``). Categorical moderators: one column per level."""
+    yi, w = np.asarray(yi, float), np.asarray(weight, float)
+    pct = round(prob * 100)
+    fig, ax = plt.subplots(figsize=(width, 4.6), dpi=DPI, layout="constrained")
+    size = 20 + 380 * w / w.max()
+    if categorical:
+        levels = list(line[moderator])
+        pos = {lev: i for i, lev in enumerate(levels)}
+        xs = np.array([pos[v] for v in x], float)
+        jitter = np.linspace(-0.12, 0.12, len(xs)) if len(xs) > 1 else np.zeros(1)
+        ax.scatter(xs + jitter, yi, s=size, facecolor="none", edgecolor=BLACK, lw=0.9, label="study (area: weight)")
+        p = np.arange(len(levels), dtype=float)
+        ax.errorbar(p - 0.28, line["freq_mean"], yerr=[line["freq_mean"] - line["freq_lb"],
+                    line["freq_ub"] - line["freq_mean"]], fmt="s", color=BLUE, ms=5, capsize=3,
+                    label=f"fitted mean, REML + Knapp-Hartung ({pct}% CI)")
+        ax.errorbar(p + 0.28, line["bayes_median"], yerr=[line["bayes_median"] - line["bayes_lb"],
+                    line["bayes_ub"] - line["bayes_median"]], fmt="D", color=VERMILLION, ms=5, capsize=3,
+                    label=f"posterior median, Bayesian ({pct}% ETI)")
+        ax.set_xticks(p, [wrap(plain(lev), 90) for lev in levels])
+        ax.set_xlim(-0.7, len(levels) - 0.3)
+    else:
+        xs = np.asarray(x, float)
+        gx = line[moderator].to_numpy(float)
+        ax.fill_between(gx, line["freq_lb"], line["freq_ub"], color=SKY, alpha=0.3,
+                        label=f"REML + Knapp-Hartung, {pct}% CI")
+        ax.plot(gx, line["freq_mean"], color=BLUE, lw=1.4, label="fitted mean (REML)")
+        ax.plot(gx, line["bayes_median"], color=VERMILLION, lw=1.2, ls="--", label="posterior median (Bayesian)")
+        ax.plot(gx, line["bayes_lb"], color=VERMILLION, lw=0.7, ls=":", label=f"Bayesian {pct}% ETI")
+        ax.plot(gx, line["bayes_ub"], color=VERMILLION, lw=0.7, ls=":")
+        ax.scatter(xs, yi, s=size, facecolor="none", edgecolor=BLACK, lw=0.9, label="study (area: weight)")
+        if labels is not None and len(xs) <= 20:
+            for xi, yv, lab in zip(xs, yi, labels):
+                ax.annotate(plain(lab), (xi, yv), xytext=(5, 4), textcoords="offset points", fontsize=FONT_SIZE - 2)
+        span = gx.max() - gx.min()
+        ax.set_xlim(gx.min() - 0.02 * span, gx.max() + 0.12 * span)
+    ax.axhline(0.0, color=GREY, lw=0.8)
+    lo = float(np.nanmin(np.concatenate([yi, line["freq_lb"], line["bayes_lb"]])))
+    hi = float(np.nanmax(np.concatenate([yi, line["freq_ub"], line["bayes_ub"]])))
+    pad = 0.08 * (hi - lo)
+    if ratio:
+        _log_value_y(ax, lo - pad, hi + pad)
+    else:
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
+    ax.set_ylabel(wrap(plain(ylabel), 4.0 * 72))
+    _title(fig, title, width)
+    _legend_below(fig, ax, ncol=2)
+    return fig
+
+
 # ---- output -----------------------------------------------------------------------------------
 
 def text_outside(fig) -> list[str]:
@@ -984,11 +1139,15 @@ def save(fig, path) -> None:
 
 __all__ = [
     "FONT_FAMILIES",
+    "baujat",
+    "bubble",
     "densities",
     "fmt_interval",
     "fmt_number",
     "forest",
     "funnel",
+    "funnel_filled",
+    "gosh",
     "log_axis",
     "log_value_axis",
     "noninferiority_curves",

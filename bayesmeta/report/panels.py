@@ -471,18 +471,10 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             title=f"{blk.label}: replicated study effects (new-study replication)",
         ),
     )
-    if len(r.yi) >= 10:
-        yield (
-            "funnel",
-            figures.funnel(
-                r.yi,
-                r.sei,
-                mu=float(f.loc["DL", "mu"]),
-                ratio=ratio,
-                xlabel=f"{r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}",
-                title=f"{blk.label}: funnel plot (small-study effects)",
-            ),
-        )
+    # Baujat, GOSH, funnel with trim and fill (k >= 10), bubble plots (issue 11)
+    from bayesmeta.report.diagnostics import diagnostics_figures
+
+    yield from diagnostics_figures(blk, spec)
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from bayesmeta.pipeline.reanalysis import Reanalysis
 from bayesmeta.pipeline.spec import AnalysisSpec
 from bayesmeta.pipeline.study_level import StudyLevelBlock
 from bayesmeta.report.bottom_line import probability_phrase
+from bayesmeta.report.diagnostics import diagnostics_blocks, moderators_not_run
 from bayesmeta.report.panels import SUMMARY_ID, study_framing
 from bayesmeta.report.render import (
     Block,
@@ -555,6 +556,7 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
                     (Table(blk.missing, caption="", collapse_after=10**6),),
                 )
             )
+        b += moderators_not_run(blk)
         return b
     r = blk.result
     fr = study_framing(
@@ -670,15 +672,7 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
             "Replicated study effects (95% posterior predictive interval) against the observed ones",
         )
     )
-    if len(r.yi) >= 10:
-        b.append(
-            Figure(
-                figure_path(blk.id, "funnel"),
-                "Funnel plot: study effects against their standard errors "
-                "with the pseudo 95% region around the pooled estimate "
-                "(drawn with at least 10 studies)",
-            )
-        )
+    b += diagnostics_blocks(blk, spec)  # influence, small-study effects, meta-regression (issue 11)
     return b
 
 

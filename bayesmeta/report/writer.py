@@ -141,6 +141,19 @@ def _tables(r: Reanalysis) -> list[tuple[str, pd.DataFrame]]:
                     ("loo", res.loo),
                 )
             ]
+            d = res.diagnostics  # issue 11: influence, Bayesian leave-one-out, meta-regression
+            if d is not None:
+                out += [(f"{blk.id}_influence", d.influence), (f"{blk.id}_leave1out_bayes", d.bayes_loo)]
+            if any(len(m.table) for m in res.metaregression):
+                out.append(
+                    (
+                        f"{blk.id}_metaregression",
+                        pd.concat(
+                            [m.table.assign(moderator=m.moderator.name) for m in res.metaregression if len(m.table)],
+                            ignore_index=True,
+                        ),
+                    )
+                )
     for o in r.outcomes:
         out += [
             (f"{o.id}_{name}", df)

@@ -1,0 +1,443 @@
+r"""Influence, small-study and meta-regression analyses of one study-level outcome (frozen results).
+
+:func:`diagnose` runs, for one outcome's study estimates:
+
+* frequentist leave-one-out and case-deletion diagnostics of the random-effects fit
+  (:func:`bayesmeta.frequentist.influence.leave1out`, :func:`~bayesmeta.frequentist.influence.influence`:
+  studentized residuals, DFFITS, Cook's distance, covariance ratio, hat values, DFBETAS), with the
+  studies flagged influential by metafor's rules (``influence.rma.uni``: :math:`|DFFITS| > 3\sqrt{p/(k-p)}`,
+  :math:`P(\chi^2_p \le D_i) > 0.5` for Cook's distance :math:`D_i`, hat :math:`> 3p/k`, any
+  :math:`|DFBETAS| > 1`; Viechtbauer & Cheung 2010, doi:10.1002/jrsm.11), and the Baujat data;
+* GOSH (all :math:`2^k - 1` subsets up to ``gosh_max_k`` studies, a random sample of subsets
+  beyond; DerSimonian-Laird in closed form, so every subset is fitted exactly);
+* exact Bayesian leave-one-out under the primary priors
+  (:func:`bayesmeta.bayes.influence.bayes_leave1out`, plus the decision probability of the spec's
+  question without each study);
+* small-study effects: the funnel plot, Egger's regression test and trim-and-fill only when
+  :math:`k \ge 10` (Cochrane Handbook 6.5, section 13.3.5.4: with fewer studies the tests cannot
+  tell chance from asymmetry), and the Bayesian PET-PEESE model averaging
+  (:func:`bayesmeta.bayes.bias.pet_peese`) with its statement of what it can say at this k.
+
+:func:`meta_regression` fits one moderator (from the study table, :mod:`bayesmeta.data.moderators`)
+as metafor's ``rma(yi, vi, mods = ~ x)`` (REML with the z test, metafor's default, and REML with
+Knapp-Hartung; a further estimator, e.g. a preset's, on request) and as R bayesmeta's ``bmr``
+(exact: one-dimensional integration over :math:`\tau`; flat prior on the coefficients, the
+primary prior on :math:`\tau`). Nothing here writes a file: the report renders the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bayesmeta.bayes.bias import BiasResult, pet_peese
+from bayesmeta.bayes.exact import solve
+from bayesmeta.bayes.influence import bayes_leave1out
+from bayesmeta.bayes.metareg import BMRPosterior, bmr
+from bayesmeta.bayes.priors import Prior
+from bayesmeta.data.moderators import Moderator
+from bayesmeta.decide.decision import Orientation, decision_table
+from bayesmeta.frequentist.influence import baujat, gosh, influence, leave1out
+from bayesmeta.frequentist.metareg import MetaRegResult, design_matrix, rma_mods
+from bayesmeta.frequentist.rma import RMAResult, rma
+from bayesmeta.frequentist.small_study import TrimFillResult, funnel_data, regtest, trimfill
+
+__all__ = [
+    "MIN_K_SMALL_STUDY",
+    "GOSH_MAX_K",
+    "Diagnostics",
+    "MetaRegression",
+    "diagnose",
+    "influential",
+    "meta_regression",
+]
+
+MIN_K_SMALL_STUDY = 10
+"""Funnel plot, Egger's test and trim-and-fill need at least this many studies (Handbook 13.3.5.4)."""
+GOSH_MAX_K = 15
+"""GOSH fits every subset up to this many studies (32,767 subsets); beyond, a random sample."""
+GOSH_SAMPLE = 2**15
+
+
+def influential(infl: pd.DataFrame, p: int = 1) -> pd.DataFrame:
+    """metafor's rules for an influential study (``influence.rma.uni``, ``is.infl``).
+
+    Returns one boolean column per rule (``flag_dffits``, ``flag_cook``, ``flag_hat``,
+    ``flag_dfbetas``), ``influential`` (any of them) and ``flags`` (the rules met, as text).
+    """
+    k = len(infl)
+    dfb = infl[[c for c in infl.columns if c.startswith("dfbetas_")]].abs()
+    rules = {
+        "flag_dffits": (infl["dffits"].abs() > 3 * np.sqrt(p / (k - p))).to_numpy(),
+        "flag_cook": (stats.chi2.cdf(infl["cook_d"].to_numpy(float), df=p) > 0.5),
+        "flag_hat": (infl["hat"] > 3 * p / k).to_numpy(),
+        "flag_dfbetas": (dfb > 1).any(axis=1).to_numpy(),
+    }
+    names = {"flag_dffits": "DFFITS", "flag_cook": "Cook's D", "flag_hat": "hat", "flag_dfbetas": "DFBETAS"}
+    out = pd.DataFrame(rules, index=infl.index)
+    out["influential"] = out.any(axis=1)
+    out["flags"] = [", ".join(names[c] for c in rules if out.at[i, c]) for i in out.index]
+    return out
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Influence and small-study diagnostics of one study-level outcome (see the module docstring).
+
+    ``fit`` is the frequentist random-effects fit the diagnostics refer to; ``influence`` carries
+    metafor's columns and the flags of :func:`influential`; ``bayes_loo`` one row per deleted
+    study under the primary priors (``p_decision`` is the probability named ``decision_label``
+    without that study, ``p_decision_full`` with all studies). ``funnel``, ``regtest`` and
+    ``trimfill`` are None when :math:`k < 10` (``small_study_note`` says why).
+    """
+
+    k: int
+    method: str
+    fit: RMAResult
+    leave1out: pd.DataFrame
+    influence: pd.DataFrame
+    baujat: pd.DataFrame
+    gosh: pd.DataFrame | None
+    gosh_note: str
+    bayes_loo: pd.DataFrame
+    decision_label: str
+    p_decision_full: float
+    funnel: dict | None
+    regtest: dict | None
+    trimfill: TrimFillResult | None
+    small_study_note: str
+    pet_peese: BiasResult | None
+    pet_peese_note: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetaRegression:
+    """One moderator's meta-regression: frequentist fits, the exact Bayesian fit, fitted lines.
+
+    ``data`` holds per study ``study``, ``yi``, ``vi``, the moderator value and the REML weight
+    (percent); ``fits`` maps an analysis label to metafor-equivalent fits; ``bayes`` is the exact
+    posterior (flat coefficients, primary tau prior); ``table`` one row per fit and coefficient
+    (``estimate``, ``se``, interval ``lb``/``ub``, ``pval``, residual ``tau``, ``R2``); ``line`` the
+    fitted mean over the moderator (continuous: a grid; categorical: one row per level) with the
+    frequentist CI and the Bayesian interval.
+    """
+
+    moderator: Moderator
+    data: pd.DataFrame
+    fits: dict[str, MetaRegResult]
+    bayes: BMRPosterior | None
+    table: pd.DataFrame
+    line: pd.DataFrame
+    tau0: dict[str, float]  # residual-free tau of the intercept-only model per analysis
+    interval: str  # e.g. "95% CI / 95% ETI"
+    note: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def prior_text(p: Prior) -> str:
+    """A prior with its parameters, e.g. ``halfnormal(scale=0.5)`` (the label alone may be a family name)."""
+    args = ", ".join(f"{k}={v:g}" for k, v in dict(p.params).items())
+    return f"{p.family}({args})"
+
+
+def _decision(orientation: Orientation, question: str, margin: float | None) -> tuple[str, str]:
+    """(column of decision_table, label) of the probability that answers the spec's question."""
+    if question in ("noninferiority", "equivalence") and margin is not None:
+        return "p_noninferior", f"P(non-inferior, margin {margin:g})"
+    side = "<" if orientation.lower_is_better else ">"
+    null = 1 if orientation.is_ratio else 0
+    return "p_benefit", f"P(benefit) = P({orientation.measure} {side} {null:g})"
+
+
+def _pet_peese_prior(mu_prior: Prior) -> tuple[float, float, str]:
+    """Normal prior on mu for PET-PEESE (conjugate): the primary prior when normal, else matched."""
+    fam, p = mu_prior.family, dict(mu_prior.params)
+    if fam == "normal":
+        return p["loc"], p["scale"], f"the primary prior on mu, {prior_text(mu_prior)}"
+    if fam == "studentt":
+        return (
+            p["loc"],
+            p["scale"],
+            f"normal(loc={p['loc']:g}, scale={p['scale']:g}), the normal with the location and scale of the "
+            f"primary prior {prior_text(mu_prior)} (PET-PEESE integrates mu in closed form, which needs a normal prior)",
+        )
+    return 0.0, 10.0, "normal(loc=0, scale=10) (the primary prior on mu is flat; PET-PEESE needs a proper normal)"
+
+
+def diagnose(
+    yi,
+    vi,
+    labels,
+    *,
+    tau_prior: Prior,
+    mu_prior: Prior,
+    orientation: Orientation,
+    question: str = "noninferiority",
+    margin: float | None = None,
+    method: str = "REML",
+    prob: float = 0.95,
+    kind: str = "hdi",
+    seed: int = 0,
+    gosh_max_k: int = GOSH_MAX_K,
+) -> Diagnostics:
+    """Influence and small-study diagnostics of one outcome (see the module docstring).
+
+    Parameters
+    ----------
+    yi, vi, labels : study estimates (analysis scale), their variances and labels.
+    tau_prior, mu_prior : the primary priors (Bayesian leave-one-out, PET-PEESE).
+    orientation, question, margin : what the decision probability of the leave-one-out table is
+        (``p_noninferior`` at ``margin`` for non-inferiority, else ``p_benefit``).
+    method : tau^2 estimator of the frequentist fit (metafor code; z test).
+    prob, kind : interval of the Bayesian leave-one-out table.
+    seed : seed of the GOSH subset sample (only used when k > ``gosh_max_k``).
+    """
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    labels = [str(s) for s in labels]
+    k = yi.size
+    sei = np.sqrt(vi)
+    fit = rma(yi, vi, method=method, test="z", level=prob, labels=labels)
+    l1o = leave1out(fit)
+    infl = influence(fit)
+    infl = pd.concat([infl, influential(infl, 1)], axis=1)
+    bj = baujat(fit)
+    notes: list[str] = []
+    gfit = rma(yi, vi, method="DL", level=prob, labels=labels)
+    if k <= gosh_max_k:
+        g = gosh(gfit, max_subsets=2**k)
+        gnote = (
+            f"GOSH: all {2**k - 1:,} subsets of the {k} studies, each fitted by DerSimonian-Laird "
+            "(closed form, as metafor's gosh() for DL)."
+        )
+    else:
+        g = gosh(gfit, max_subsets=GOSH_SAMPLE, seed=seed)
+        gnote = (
+            f"GOSH: a random sample of {len(g):,} of the {2**k - 1:,} subsets of the {k} studies (seed {seed}; "
+            "subset sizes from Binomial(k, 1/2), as metafor), each fitted by DerSimonian-Laird."
+        )
+    # exact Bayesian leave-one-out under the primary priors
+    col, dlabel = _decision(orientation, question, margin)
+    margins = [margin] if margin is not None else [0.0 if not orientation.is_ratio else 1.0]
+    full = solve(yi, sei, tau_prior, mu_prior)
+    p_full = float(decision_table(full.mu, margins, orientation)[col].iloc[0])
+    bl = bayes_leave1out(yi, sei, tau_prior, mu_prior, labels=labels, prob=prob)
+    pct = round(prob * 100)
+    rows = []
+    for i in range(k):
+        keep = np.arange(k) != i
+        post = solve(yi[keep], sei[keep], tau_prior, mu_prior)
+        lo, hi = post.mu.interval(prob, kind)
+        p = float(decision_table(post.mu, margins, orientation)[col].iloc[0])
+        rows.append(
+            {
+                "study": labels[i],
+                "mu_median": post.mu.median(),
+                f"mu_{kind}{pct}_lb": lo,
+                f"mu_{kind}{pct}_ub": hi,
+                "tau_median": post.tau.median(),
+                "shift_sd": float(bl["shift_sd"].iloc[i]),
+                "p_decision": p,
+                "p_decision_change": p - p_full,
+                "p_loo": float(bl["p_loo"].iloc[i]),
+            }
+        )
+    bloo = pd.DataFrame(rows)
+    # small-study effects
+    fd: dict | None
+    rt: dict | None
+    tf: TrimFillResult | None
+    if k >= MIN_K_SMALL_STUDY:
+        fd, rt, tf = funnel_data(fit, level=prob), regtest(fit), trimfill(fit)
+        ss_note = (
+            f"k = {k} studies (at least {MIN_K_SMALL_STUDY}): funnel plot, Egger's regression test and "
+            "trim-and-fill are shown; asymmetry can have causes other than publication bias "
+            "(heterogeneity, chance, differences between small and large studies)."
+        )
+    else:
+        fd = rt = tf = None
+        ss_note = (
+            f"Funnel plot, Egger's test and trim-and-fill are not shown: with k = {k} studies (fewer than "
+            f"{MIN_K_SMALL_STUDY}) tests for funnel asymmetry are too weak to tell chance from asymmetry "
+            "(Cochrane Handbook 6.5, section 13.3.5.4)."
+        )
+    direction = "negative" if orientation.lower_is_better else "positive"
+    if tau_prior.proper and k >= 3:
+        m0, s0, prior_txt = _pet_peese_prior(mu_prior)
+        pp = pet_peese(yi, sei, tau_prior, mu_mean=m0, mu_sd=s0, direction=direction)
+        pp_note = (
+            f"PET-PEESE model averaging (exact; RoBMA's priors on the bias terms, restricted to small studies "
+            f"favouring {orientation.experimental}; mu prior {prior_txt}; tau prior {prior_text(tau_prior)}). "
+            + pp.statement()
+        )
+    else:
+        pp = None
+        pp_note = (
+            "PET-PEESE not run: it needs a proper prior on tau"
+            if not tau_prior.proper
+            else "PET-PEESE not run: it needs at least 3 studies"
+        )
+    return Diagnostics(
+        k=k,
+        method=method,
+        fit=fit,
+        leave1out=l1o,
+        influence=infl,
+        baujat=bj,
+        gosh=g,
+        gosh_note=gnote,
+        bayes_loo=bloo,
+        decision_label=dlabel,
+        p_decision_full=p_full,
+        funnel=fd,
+        regtest=rt,
+        trimfill=tf,
+        small_study_note=ss_note,
+        pet_peese=pp,
+        pet_peese_note=pp_note,
+        notes=tuple(notes),
+    )
+
+
+def meta_regression(
+    yi,
+    vi,
+    labels,
+    frame: pd.DataFrame,
+    moderator: Moderator,
+    *,
+    tau_prior: Prior,
+    prob: float = 0.95,
+    extra: tuple[str, str] | None = None,
+    n_line: int = 61,
+) -> MetaRegression:
+    """Meta-regression of the estimates on one moderator (see the module docstring).
+
+    Parameters
+    ----------
+    yi, vi, labels : the outcome's studies.
+    frame : pandas.DataFrame
+        Moderator values indexed by study (:func:`bayesmeta.data.moderators.moderator_frame`).
+    moderator : Moderator
+    tau_prior : Prior
+        Primary prior on tau of the Bayesian fit (coefficients: flat, as bmr's default).
+    prob : float
+        Level of the CIs and credible intervals.
+    extra : (method, test), optional
+        A further frequentist fit (e.g. a preset's estimator).
+    """
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    labels = [str(s) for s in labels]
+    k = yi.size
+    table = frame.loc[labels, [moderator.name]].copy()
+    X, names = design_matrix(table, moderator.name)
+    pct = round(prob * 100)
+    analyses = [("REML", "z", "REML (metafor default, z)"), ("REML", "knha", "REML + Knapp-Hartung")]
+    if extra is not None and (extra[0].upper(), extra[1]) not in {("REML", "z"), ("REML", "knha")}:
+        m_, t_ = extra[0].upper(), extra[1]
+        analyses.append((m_, t_, f"{m_}{' + Knapp-Hartung' if t_ == 'knha' else ' (z)'}"))
+    data = pd.DataFrame({"study": labels, "yi": yi, "vi": vi, moderator.name: table[moderator.name].to_numpy()})
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1] or k - X.shape[1] < 2:
+        why = (
+            f"{moderator.name!r} takes a single value among the {k} studies"
+            if rank < X.shape[1]
+            else f"{k} studies for {X.shape[1]} coefficients leave fewer than 2 degrees of freedom"
+        )
+        return MetaRegression(
+            moderator, data, {}, None, pd.DataFrame(), pd.DataFrame(), {}, "", note=f"Not estimable: {why}."
+        )
+    fits: dict[str, MetaRegResult] = {}
+    tau0: dict[str, float] = {}
+    rows = []
+    for method, test, lab in analyses:
+        m = rma_mods(yi, vi, X, names=names, method=method, test=test, level=prob)
+        fits[lab] = m
+        r0 = rma(yi, vi, method=method, test=test, level=prob)
+        tau0[lab] = float(np.sqrt(r0.tau2))
+        for j, term in enumerate(names):
+            rows.append(
+                {
+                    "analysis": lab,
+                    "term": term,
+                    "estimate": float(m.beta[j]),
+                    "se": float(m.se[j]),
+                    "lb": float(m.ci_lb[j]),
+                    "ub": float(m.ci_ub[j]),
+                    "interval": f"{pct}% CI" + (f", t({m.df})" if m.df is not None else ""),
+                    "pval": float(m.pval[j]),
+                    "tau_residual": float(np.sqrt(m.tau2)),
+                    "tau_no_moderator": tau0[lab],
+                    "R2": float(m.R2),
+                }
+            )
+    w = 1.0 / (vi + fits[analyses[0][2]].tau2)
+    data["weight"] = 100 * w / w.sum()
+    post = bmr(yi, np.sqrt(vi), X, tau_prior, names=names)
+    t0 = solve(yi, np.sqrt(vi), tau_prior).tau.median()
+    tau0["Bayesian (exact)"] = float(t0)
+    lo_q, hi_q = (1 - prob) / 2, (1 + prob) / 2
+    t_res = float(post.tau.median())
+    for j, term in enumerate(names):
+        b = post.beta(j)
+        rows.append(
+            {
+                "analysis": f"Bayesian (exact; flat coefficients, tau ~ {prior_text(tau_prior)})",
+                "term": term,
+                "estimate": b.median(),
+                "se": b.sd(),
+                "lb": float(b.ppf(lo_q)),
+                "ub": float(b.ppf(hi_q)),
+                "interval": f"{pct}% ETI",
+                "pval": np.nan,
+                "tau_residual": t_res,
+                "tau_no_moderator": float(t0),
+                "R2": 100 * max(0.0, 1 - (t_res / t0) ** 2) if t0 > 0 else np.nan,
+            }
+        )
+    tab = pd.DataFrame(rows)
+    # fitted line (continuous) or level means (categorical)
+    ref = fits[analyses[1][2]]  # REML + KH
+    if moderator.kind == "continuous":
+        x = data[moderator.name].to_numpy(float)
+        span = x.max() - x.min()
+        grid = np.linspace(x.min() - 0.05 * span, x.max() + 0.05 * span, n_line)
+        rows_x = [np.array([1.0, g]) for g in grid]
+        keys = list(grid)
+    else:
+        levels = moderator.levels
+        rows_x = [np.array([1.0] + [float(lev == lv) for lv in levels[1:]]) for lev in levels]
+        keys = list(levels)
+    line = []
+    for key, xr in zip(keys, rows_x):
+        pf = ref.predict(xr)
+        bm = post.mean_at(xr)
+        line.append(
+            {
+                moderator.name: key,
+                "freq_mean": pf["pred"],
+                "freq_lb": pf["ci_lb"],
+                "freq_ub": pf["ci_ub"],
+                "bayes_median": bm.median(),
+                "bayes_lb": float(bm.ppf(lo_q)),
+                "bayes_ub": float(bm.ppf(hi_q)),
+            }
+        )
+    return MetaRegression(
+        moderator=moderator,
+        data=data,
+        fits=fits,
+        bayes=post,
+        table=tab,
+        line=pd.DataFrame(line),
+        tau0=tau0,
+        interval=f"{pct}% CI (frequentist) / {pct}% ETI (Bayesian)",
+        note=(
+            f"reference level {moderator.reference!r}; each coefficient is the difference from it"
+            if moderator.kind == "categorical"
+            else f"slope per unit of {moderator.name}"
+        ),
+    )
