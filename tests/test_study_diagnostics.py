@@ -176,3 +176,54 @@ def test_leave_one_out_keeps_the_colditz_conclusion(colditz):
 
 def test_normand_has_no_moderator(normand):
     assert normand[1].result.metaregression == ()
+
+
+# ----------------------------------------------------------------------------- the report layer
+
+def test_report_sections_and_figures(colditz, normand):
+    import matplotlib.pyplot as plt
+
+    from bayesmeta.report.diagnostics import diagnostics_blocks, diagnostics_figures
+    from bayesmeta.report.figures import text_outside
+    from bayesmeta.report.render import Figure, Heading, Paragraph
+
+    spec, blk = colditz
+    blocks = diagnostics_blocks(blk, spec)
+    heads = [b.text for b in blocks if isinstance(b, Heading)]
+    assert heads == [f"{x}: {blk.label}" for x in ("Diagnostics", "Small-study effects", "Meta-regression")]
+    text = " ".join(b.text for b in blocks if isinstance(b, Paragraph))
+    assert "No single study changes the conclusion: leaving any one out, P(benefit) = P(RR < 1) stays between" in text
+    assert "Egger's regression test" in text and "Trim and fill (L0): 1 study estimated missing" in text
+    assert "per unit of ablat, log RR changes by -0.029" in text
+    figs = dict(diagnostics_figures(blk, spec))
+    assert list(figs) == ["baujat", "gosh", "funnel", "bubble_ablat", "bubble_alloc"]
+    shown = {b.path.stem.removeprefix(f"{blk.id}_") for b in blocks if isinstance(b, Figure)}
+    assert shown == set(figs)
+    for name, fig in figs.items():
+        assert text_outside(fig) == [], name
+        assert fig.get_figwidth() * fig.dpi <= 1280
+        plt.close(fig)
+    spec, blk = normand
+    blocks = diagnostics_blocks(blk, spec)
+    text = " ".join(b.text for b in blocks if isinstance(b, Paragraph))
+    assert "are not shown: with k = 9 studies (fewer than 10)" in text
+    assert "Orpington-Moderate (DFFITS, Cook's D, DFBETAS)" in text
+    assert not any(isinstance(b, Heading) and b.text.startswith("Meta-regression") for b in blocks)
+    figs = dict(diagnostics_figures(blk, spec))
+    assert list(figs) == ["baujat", "gosh"]
+    for fig in figs.values():
+        plt.close(fig)
+
+
+def test_seed_block_says_its_meta_regression_needs_the_study_values():
+    from bayesmeta.report.diagnostics import moderators_not_run
+    from bayesmeta.report.render import Details, Note, Paragraph
+
+    spec = load_spec(ROOT / "models" / "viderman2023.toml")
+    blk = run_block(spec, spec.study_level[0])
+    assert blk.result is None and blk.moderators is not None
+    blocks = moderators_not_run(blk)
+    assert isinstance(blocks[0], Paragraph) and "cannot run either" in blocks[0].text
+    assert "needs the per-study effect values listed above" in blocks[0].text
+    assert any(isinstance(b, Note) and "evansa2015 site" in b.text for b in blocks)
+    assert isinstance(blocks[-1], Details)
