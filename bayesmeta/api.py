@@ -27,10 +27,12 @@ __all__ = [
     "model_average",
     "posterior_predictive_check",
     "prior_sensitivity",
+    "publication_bias",
     "rma",
     "rma_mh",
     "sample",
     "sample_multilevel",
+    "selmodel",
     "solve",
     "subgroup_analysis",
     "subgroup_analysis_mh",
@@ -431,6 +433,61 @@ def model_average(
         _prior(tau_prior, "tau_prior", "model_average", "tau"),
         prior_prob=prior_prob,
     )
+
+
+def publication_bias(data: EffectTable, mu_prior: Prior, tau_prior: Prior, direction: str = "positive", **kwargs):
+    """RoBMA-style model averaging over no bias, PET, PEESE and selection models (exact quadrature).
+
+    Parameters
+    ----------
+    data : EffectTable
+    mu_prior, tau_prior : Prior
+        Proper priors on mu (under "effect") and tau (under "random").
+    direction : {"positive", "negative"}
+        Direction of the effects that publication favours.
+    **kwargs
+        Passed to :func:`bayesmeta.bayes.bias.publication_bias_average` (``selection_steps``,
+        ``prior_probs``, ``prob``, resolutions).
+
+    Returns
+    -------
+    PublicationBiasAverage
+        ``.summary()``, ``.mu_table()``, ``.models`` and ``.statement()`` (what the analysis can say at this k).
+    """
+    from bayesmeta.bayes import bias
+
+    t = _table(data, "publication_bias")
+    return bias.publication_bias_average(
+        t.yi, t.sei, _prior(mu_prior, "mu_prior", "publication_bias", "mu"),
+        _prior(tau_prior, "tau_prior", "publication_bias", "tau"), direction=direction, **kwargs)
+
+
+def selmodel(data: EffectTable, steps: Sequence[float] = (0.025,), alternative: str = "greater",
+             method: str = "ML", level: float = 0.95):
+    """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
+
+    Parameters
+    ----------
+    data : EffectTable
+    steps : sequence of float
+        One-sided p-value cut-points (1 is appended).
+    alternative : {"greater", "less"}
+        Direction in which significant results are favoured.
+    method : {"ML", "EE"}
+        Random effects (tau^2 by ML) or common effect.
+    level : float
+        Confidence level of the Wald CI of mu.
+
+    Returns
+    -------
+    SelectionModelResult
+        See :func:`bayesmeta.frequentist.selection.selmodel`.
+    """
+    from bayesmeta.frequentist import selection
+
+    t = _table(data, "selmodel")
+    return selection.selmodel(t.yi, t.vi, steps=steps, alternative=alternative, method=method, level=level,
+                              labels=t.labels)
 
 
 def leave_one_out(data: EffectTable, tau_prior: Prior, mu_prior: Prior | None = None):

@@ -231,3 +231,18 @@ def test_publication_bias_average_rejects_improper_priors():
     yi, vi = data("bcg")
     with pytest.raises(ValueError, match="proper prior"):
         publication_bias_average(yi, np.sqrt(vi), Prior("flat", target="mu"), IG)
+
+
+def test_front_door_takes_an_effect_table():
+    import bayesmeta as bm
+
+    yi, vi = data("bcg")
+    es = bm.EffectTable.from_yi_vi(yi, vi, measure="RR")
+    r = bm.selmodel(es, steps=(0.025,), alternative="less")
+    direct = selmodel(yi, vi, steps=(0.025,), alternative="less")
+    assert r.mu == direct.mu and len(r.labels) == 13
+    with pytest.raises(TypeError, match="EffectTable"):
+        bm.publication_bias(yi, MU, IG)
+    small = bm.EffectTable.from_yi_vi(yi[:6], vi[:6], measure="RR")
+    avg = bm.publication_bias(small, MU, halfnormal(0.5), direction="negative", n_mu=48, n_tau=41, n_omega=3)
+    assert avg.k == 6
