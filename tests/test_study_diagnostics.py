@@ -227,3 +227,20 @@ def test_seed_block_says_its_meta_regression_needs_the_study_values():
     assert "needs the per-study effect values listed above" in blocks[0].text
     assert any(isinstance(b, Note) and "evansa2015 site" in b.text for b in blocks)
     assert isinstance(blocks[-1], Details)
+
+
+def test_preset_estimator_added_to_the_meta_regression(colditz):
+    """A spec preset (e.g. revman5: DL, z) adds its estimator; checked against metafor's
+    rma(yi, vi, mods = ~ ablat, method = "DL") in tests/golden/metafor_issue11.json (same dat.bcg data)."""
+    from bayesmeta.pipeline.diagnostics import meta_regression
+
+    _, blk = colditz
+    r = blk.result
+    m0 = {m.moderator.name: m for m in r.metaregression}["ablat"]
+    frame = m0.data.set_index("study")[["ablat"]]
+    m = meta_regression(r.yi, r.sei**2, r.labels, frame, m0.moderator, tau_prior=r.exact.tau_prior,
+                        extra=("DL", "z", "preset revman5"))
+    fit = m.fits["DL, z (preset revman5)"]
+    g = json.loads((ROOT / "tests" / "golden" / "metafor_issue11.json").read_text())["metareg"]["bcg_ablat_DL_z"]
+    assert close(fit.beta, g["beta"]) and close(fit.se, g["se"]) and close(fit.tau2, g["tau2"])
+    assert set(m.table["analysis"]) >= {"REML (metafor default, z)", "REML + Knapp-Hartung", "DL, z (preset revman5)"}

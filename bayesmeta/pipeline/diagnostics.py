@@ -311,7 +311,7 @@ def meta_regression(
     *,
     tau_prior: Prior,
     prob: float = 0.95,
-    extra: tuple[str, str] | None = None,
+    extra: tuple[str, ...] | None = None,
     n_line: int = 61,
 ) -> MetaRegression:
     """Meta-regression of the estimates on one moderator (see the module docstring).
@@ -326,8 +326,9 @@ def meta_regression(
         Primary prior on tau of the Bayesian fit (coefficients: flat, as bmr's default).
     prob : float
         Level of the CIs and credible intervals.
-    extra : (method, test), optional
-        A further frequentist fit (e.g. a preset's estimator).
+    extra : (method, test[, note]), optional
+        A further frequentist fit (e.g. a preset's estimator; ``test`` "z" or "knha"), labelled with
+        ``note`` (e.g. "preset revman5"); skipped when it is one of the two REML fits.
     """
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     labels = [str(s) for s in labels]
@@ -338,7 +339,10 @@ def meta_regression(
     analyses = [("REML", "z", "REML (metafor default, z)"), ("REML", "knha", "REML + Knapp-Hartung")]
     if extra is not None and (extra[0].upper(), extra[1]) not in {("REML", "z"), ("REML", "knha")}:
         m_, t_ = extra[0].upper(), extra[1]
-        analyses.append((m_, t_, f"{m_}{' + Knapp-Hartung' if t_ == 'knha' else ' (z)'}"))
+        lab = f"{m_} + Knapp-Hartung" if t_ == "knha" else f"{m_}, z"
+        if len(extra) > 2:
+            lab += f" ({extra[2]})"
+        analyses.append((m_, t_, lab))
     data = pd.DataFrame({"study": labels, "yi": yi, "vi": vi, moderator.name: table[moderator.name].to_numpy()})
     rank = np.linalg.matrix_rank(X)
     if rank < X.shape[1] or k - X.shape[1] < 2:

@@ -284,6 +284,7 @@ def run_block(spec, b) -> StudyLevelBlock:
         question=b.question,
         moderators=mframe,
         moderator_specs=mods,
+        preset=getattr(b, "preset", None),
     )
     if kind in ARM_TYPES:
         res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint))
@@ -665,13 +666,15 @@ def analyse(
     moderator_specs: tuple = (),
     diagnostics: bool = True,
     method: str = "REML",
+    preset: str | None = None,
 ) -> StudyLevelResult:
     """Full study-level analysis of one outcome (see module docstring).
 
     With ``diagnostics`` (default) the result carries the influence, leave-one-out and small-study
     diagnostics (:func:`bayesmeta.pipeline.diagnostics.diagnose`, frequentist fit by ``method``)
     and, for each moderator of ``moderator_specs`` (values in ``moderators``, indexed by study),
-    a meta-regression (:func:`bayesmeta.pipeline.diagnostics.meta_regression`).
+    a meta-regression (:func:`bayesmeta.pipeline.diagnostics.meta_regression`), fitted also with the
+    estimator of ``preset`` (:mod:`bayesmeta.frequentist.presets`) when it differs from REML.
     """
     from bayesmeta.bayes.sampling import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
 
@@ -768,8 +771,14 @@ def analyse(
             kind=kind,
             seed=seed,
         )
+        extra: tuple[str, ...] | None = None
+        if preset is not None:
+            from bayesmeta.frequentist.presets import get_preset
+
+            pr = get_preset(preset)
+            extra = (pr.method, "knha" if pr.test in ("knha", "knha_adhoc") else "z", f"preset {preset}")
         regs = tuple(
-            meta_regression(y, s**2, labs, moderators, m, tau_prior=tp, prob=prob, extra=(method, "z"))
+            meta_regression(y, s**2, labs, moderators, m, tau_prior=tp, prob=prob, extra=extra)
             for m in moderator_specs
         ) if moderators is not None else ()
         res = replace(res, diagnostics=diag, metaregression=regs)
