@@ -60,6 +60,10 @@ MIN_K_SMALL_STUDY = 10
 GOSH_MAX_K = 15
 """GOSH fits every subset up to this many studies (32,767 subsets); beyond, a random sample."""
 GOSH_SAMPLE = 2**15
+GOSH_LIMIT_K = 50
+"""No GOSH plot beyond this many studies (a random sample of subsets shows no study-level clusters)."""
+PET_PEESE_BUDGET = 8e6
+"""Grid nodes x studies of PET-PEESE's 2-d integrals: 400 nodes per parameter up to k = 50, fewer beyond."""
 
 
 def influential(infl: pd.DataFrame, p: int = 1) -> pd.DataFrame:
@@ -207,7 +211,14 @@ def diagnose(
     bj = baujat(fit)
     notes: list[str] = []
     gfit = rma(yi, vi, method="DL", level=prob, labels=labels)
-    if k <= gosh_max_k:
+    g: pd.DataFrame | None
+    if k > GOSH_LIMIT_K:
+        g = None
+        gnote = (
+            f"GOSH not drawn: with k = {k} studies (more than {GOSH_LIMIT_K}) a sample of subsets cannot show "
+            "which studies form clusters; the case-deletion diagnostics above cover influence."
+        )
+    elif k <= gosh_max_k:
         g = gosh(gfit, max_subsets=2**k)
         gnote = (
             f"GOSH: all {2**k - 1:,} subsets of the {k} studies, each fitted by DerSimonian-Laird "
@@ -267,10 +278,13 @@ def diagnose(
     direction = "negative" if orientation.lower_is_better else "positive"
     if tau_prior.proper and k >= 3:
         m0, s0, prior_txt = _pet_peese_prior(mu_prior)
-        pp = pet_peese(yi, sei, tau_prior, mu_mean=m0, mu_sd=s0, direction=direction)
+        n_grid = int(min(400, max(60, np.sqrt(PET_PEESE_BUDGET / k))))
+        pp = pet_peese(yi, sei, tau_prior, mu_mean=m0, mu_sd=s0, direction=direction, n_grid=n_grid)
         pp_note = (
             f"PET-PEESE model averaging (exact; RoBMA's priors on the bias terms, restricted to small studies "
-            f"favouring {orientation.experimental}; mu prior {prior_txt}; tau prior {prior_text(tau_prior)}). "
+            f"favouring {orientation.experimental}; mu prior {prior_txt}; tau prior {prior_text(tau_prior)}"
+            + (f"; quantile grids of {n_grid} nodes per parameter" if n_grid < 400 else "")
+            + "). "
             + pp.statement()
         )
     else:

@@ -970,9 +970,17 @@ def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequ
     xr, yr = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
     ax.set_xlim(x.min() - 0.05 * xr, x.max() + 0.3 * xr)
     ax.set_ylim(y.min() - 0.05 * yr, y.max() + 0.12 * yr)
-    for xi, yi_, lab in zip(x, y, labels):
-        ax.annotate(plain(lab), (xi, yi_), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
-    ax.set_xlabel("contribution to the heterogeneity statistic Q")
+    # names of every study up to 20, else of the 10 furthest out (largest x/max + y/max) and the flagged
+    show = np.ones(x.size, bool)
+    if x.size > 20:
+        score = x / (x.max() or 1.0) + y / (y.max() or 1.0)
+        show = np.zeros(x.size, bool)
+        show[np.argsort(score)[-10:]] = True
+        show |= flag
+    for xi, yi_, lab, sh in zip(x, y, labels, show):
+        if sh:
+            ax.annotate(plain(lab), (xi, yi_), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
+    ax.set_xlabel("contribution to the heterogeneity statistic Q" + (" (names: the 10 furthest out)" if x.size > 20 else ""))
     ax.set_ylabel("influence on the pooled estimate")
     _title(fig, title, width)
     _legend_below(fig, ax)
