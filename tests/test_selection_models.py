@@ -136,15 +136,19 @@ def _mc_log_evidence(yi, vi, steps, alternative, n, seed):
     ll = np.sum(np.log(om[:, g]) - 0.5 * np.log(2 * np.pi * var) - 0.5 * (yi - m[:, None]) ** 2 / var
                 - np.log(np.einsum("nkj,nj->nk", P, om)), axis=1)
     w = np.exp(ll - ll.max())
-    return float(np.log(w.mean()) + ll.max()), float(w.std() / w.mean() / np.sqrt(n))
+    return float(np.log(w.mean()) + ll.max()), float(w.std() / w.mean() / np.sqrt(n)), w, m
 
 
 def test_selection_model_evidence_agrees_with_monte_carlo():
     yi, vi = data("bcg")
     f = selection_model(yi, np.sqrt(vi), (0.025,), MU, IG, direction="negative")
-    est, se = _mc_log_evidence(yi, vi, (0.025,), "less", 200_000, 11)
+    est, se, w, m = _mc_log_evidence(yi, vi, (0.025,), "less", 200_000, 11)
     assert abs(f.log_evidence - est) < 4 * se, (f.log_evidence, est, se)
     assert se < 0.02
+    # posterior mean of mu by self-normalised importance sampling (delta-method MCSE)
+    mean = float(np.sum(w * m) / w.sum())
+    mcse = float(np.sqrt(np.sum(w**2 * (m - mean) ** 2)) / w.sum())
+    assert abs(f.mu.mean() - mean) < 4 * mcse, (f.mu.mean(), mean, mcse)
 
 
 @pytest.mark.slow
@@ -162,8 +166,10 @@ def test_selection_model_evidence_agrees_with_monte_carlo_heavy(steps):
     # 3-interval -17.1307 +/- 0.0045 vs -17.1237 (1.6 MCSE)
     yi, vi = data("bcg")
     f = selection_model(yi, np.sqrt(vi), steps, MU, IG, direction="negative", n_mu=128, n_tau=81, n_omega=6)
-    est, se = _mc_log_evidence(yi, vi, steps, "less", 1_600_000, 1)
+    est, se, w, m = _mc_log_evidence(yi, vi, steps, "less", 1_600_000, 1)
     assert abs(f.log_evidence - est) < 4 * se
+    mean = float(np.sum(w * m) / w.sum())
+    assert abs(f.mu.mean() - mean) < 4 * float(np.sqrt(np.sum(w**2 * (m - mean) ** 2)) / w.sum())
 
 
 def test_selection_quadrature_is_converged_at_the_default_resolution():
