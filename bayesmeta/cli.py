@@ -188,6 +188,64 @@ def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: b
     _report(r, written, allow_partial)
 
 
+PRESET_CHOICES = ("revman5", "revman2025", "metafor")
+MEASURE_HELP = "Effect measure: SMD, SMD_revman, MD, RR, OR, RD, HR, ROM, IRR, GEN."
+
+
+def _measure_option(required: bool):
+    return click.option(
+        "--measure",
+        required=required,
+        default=None,
+        help=MEASURE_HELP
+        + ("" if required else " Needed for arm-level data (computed from the arms); for contrasts it "
+           "labels the scale and back-transforms ratio results [default: the file's measure column]."),
+    )
+
+
+def _check_measure(measure: str | None) -> str | None:
+    """The registry code of ``--measure`` (the same check as `analyse`), or a DataError naming it."""
+    if measure is None:
+        return None
+    from bayesmeta.effects.measures import get_measure
+    from bayesmeta.errors import Problem
+
+    try:
+        return get_measure(measure).code
+    except ValueError as e:
+        raise DataError(Problem("command line", None, "--measure", str(e))) from None
+
+
+def _read_effects(csv: Path, measure: str | None):
+    """The effect table of ``csv`` for `rma` and `solve`; 'pass measure=' becomes '--measure'."""
+    from bayesmeta.data.readers import read_csv
+    from bayesmeta.errors import Problem
+
+    try:
+        return read_csv(csv, measure=measure)
+    except DataError as e:
+        raise DataError(
+            [Problem(p.file, p.row, p.column, p.message.replace("pass measure=", "give --measure"))
+             for p in e.problems]
+        ) from None
+
+
+def _back_transformed(code: str | None, rows: list[tuple[str, float, float, float]]) -> str:
+    """Ratio measures: ``name est [lb, ub]`` on the ratio scale, one line each (empty otherwise)."""
+    if code is None:
+        return ""
+    from bayesmeta.effects.measures import get_measure
+
+    m = get_measure(code)
+    if not m.ratio:
+        return ""
+    return "\n".join(
+        f"  {name} as {m.reported_label}: {float(m.back_transform(e)):.4f} "
+        f"[{float(m.back_transform(lo)):.4f}, {float(m.back_transform(hi)):.4f}]"
+        for name, e, lo, hi in rows
+    )
+
+
 _SPEC_TO_OPTION = (
     ("study_level[0].margins", "--margin"),
     ("study_level[0].primary_margin", "--margin"),
@@ -195,6 +253,9 @@ _SPEC_TO_OPTION = (
     ("study_level[0].timepoint", "--timepoint"),
     ("study_level[0].outcome", "--outcome"),
     ("study_level[0].question", "--question"),
+    ("study_level[0].superiority_threshold", "--superiority-threshold"),
+    ("study_level[0].measure", "--measure"),
+    ("analysis.preset", "--preset"),
     ("tau_priors", "--tau-prior"),
     ("mu_priors", "--mu-prior"),
     ("analysis.experimental", "--experimental"),
@@ -267,6 +328,21 @@ def _as_options(e: DataError) -> DataError:
 @click.option("--chains", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--no-sample", is_flag=True, help="Exact posteriors only (no MCMC).")
 @click.option(
+    "--preset",
+    default=None,
+    type=click.Choice(PRESET_CHOICES),
+    help="Program whose frequentist analysis to reproduce first: revman5 (DL, Wald CI, t(k-2) PI, I^2 from "
+    "Q), revman2025 (REML, HKSJ CI, t(k-1) PI, I^2 from tau^2) or metafor (REML, z); it also sets the "
+    "zero-cell rule and the SMD variant (docs/spec.md).",
+)
+@click.option(
+    "--superiority-threshold",
+    type=float,
+    default=None,
+    help="The effect that counts as a benefit, on the beneficial side: a ratio (e.g. 0.8 for RR where "
+    "lower is better) or a positive distance for differences [default: the null].",
+)
+@click.option(
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
@@ -291,6 +367,8 @@ def analyse(
     draws: int,
     chains: int,
     no_sample: bool,
+    preset: str | None,
+    superiority_threshold: float | None,
     out: Path,
     quiet: bool,
 ):
@@ -341,6 +419,10 @@ def analyse(
         draws=draws,
         chains=chains,
     )
+    if preset is not None:
+        raw["analysis"]["preset"] = preset
+    if superiority_threshold is not None:
+        raw["study_level"][0]["superiority_threshold"] = superiority_threshold
     try:
         spec = spec_from_dict(raw, target / "spec.toml")
     except DataError as e:
@@ -415,10 +497,11 @@ def missing_cmd(data_dir: Path):
     type=click.Choice(["z", "t", "knha", "knha_adhoc"]),
     help="test and CI for mu (knha_adhoc: modified Hartung-Knapp) [default: the preset's, else z].",
 )
+@_measure_option(required=False)
 @click.option(
     "--preset",
     default=None,
-    type=click.Choice(["revman5", "revman2025", "metafor"]),
+    type=click.Choice(PRESET_CHOICES),
     help="named settings: revman5 (DL, Wald CI, t(k-2) PI, I^2 from Q) or revman2025 (REML, Q-profile "
     "CI for tau^2, Hartung-Knapp CI, t(k-1) PI, I^2 from tau^2); --method/--test override it.",
 )
@@ -427,12 +510,16 @@ def missing_cmd(data_dir: Path):
 )
 @_debug_option
 @_fail_on_data_error
-def rma(csv: Path, method: str | None, test_: str | None, level: float, preset: str | None):
-    """Frequentist random-effects meta-analysis of a contrasts CSV (columns yi and vi or sei)."""
-    from bayesmeta.data.tables import read_effects_csv
+def rma(csv: Path, method: str | None, test_: str | None, level: float, preset: str | None, measure: str | None):
+    """Frequentist random-effects meta-analysis of a study-data CSV: contrasts (yi with vi or sei),
+    or arm-level/one-row-per-study data with --measure."""
+    import numpy as np
+
     from bayesmeta.frequentist.rma import rma as fit_rma
 
-    yi, vi, _labels = read_effects_csv(csv)
+    code = _check_measure(measure)
+    es = _read_effects(csv, code)
+    yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
     if len(yi) < 2 and method != "EE":
         from bayesmeta.errors import Problem
 
@@ -445,7 +532,17 @@ def rma(csv: Path, method: str | None, test_: str | None, level: float, preset: 
                 "(with one study, report its own estimate and CI; --method EE accepts one)",
             )
         )
-    click.echo(str(fit_rma(yi, vi, method=method, test=test_, level=level, preset=preset)))
+    fit = fit_rma(yi, vi, method=method, test=test_, level=level, preset=preset, labels=list(es.labels))
+    if code is not None:
+        click.echo(f"measure: {es.measure}")
+    click.echo(str(fit))
+    rows = [("mu", fit.mu, fit.ci_lb, fit.ci_ub)]
+    if not fit.common_effect and (fit.pi_type != "t_k-2" or fit.k >= 3):
+        p = fit.predict()
+        rows.append(("prediction", fit.mu, p["pi_lb"], p["pi_ub"]))
+    back = _back_transformed(code, rows)
+    if back:
+        click.echo(back)
 
 
 @main.command()
@@ -461,14 +558,19 @@ def rma(csv: Path, method: str | None, test_: str | None, level: float, preset: 
     "--prob", default=0.95, show_default=True, type=PROBABILITY, help="interval probability, e.g. 0.95."
 )
 @click.option("--kind", default="hdi", show_default=True, type=click.Choice(["hdi", "eti"]))
+@_measure_option(required=False)
 @_debug_option
 @_fail_on_data_error
-def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str):
-    """Exact normal-normal posterior (numerical integration) for a contrasts CSV."""
+def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str, measure: str | None):
+    """Exact normal-normal posterior (numerical integration) for a study-data CSV: contrasts, or
+    arm-level/one-row-per-study data with --measure."""
+    import numpy as np
+
     from bayesmeta.bayes.exact import solve as exact
-    from bayesmeta.data.tables import read_effects_csv
     from bayesmeta.errors import Problem
     from bayesmeta.pipeline.spec import parse_prior_text
+
+    code = _check_measure(measure)
 
     priors = {}
     for opt, text, target in (("--tau-prior", tau_prior, "tau"), ("--mu-prior", mu_prior, "mu")):
@@ -476,10 +578,19 @@ def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str):
             priors[target] = parse_prior_text(text, target)
         except (ValueError, TypeError) as e:
             raise DataError(Problem("command line", None, opt, str(e))) from None
-    yi, vi, labels = read_effects_csv(csv)
-    post = exact(yi, vi**0.5, priors["tau"], priors["mu"], labels=labels)
+    es = _read_effects(csv, code)
+    yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
+    post = exact(yi, vi**0.5, priors["tau"], priors["mu"], labels=list(es.labels))
+    if code is not None:
+        click.echo(f"measure: {es.measure}")
     click.echo(str(post))
     click.echo(post.summary(prob=prob, kind=kind).to_string(index=False))
+    back = _back_transformed(
+        code,
+        [(name, d.median(), *d.interval(prob, kind)) for name, d in (("mu", post.mu), ("theta_new", post.theta_new))],
+    )
+    if back:
+        click.echo(f"median and {round(100 * prob)}% {kind.upper()}, back-transformed:\n{back}")
 
 
 _batch = __import__(

@@ -137,7 +137,7 @@ CASES: list[Case] = [
     _spec_case("spec-old-key", "a key from an older spec format (default_tau_prior)", "seed = 1",
                'seed = 1\ndefault_tau_prior = "hn"',
                _err(f"{S}, key 'analysis.default_tau_prior': unknown key; valid keys: id, title, citation, data, "
-                    "report, seed, experimental, control, interval_prob, interval_kind, decision_threshold"),
+                    "report, seed, experimental, control, interval_prob, interval_kind, decision_threshold, preset"),
                "remove it; mark the default prior of a set with primary = true (docs/spec.md)"),
     _spec_case("spec-threshold-percent", "decision_threshold = 95 (a percentage)", "seed = 1",
                "seed = 1\ndecision_threshold = 95",
@@ -233,6 +233,42 @@ CASES: list[Case] = [
                'prior = "halfnormal(0.5)"\nprimary = true\nrole = "neutral"',
                _err(f"{S}, key 'tau_priors.SMD.hn.role': roles are given to mu priors only; mark the default tau "
                     "prior with primary = true"), "remove role"),
+    # ---------------------------------------------------------------- spec: preset, superiority, baseline risk
+    _spec_case("spec-preset-unknown", 'preset = "revman" (which RevMan?)', "seed = 1", 'seed = 1\npreset = "revman"',
+               _err(f"{S}, key 'analysis.preset': expected 'revman5' | 'revman2025' | 'metafor' (RevMan 5.4, "
+                    "RevMan since 2025, metafor's defaults), got 'revman'; did you mean 'revman5'?"),
+               "use revman5, revman2025 or metafor"),
+    _spec_case("spec-superiority-threshold-negative", "an SMD superiority_threshold of -0.2 (a signed value)",
+               'timepoint = "1m"', 'timepoint = "1m"\nsuperiority_threshold = -0.2',
+               _err(f"{S}, key 'study_level[0].superiority_threshold': SMD thresholds of benefit are positive "
+                    "distances toward the beneficial side (the side follows lower_is_better: 0.1 means benefit = "
+                    "SMD < -0.1); got -0.2"), "give the positive distance (0.2)"),
+    Case("spec-superiority-threshold-ratio-side", "spec", "an RR superiority_threshold of 1.25 where lower is better",
+         SPEC, _err(f"{S}, key 'study_level[0].superiority_threshold': RR thresholds of benefit are ratios on the "
+                    "beneficial side: with lower_is_better = true it must lie between 0 and 1; got 1.25 (did you "
+                    "mean 0.8?)"), "use the reciprocal (0.8)",
+         spec=(('file = "continuous_arms.csv"\noutcome = "pain"', 'file = "binary_arms.csv"\noutcome = "complications"'),
+               ('timepoint = "1m"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\nmargins = [0.2]',
+                'timepoint = "post"\nmeasure = "RR"\nlower_is_better = true\nquestion = "superiority"\n'
+                'superiority_threshold = 1.25\nmu_priors = "SMD"\ntau_priors = "SMD"'))),
+    _spec_case("spec-baseline-risk-percent", "baseline_risk = [5] (a percentage)", "margins = [0.2]",
+               'margins = [0.2]\nbaseline_risk = [5]\nbaseline_risk_source = "registry"',
+               _err(f"{S}, key 'outcome[0].baseline_risk': expected control-arm risks in (0, 1) (a proportion, not "
+                    "a percentage), e.g. [0.01, 0.05, 0.1]; got [5]"), "write 0.05"),
+    _spec_case("spec-baseline-risk-continuous", "baseline_risk for an SMD outcome", "margins = [0.2]",
+               'margins = [0.2]\nbaseline_risk = [0.05]\nbaseline_risk_source = "registry"',
+               _err(f"{S}, key 'outcome[0].baseline_risk': risk differences per 1,000 are computed for binary "
+                    "ratio measures (RR, OR); this outcome's measure is SMD"),
+               "remove it (risk differences are for RR and OR)"),
+    _spec_case("spec-baseline-risk-source-alone", "baseline_risk_source without baseline_risk", "margins = [0.2]",
+               'margins = [0.2]\nbaseline_risk_source = "registry"',
+               _err(f"{S}, key 'outcome[0].baseline_risk_source': given without baseline_risk: add "
+                    "baseline_risk = [...]"), "add baseline_risk or remove the source"),
+    _spec_case("spec-outcome-tau-priors-undefined", "an outcome naming a tau prior set that does not exist",
+               "margins = [0.2]", 'margins = [0.2]\ntau_priors = "AE"',
+               _err(f"{S}, key 'outcome[0].tau_priors': no tau priors for 'AE' (defined sets: SMD); name one of "
+                    "the defined sets (SMD), or set tau_priors = '<set>' to use another set explicitly"),
+               "name a defined set or add [tau_priors.AE.<name>]"),
     # ---------------------------------------------------------------- spec: ratio margins
     _spec_case("spec-rr-margin-wrong-side", "an RR margin of 0.8 for an outcome where lower is better",
                'id = "pain_overall"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\n'
@@ -403,6 +439,31 @@ CASES: list[Case] = [
     Case("batch-file-not-found", "option", "batch of a table that does not exist",
          ("batch", "{tmp}/nope.csv", "--out", "{tmp}/b"),
          _err("{tmp}/nope.csv: file not found; pass the path of a CSV table"), "check the path"),
+    Case("analyse-preset-unknown", "option", "analyse --preset revman", (*ANALYSE, "--preset", "revman"),
+         "Usage: main analyse [OPTIONS] DATA\nTry 'main analyse --help' for help.\n\nError: Invalid value for "
+         "'--preset': 'revman' is not one of 'revman5', 'revman2025', 'metafor'.\n",
+         "use revman5, revman2025 or metafor"),
+    Case("analyse-superiority-threshold-negative", "option", "analyse --superiority-threshold -0.1 (SMD)",
+         (*ANALYSE, "--question", "superiority", "--superiority-threshold", "-0.1"),
+         _err("command line, option '--superiority-threshold': SMD thresholds of benefit are positive distances "
+              "toward the beneficial side (the side follows lower_is_better: 0.1 means benefit = SMD < -0.1); "
+              "got -0.1"), "give the positive distance (0.1)"),
+    Case("rma-measure-unknown", "option", "rma --measure SMDD", (*RMA, "--measure", "SMDD"),
+         _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'?); use one "
+              "of " + ", ".join(MEASURES)), "use a measure code of the registry", files={"effects.csv": EFFECTS}),
+    Case("rma-arms-without-measure", "option", "rma on arm-level data without --measure",
+         ("rma", "{tmp}/data/continuous_arms.csv"),
+         _err("{tmp}/data/continuous_arms.csv: continuous arms data need an effect measure: give --measure "
+              "(one of SMD, SMD_revman, MD)"), "give --measure SMD (or MD)"),
+    Case("solve-measure-wrong-data", "option", "solve --measure RR on continuous arms",
+         ("solve", "{tmp}/data/continuous_arms.csv", "--measure", "RR"),
+         _err("{tmp}/data/continuous_arms.csv: measure RR does not fit continuous data; use one of SMD, "
+              "SMD_revman, MD"), "use SMD, SMD_revman or MD"),
+    Case("batch-prior-old-syntax", "option", 'batch --mu-prior "normal:loc=0" (the older syntax)',
+         ("batch", "{tmp}/pub.csv", "--out", "{tmp}/out", "--mu-prior", "normal:loc=0"),
+         _err("command line, option '--mu-prior': cannot read 'normal:loc=0': write the prior as "
+              "family(parameters), e.g. normal(0, 1)"), "write normal(0, 1)",
+         files={"pub.csv": "analysis,measure,estimate,ci_lb,ci_ub,lower_is_better,margin\na,SMD,0.1,-0.1,0.3,true,0.2\n"}),
     # ---------------------------------------------------------------- arm-level data files
     _arm_case("arms-negative-n", "a negative n", "a2001,pain,1m,US,-5,3.1,1.9,x\na2001,pain,1m,FL,41,3.4,2.0,x\n",
               _err("{tmp}/data/continuous_arms.csv, line 2, column 'n': must be >= 1, got -5"), "give the number of participants"),

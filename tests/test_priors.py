@@ -107,7 +107,11 @@ def test_roundtrip_and_errors():
     for p in (turner2015(), bartos2023("logRR", "mu"), P("flat", "mu")):
         d = json.loads(json.dumps(p.to_dict()))
         assert Prior.from_dict(d) == p
-    assert parse_prior("halfcauchy:scale=1", "tau") == P("halfcauchy", scale=1.0)
+    # the one prior syntax (spec, solve, batch); the older family:param=value form is refused with the fix
+    assert parse_prior("halfcauchy(scale=1)", "tau") == P("halfcauchy", scale=1.0)
+    assert parse_prior("halfcauchy(1)", "tau") == P("halfcauchy", scale=1.0)
+    with pytest.raises(ValueError, match=r"write the prior as family\(parameters\), e.g. halfnormal\(0.5\)"):
+        parse_prior("halfcauchy:scale=1", "tau")
     with pytest.raises(ValueError, match="choose one of"):
         P("gamma", scale=1)
     with pytest.raises(ValueError, match="needs parameters"):

@@ -10,16 +10,18 @@ from bayesmeta.errors import DataError
 
 
 def _prior(text: str | None, target: str, option: str):
+    """A prior in the one prior syntax of specs and the command line (docs/spec.md), e.g.
+    ``halfnormal(0.5)``, ``normal(loc=0, scale=1)``, ``flat()``, ``bartos2021()``; a bad one is an
+    error naming the option (exit 2)."""
     if text is None:
         return None
     from bayesmeta.bayes.priors import parse_prior
+    from bayesmeta.errors import Problem
 
     try:
         return parse_prior(text, target)
-    except ValueError as e:
-        raise click.BadParameter(f"{e}. Write family:param=value,... e.g. "
-                                 f"{'halfnormal:scale=0.5' if target == 'tau' else 'normal:loc=0,scale=1'} or flat",
-                                 param_hint=option) from None
+    except (ValueError, TypeError) as e:
+        raise DataError(Problem("command line", None, option, str(e))) from None
 
 
 @click.command("batch")
@@ -27,9 +29,11 @@ def _prior(text: str | None, target: str, option: str):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder (batch.csv, batch.png, batch.json).")
 @click.option("--mu-prior", default=None,
-              help="Prior on mu for every row, family:param=value,... (default: Bartos et al. empirical priors "
-                   "for SMD, OR, RR; flat otherwise).")
-@click.option("--tau-prior", default=None, help="Prior on tau for study rows (default halfnormal:scale=0.5).")
+              help="Prior on mu for every row, in the spec syntax, e.g. 'normal(0, 1)', 'studentt(nu=3, loc=0, "
+                   "scale=0.32)', 'flat()' (default: Bartos et al. empirical priors for SMD, OR, RR; flat otherwise).")
+@click.option("--tau-prior", default=None,
+              help="Prior on tau for study rows in the spec syntax, e.g. 'halfnormal(0.5)', 'rhodes2015()' "
+                   "(default halfnormal(0.5)).")
 @click.option("--threshold", default=0.95, show_default=True, type=click.FloatRange(0.5, 1.0, max_open=True),
               help="P(non-inferior) at or above which non-inferiority is declared.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -40,9 +44,9 @@ def batch(table: Path, out: Path, mu_prior: str | None, tau_prior: str | None, t
     (one row per study with an analysis id) in TABLE; write one tidy table and a summary figure."""
     from bayesmeta.batch.run import run_batch
 
-    mp = _prior(mu_prior, "mu", "--mu-prior")
-    tp = _prior(tau_prior, "tau", "--tau-prior")
     try:
+        mp = _prior(mu_prior, "mu", "--mu-prior")
+        tp = _prior(tau_prior, "tau", "--tau-prior")
         t = run_batch(table, out, mp, tp, threshold, progress=not quiet,
                       command=" ".join(["bayesmeta", *sys.argv[1:]]))
     except DataError as e:

@@ -47,6 +47,8 @@ Gelman A (2006). Prior distributions for variance parameters in hierarchical mod
 """
 from __future__ import annotations
 
+import ast
+import difflib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -60,6 +62,7 @@ TAU_FAMILIES = {
     "logt_tau2": ("loc", "scale", "nu"), "invgamma": ("alpha", "beta"), "jeffreys": (), "flat": (),
 }
 MU_FAMILIES = {"normal": ("loc", "scale"), "studentt": ("nu", "loc", "scale"), "flat": ()}
+CONSTRUCTORS = ("turner2015", "rhodes2015", "bartos2021", "bartos2023", "unit_information")  # literature priors
 IMPROPER = {"jeffreys", "flat"}
 
 
@@ -370,15 +373,73 @@ def unit_information(measure: str) -> Prior:
 
 
 def parse_prior(text: str, target: str) -> Prior:
-    """Parse ``family:param=value,...`` (e.g. ``halfnormal:scale=0.5``) or ``flat``."""
-    fam, _, rest = text.partition(":")
-    params = {}
-    for item in filter(None, rest.split(",")):
-        k, eq, v = item.partition("=")
-        if not eq:
-            raise ValueError(f"cannot parse prior parameter {item!r} in {text!r}; use name=value")
-        params[k.strip()] = float(v)
-    return Prior(fam.strip(), MappingProxyType(params), target)
+    """Build a prior from its text, the one prior syntax of specs and the command line:
+    ``family(args)`` or a literature constructor (docs/spec.md).
+
+    Positional arguments follow the family's parameter order (``halfnormal(scale)``,
+    ``normal(loc, scale)``, ``studentt(nu, loc, scale)``, ...); keywords name them. Raises
+    ``ValueError`` with a message saying what was expected.
+
+    Examples
+    --------
+    >>> parse_prior("halfnormal(0.5)", "tau").params["scale"]
+    0.5
+    >>> parse_prior("studentt(nu=5, loc=0, scale=0.43)", "mu").family
+    'studentt'
+    """
+    fams = TAU_FAMILIES if target == "tau" else MU_FAMILIES
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise ValueError(
+            f"cannot read {text!r}: write the prior as family(parameters), "
+            f"e.g. {'halfnormal(0.5)' if target == 'tau' else 'normal(0, 1)'}"
+        ) from None
+    if isinstance(node, ast.Name):
+        node = ast.Call(func=node, args=[], keywords=[])
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise ValueError(f"cannot read {text!r}: write the prior as family(parameters)")
+    name = node.func.id
+    try:
+        args = [ast.literal_eval(a) for a in node.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
+    except ValueError:
+        raise ValueError(f"cannot read the arguments of {text!r}: use numbers and quoted strings") from None
+    if name in CONSTRUCTORS:
+        fn = globals()[name]
+        if name in ("bartos2021", "bartos2023") and "parameter" not in kwargs:
+            kwargs["parameter"] = target
+        prior = fn(*args, **kwargs)
+        if prior.target != target:
+            raise ValueError(f"{text!r} is a prior on {prior.target}, but a prior on {target} is needed here")
+        return prior
+    if name not in fams:
+        close = difflib.get_close_matches(name, [*fams, *CONSTRUCTORS], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"unknown {target} prior family {name!r}{hint} Families: {', '.join(fams)}; "
+            f"literature priors: {', '.join(CONSTRUCTORS)}"
+        )
+    need = fams[name]
+    if len(args) > len(need):
+        raise ValueError(f"{name} takes {len(need)} parameter(s) {need}, got {len(args)} in {text!r}")
+    params = dict(zip(need, args))
+    for k, v in kwargs.items():
+        if k not in need:
+            raise ValueError(f"{name} has no parameter {k!r}; its parameters are {need}")
+        if k in params:
+            raise ValueError(f"{name}: parameter {k!r} given twice in {text!r}")
+        params[k] = v
+    missing = [k for k in need if k not in params]
+    if missing:
+        raise ValueError(
+            f"{name} needs {', '.join(missing)} (parameters {need}), e.g. "
+            f"{name}({', '.join(f'{k}=...' for k in need)})"
+        )
+    for k, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"{name}: parameter {k} must be a number, got {v!r}")
+    return Prior(name, MappingProxyType({k: float(v) for k, v in params.items()}), target)
 
 
 def _slug(text: str) -> str:

@@ -38,12 +38,19 @@ class Orientation:
     experimental, control : str
         Arm labels used in printed statements (from the spec or the data; the library has no
         default names beyond the generic "experimental" and "control").
+    superiority_threshold : float, optional
+        The effect that counts as a benefit, as printed and on the beneficial side: a ratio below 1
+        when lower is better (RR 0.8: benefit is RR < 0.8), above 1 otherwise; for differences a
+        positive distance toward benefit (SMD 0.1 with lower is better: benefit is SMD < -0.1).
+        None (default): the null (RR 1, difference 0). Used by :func:`prob_benefit`; P(harm) is
+        always measured from the null.
     """
 
     lower_is_better: bool
     measure: str = "SMD"
     experimental: str = "experimental"
     control: str = "control"
+    superiority_threshold: float | None = None
 
     @property
     def harmful_sign(self) -> int:
@@ -80,6 +87,25 @@ class Orientation:
         if np.any(margin < 0):
             raise ValueError("margins are magnitudes on the harmful side and must be >= 0")
         return margin
+
+    @property
+    def benefit_bound(self) -> float:
+        """The analysis-scale effect below (lower is better) or above which the experimental arm
+        benefits: 0 without a superiority threshold, else the signed threshold (log for ratios)."""
+        t = self.superiority_threshold
+        if t is None:
+            return 0.0
+        if self.is_ratio:
+            return float(np.log(t))
+        return -abs(float(t)) if self.lower_is_better else abs(float(t))
+
+    def benefit_text(self) -> str:
+        """'RR < 0.8', 'SMD < -0.1', 'RR < 1' (the event P(benefit) is about)."""
+        side = "<" if self.lower_is_better else ">"
+        if self.superiority_threshold is None:
+            return f"{self.measure} {side} {1 if self.is_ratio else 0}"
+        b = self.superiority_threshold if self.is_ratio else self.benefit_bound
+        return f"{self.measure} {side} {b:g}"
 
     def describe(self) -> str:
         """One line stating the direction, printed next to every probability."""
@@ -131,14 +157,17 @@ def _cdf(posterior, x):
 
 
 def prob_benefit(posterior, orientation: Orientation):
-    """P(the effect favours the experimental arm), i.e. P(effect < 0) when lower is better."""
-    p_below = _cdf(posterior, 0.0)
+    """P(the effect favours the experimental arm), i.e. P(effect < 0) when lower is better; with a
+    superiority threshold, P(effect beyond it on the beneficial side) (:attr:`Orientation.benefit_bound`)."""
+    p_below = _cdf(posterior, orientation.benefit_bound)
     return p_below if orientation.lower_is_better else 1.0 - p_below
 
 
 def prob_harm(posterior, orientation: Orientation):
-    """P(the effect favours the control arm)."""
-    return 1.0 - prob_benefit(posterior, orientation)
+    """P(the effect favours the control arm): P(effect > 0) when lower is better (from the null,
+    whatever the superiority threshold)."""
+    p_below = _cdf(posterior, 0.0)
+    return 1.0 - p_below if orientation.lower_is_better else p_below
 
 
 def prob_noninferior(posterior, margin, orientation: Orientation):
@@ -171,8 +200,13 @@ def noninferiority_curve(posterior, margins, orientation: Orientation) -> pd.Dat
 
 
 def decision_table(posterior, margins, orientation: Orientation, rope=None) -> pd.DataFrame:
-    """One row per margin: P(non-inferior), P(benefit), P(harm), optional P(in ROPE)."""
-    out = noninferiority_curve(posterior, margins, orientation)
+    """One row per margin: P(non-inferior), P(benefit), P(harm), optional P(in ROPE). Without
+    margins (a superiority or estimation question), one row with ``margin`` and
+    ``p_noninferior`` missing."""
+    if np.size(margins) == 0:
+        out = pd.DataFrame({"margin": [np.nan], "margin_analysis_scale": [np.nan], "p_noninferior": [np.nan]})
+    else:
+        out = noninferiority_curve(posterior, margins, orientation)
     out["p_benefit"] = float(prob_benefit(posterior, orientation))
     out["p_harm"] = float(prob_harm(posterior, orientation))
     if rope is not None:

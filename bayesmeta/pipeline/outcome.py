@@ -28,6 +28,7 @@ from bayesmeta.decide.decision import (
 from bayesmeta.decide.sensitivity import prior_grid, tipping_prior_mean, tipping_prior_scale
 from bayesmeta.effects.measures import get_measure
 from bayesmeta.errors import DataError, Problem
+from bayesmeta.pipeline.spec import BINARY_RATIO_MEASURES as BASELINE_MEASURES
 from bayesmeta.pipeline.spec import AnalysisSpec, OutcomeSpec
 from bayesmeta.published.pooled import posterior_mu, prior_predictive_check
 from bayesmeta.published.unit_of_analysis import UnitOfAnalysisCorrection, correct_repeated_timepoints
@@ -185,9 +186,25 @@ def analyse_outcome(
         measure=ospec.measure,
         experimental=spec.experimental,
         control=spec.control,
+        superiority_threshold=ospec.superiority_threshold,
     )
     level = float(pub.get("ci_level", 0.95) or 0.95)
     est, se = measure.ci_to_analysis(float(pub["estimate"]), float(pub["ci_lb"]), float(pub["ci_ub"]), level)
+    if ospec.preset is not None:
+        # the program that printed the CI decides its quantile (t(k-1) for RevMan 2025's HKSJ)
+        from scipy import stats
+
+        from bayesmeta.published.consistency import interval_quantile
+
+        k = pub.get("k_studies")
+        try:
+            q, df = interval_quantile(level, ospec.preset, None if k is None or pd.isna(k) else int(k))
+        except ValueError as e:
+            raise DataError(
+                Problem(str(spec.data_dir / "published.csv"), None, "k_studies", f"{e} for {ospec.id!r}")
+            ) from None
+        if df is not None:
+            se = se * float(stats.norm.ppf(0.5 + level / 2)) / q
     priors = spec.priors("mu", ospec.mu_priors)
     reference = spec.by_role(ospec.mu_priors, "reference")
     assert reference is not None  # the spec requires one for [[outcome]] blocks
@@ -329,9 +346,20 @@ def _summary_level(spec: AnalysisSpec, ospec: OutcomeSpec, pub: pd.Series):
     has tau priors for the outcome's measure and a neutral mu prior."""
     from bayesmeta.published.summary_reanalysis import from_data_folder
 
-    taus = spec.priors("tau", ospec.measure) if ospec.measure in spec.tau_priors else {}
+    taus = spec.priors("tau", ospec.tau_priors) if ospec.tau_priors else {}
     neutral = spec.by_role(ospec.mu_priors, "neutral")
     if not taus or neutral is None:
         return None
+    if ospec.measure in BASELINE_MEASURES and not ospec.baseline_risk:
+        import warnings
+
+        i = spec.outcomes.index(ospec)
+        warnings.warn(
+            f"{spec.path}: outcome[{i}] ({ospec.id}) gives no baseline_risk: its risk differences per 1,000 "
+            "are not computed (add baseline_risk = [...] with baseline_risk_source)",
+            UserWarning,
+            stacklevel=2,
+        )
     return from_data_folder(spec.data_dir, ospec, pub, spec.priors("mu", ospec.mu_priors), neutral, taus,
-                            spec.primary("tau", ospec.measure), spec.experimental, spec.control)
+                            spec.primary("tau", ospec.tau_priors), spec.experimental, spec.control,
+                            baseline_risks=ospec.baseline_risk)

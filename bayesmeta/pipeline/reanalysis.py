@@ -153,7 +153,16 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
     if spec.outcomes or pub_path.exists():
         published = read_published(pub_path)
         read.append(pub_path)
-        pub, checks = published.frame, check_table(published)
+        pub = published.frame
+        # the program that made each published number (an outcome's preset, else [analysis] preset)
+        made_by = {a: spec.preset for a in pub["analysis"]} if "analysis" in pub else {}
+        made_by.update({o.id: o.preset for o in spec.outcomes})
+        try:
+            checks = check_table(published, preset=made_by if any(made_by.values()) else None)
+        except ValueError as e:
+            raise DataError(
+                Problem(str(pub_path), None, "k_studies", f"{e}: give k_studies for every result")
+            ) from None
     else:
         pub, checks = pd.DataFrame(), pd.DataFrame()
     outs = []

@@ -17,7 +17,6 @@ as a plain string or as the ``prior`` key of a table with ``role``, ``primary``,
 
 from __future__ import annotations
 
-import ast
 import difflib
 import hashlib
 import json
@@ -30,16 +29,18 @@ from types import MappingProxyType
 from typing import Any
 
 from bayesmeta.bayes import priors as _priors
-from bayesmeta.bayes.priors import MU_FAMILIES, TAU_FAMILIES, Prior
+from bayesmeta.bayes.priors import Prior
 from bayesmeta.effects import measures as _measures
 from bayesmeta.errors import DataError, Problem
+from bayesmeta.frequentist import presets as _presets
 
 QUESTIONS = ("noninferiority", "superiority", "equivalence", "estimation")
 MU_ROLES = ("reference", "neutral", "sceptical", "enthusiastic", "favours_control", "other")
 MEASURES = tuple(_measures.MEASURES)  # the codes of the measures registry
 RATIO_MEASURES = _measures.RATIO_MEASURES
-CONSTRUCTORS = ("turner2015", "rhodes2015", "bartos2021", "bartos2023", "unit_information")
+CONSTRUCTORS = _priors.CONSTRUCTORS
 SAMPLER_BACKENDS = ("nutpie", "pymc")
+PRESETS = tuple(_presets.PRESETS)  # the program whose settings the frequentist reproduction follows
 
 # every key the spec accepts, per table (the TOML path with [] for arrays of tables)
 ANALYSIS_KEYS = (
@@ -54,6 +55,7 @@ ANALYSIS_KEYS = (
     "interval_prob",
     "interval_kind",
     "decision_threshold",
+    "preset",
 )
 SAMPLER_KEYS = ("backend", "chains", "draws", "tune", "target_accept", "sample")
 OUTCOME_KEYS = (
@@ -68,7 +70,12 @@ OUTCOME_KEYS = (
     "native",
     "repeated_timepoints",
     "mu_priors",
+    "tau_priors",
     "tipping_prior_sd",
+    "preset",
+    "superiority_threshold",
+    "baseline_risk",
+    "baseline_risk_source",
 )
 NATIVE_KEYS = ("unit", "sd", "margins", "sd_source", "margin_source")
 REPEATED_KEYS = ("participants_randomised", "rho", "rho_source")
@@ -91,6 +98,8 @@ STUDY_KEYS = (
     "moderators",
     "categorical",
     "study_table",
+    "preset",
+    "superiority_threshold",
 )
 PRIOR_KEYS = ("prior", "role", "primary", "rationale", "citation", "label")
 TOP_KEYS = ("analysis", "sampler", "outcome", "study_level", "mu_priors", "tau_priors")
@@ -137,6 +146,11 @@ class OutcomeSpec:
     repeated_timepoints: MappingProxyType | None = None
     mu_priors: str = ""  # key of the [mu_priors.<key>] set
     tipping_prior_sd: float | None = None
+    tau_priors: str = ""  # key of the [tau_priors.<key>] set of the summary-level analysis ("" = none)
+    preset: str | None = None  # program that made the published numbers (block's, else [analysis])
+    superiority_threshold: float | None = None  # as printed, on the beneficial side (None: the null)
+    baseline_risk: tuple[float, ...] = ()  # control-arm risks for risk differences per 1,000
+    baseline_risk_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,8 @@ class StudyLevelSpec:
     moderators: tuple[str, ...] = ()  # columns of the study table (meta-regression, one per moderator)
     categorical: tuple[str, ...] = ()  # moderators coded as categories even when their values are numbers
     study_table: str = "studies.csv"  # the study table in the data folder (one row per study)
+    preset: str | None = None  # frequentist reproduction settings (block's, else [analysis])
+    superiority_threshold: float | None = None  # as printed, on the beneficial side (None: the null)
 
 
 @dataclass(frozen=True)
@@ -203,6 +219,7 @@ class AnalysisSpec:
     mu_priors: MappingProxyType  # set -> name -> PriorSpec
     tau_priors: MappingProxyType
     study_level: tuple[StudyLevelSpec, ...] = ()
+    preset: str | None = None
     raw: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     def to_json(self) -> str:
@@ -253,66 +270,9 @@ def _freeze(x):
 # --- priors ----------------------------------------------------------------------------------
 
 
-def parse_prior_text(text: str, target: str) -> Prior:
-    """Build a prior from its spec text: ``family(args)`` or a literature constructor.
-
-    Positional arguments follow the family's parameter order (``halfnormal(scale)``,
-    ``normal(loc, scale)``, ``studentt(nu, loc, scale)``, ...); keywords name them. Raises
-    ``ValueError`` with a message saying what was expected.
-    """
-    fams = TAU_FAMILIES if target == "tau" else MU_FAMILIES
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        raise ValueError(
-            f"cannot read {text!r}: write the prior as family(parameters), "
-            f"e.g. {'halfnormal(0.5)' if target == 'tau' else 'normal(0, 1)'}"
-        ) from None
-    if isinstance(node, ast.Name):
-        node = ast.Call(func=node, args=[], keywords=[])
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise ValueError(f"cannot read {text!r}: write the prior as family(parameters)")
-    name = node.func.id
-    try:
-        args = [ast.literal_eval(a) for a in node.args]
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
-    except ValueError:
-        raise ValueError(f"cannot read the arguments of {text!r}: use numbers and quoted strings") from None
-    if name in CONSTRUCTORS:
-        fn = getattr(_priors, name)
-        if name in ("bartos2021", "bartos2023") and "parameter" not in kwargs:
-            kwargs["parameter"] = target
-        prior = fn(*args, **kwargs)
-        if prior.target != target:
-            raise ValueError(f"{text!r} is a prior on {prior.target}, but a prior on {target} is needed here")
-        return prior
-    if name not in fams:
-        close = difflib.get_close_matches(name, [*fams, *CONSTRUCTORS], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown {target} prior family {name!r}{hint} Families: {', '.join(fams)}; "
-            f"literature priors: {', '.join(CONSTRUCTORS)}"
-        )
-    need = fams[name]
-    if len(args) > len(need):
-        raise ValueError(f"{name} takes {len(need)} parameter(s) {need}, got {len(args)} in {text!r}")
-    params = dict(zip(need, args))
-    for k, v in kwargs.items():
-        if k not in need:
-            raise ValueError(f"{name} has no parameter {k!r}; its parameters are {need}")
-        if k in params:
-            raise ValueError(f"{name}: parameter {k!r} given twice in {text!r}")
-        params[k] = v
-    missing = [k for k in need if k not in params]
-    if missing:
-        raise ValueError(
-            f"{name} needs {', '.join(missing)} (parameters {need}), e.g. "
-            f"{name}({', '.join(f'{k}=...' for k in need)})"
-        )
-    for k, v in params.items():
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ValueError(f"{name}: parameter {k} must be a number, got {v!r}")
-    return Prior(name, MappingProxyType({k: float(v) for k, v in params.items()}), target)
+# the one prior syntax lives with the priors (bayesmeta.bayes.priors.parse_prior); the spec, `solve`
+# and `batch` all read priors with it
+parse_prior_text = _priors.parse_prior
 
 
 def _build_prior(d: dict, target: str) -> tuple[Prior, str]:
@@ -526,7 +486,104 @@ def _decision_keys(c: _Checker, d: Mapping, where: str, measure: str | None):
     q = c.get(d, "question", str, where, check=lambda v: v in QUESTIONS,
               expect=" | ".join(f"'{x}'" for x in QUESTIONS))
     margins, _ = _check_margins(c, d, where, measure, lib, q)
-    return lib, q, margins, _check_rope(c, d, where, measure)
+    return lib, q, margins, _check_rope(c, d, where, measure), _check_superiority(c, d, where, measure, lib)
+
+
+def _check_superiority(c: _Checker, d: Mapping, where: str, measure: str | None, lib: bool | None) -> float | None:
+    """``superiority_threshold``: the effect that counts as a benefit, on the beneficial side.
+
+    Ratios as printed (below 1 when lower is better, e.g. RR 0.8; above 1 otherwise); differences
+    a positive distance toward the beneficial side (SMD 0.1 with lower_is_better = true means
+    benefit is SMD < -0.1), the same convention as the margins, which lie on the harmful side.
+    """
+    if "superiority_threshold" not in d:
+        return None
+    key = f"{where}.superiority_threshold"
+    v = d["superiority_threshold"]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        c.add(key, f"expected a number in {measure or 'the measure'}'s units on the beneficial side, got {v!r}")
+        return None
+    v = float(v)
+    if measure is None or lib is None:
+        return v  # the measure or orientation problem is listed already
+    if measure in RATIO_MEASURES:
+        ok = 0 < v < 1 if lib else v > 1
+        if not ok:
+            side = "between 0 and 1" if lib else "above 1"
+            flip = f" (did you mean {1 / v:.4g}?)" if v > 0 and v != 1 else ""
+            c.add(
+                key,
+                f"{measure} thresholds of benefit are ratios on the beneficial side: with lower_is_better = "
+                f"{'true' if lib else 'false'} it must lie {side}; got {v:g}{flip}",
+            )
+            return None
+    elif v <= 0:
+        c.add(
+            key,
+            f"{measure} thresholds of benefit are positive distances toward the beneficial side (the side "
+            f"follows lower_is_better: 0.1 means benefit = {measure} {'<' if lib else '>'} "
+            f"{'-' if lib else ''}0.1); got {v:g}",
+        )
+        return None
+    return v
+
+
+def _check_preset(c: _Checker, d: Mapping, where: str) -> str | None:
+    """``preset``: the program whose settings the frequentist reproduction follows."""
+    if "preset" not in d:
+        return None
+    v = d["preset"]
+    if isinstance(v, str) and v.lower() in PRESETS:
+        return v.lower()
+    close = difflib.get_close_matches(str(v).lower(), list(PRESETS), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    c.add(
+        f"{where}.preset",
+        f"expected {' | '.join(repr(x) for x in PRESETS)} (RevMan 5.4, RevMan since 2025, metafor's "
+        f"defaults), got {v!r}{hint}",
+    )
+    return None
+
+
+BINARY_RATIO_MEASURES = ("RR", "OR")
+
+
+def _check_baseline_risk(c: _Checker, d: Mapping, where: str, measure: str | None) -> tuple[tuple[float, ...], str]:
+    """``baseline_risk`` (control-arm risks in (0, 1)) with its required ``baseline_risk_source``."""
+    if "baseline_risk" not in d:
+        if "baseline_risk_source" in d:
+            c.add(f"{where}.baseline_risk_source", "given without baseline_risk: add baseline_risk = [...]")
+        return (), ""
+    v = d["baseline_risk"]
+    vals = v if isinstance(v, list) else [v]
+    if not (
+        vals
+        and all(isinstance(x, int | float) and not isinstance(x, bool) and 0 < x < 1 for x in vals)
+    ):
+        c.add(
+            f"{where}.baseline_risk",
+            f"expected control-arm risks in (0, 1) (a proportion, not a percentage), e.g. [0.01, 0.05, 0.1]; "
+            f"got {v!r}",
+        )
+        return (), ""
+    if measure is not None and measure not in BINARY_RATIO_MEASURES:
+        c.add(
+            f"{where}.baseline_risk",
+            f"risk differences per 1,000 are computed for binary ratio measures ({', '.join(BINARY_RATIO_MEASURES)}); "
+            f"this outcome's measure is {measure}",
+        )
+        return (), ""
+    src = c.get(
+        d,
+        "baseline_risk_source",
+        str,
+        where,
+        check=lambda s: bool(s.strip()),
+        expect="where the baseline risks come from (a study, a registry, or 'ASSUMPTION: ...')",
+    )
+    if len(set(vals)) != len(vals):
+        c.add(f"{where}.baseline_risk", f"risks repeat a value: {vals}")
+    return tuple(float(x) for x in vals), src or ""
 
 
 def _check_rope(c: _Checker, d: Mapping, where: str, measure: str | None) -> float | None:
@@ -761,6 +818,7 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
     )
     for k in ("title", "citation"):
         c.get(a, k, str, "analysis", default="")
+    preset = _check_preset(c, a, "analysis")
 
     s = raw.get("sampler", {})
     sampler = SamplerSpec()
@@ -824,7 +882,9 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
             check=lambda v: v in MEASURES,
             expect=" | ".join(MEASURES) + " (the measure of the published result; margins are in its units)",
         )
-        lib, q, margins, rope = _decision_keys(c, o, where, measure)
+        lib, q, margins, rope, sup = _decision_keys(c, o, where, measure)
+        o_preset = _check_preset(c, o, where) or preset
+        risks, risk_src = _check_baseline_risk(c, o, where, measure)
         native = o.get("native")
         if native is not None:
             if not isinstance(native, dict):
@@ -912,6 +972,11 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
             expect="a positive prior SD on the analysis scale",
         )
         mset = _prior_set_for(c, o, where, "mu", measure, mu_sets, need_primary=False, need_reference=True)
+        if "tau_priors" in o or measure in tau_sets:
+            # the summary-level random-effects analysis: the block's set, else the measure's set if any
+            tset = _prior_set_for(c, o, where, "tau", measure, tau_sets, need_primary=True)
+        else:
+            tset = ""
         c.get(o, "label", str, where, default="")
         if oid is not None and lib is not None and measure is not None and q is not None:
             outcomes.append(
@@ -927,6 +992,11 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
                     repeated_timepoints=_freeze(rt) if rt else None,
                     mu_priors=mset,
                     tipping_prior_sd=tip,
+                    tau_priors=tset,
+                    preset=o_preset,
+                    superiority_threshold=sup,
+                    baseline_risk=risks,
+                    baseline_risk_source=risk_src,
                 )
             )
 
@@ -942,7 +1012,8 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
         file = c.get(b, "file", str, where, expect="an arm-level CSV in the data folder")
         outc = c.get(b, "outcome", str, where, expect="an outcome label of the data file")
         measure = c.get(b, "measure", str, where, check=lambda v: v in MEASURES, expect=" | ".join(MEASURES))
-        lib, q, margins, rope = _decision_keys(c, b, where, measure)
+        lib, q, margins, rope, sup = _decision_keys(c, b, where, measure)
+        b_preset = _check_preset(c, b, where) or preset
         tp = c.get(b, "timepoint", str, where, default=None)
         sample = c.get(b, "sample", bool, where, default=True)
         em = c.get(b, "expected_missing", bool, where, default=False)
@@ -968,6 +1039,8 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
                     sample=bool(sample),
                     expected_missing=bool(em),
                     **mods,
+                    preset=b_preset,
+                    superiority_threshold=sup,
                 )
             )
     ids = [o.id for o in outcomes] + [b.id for b in study_level]
@@ -999,5 +1072,6 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
         mu_priors=MappingProxyType({k: MappingProxyType(v) for k, v in mu_sets.items()}),
         tau_priors=MappingProxyType({k: MappingProxyType(v) for k, v in tau_sets.items()}),
         study_level=tuple(study_level),
+        preset=preset,
         raw=_freeze(raw),
     )

@@ -252,7 +252,9 @@ def run_block(spec, b) -> StudyLevelBlock:
                     )
                 )
         try:
-            yi, vi, labels, counts, _ = contrasts_from_arms(table, b.outcome, b.measure, b.timepoint)
+            yi, vi, labels, counts, _ = contrasts_from_arms(
+                table, b.outcome, b.measure, b.timepoint, preset=b.preset
+            )
         except MissingStudyData as e:
             mstat = moderator_status(spec, b) if b.moderators else None
             return StudyLevelBlock(b, None, e.missing, str(e), expected=b.expected_missing, moderators=mstat)
@@ -261,6 +263,7 @@ def run_block(spec, b) -> StudyLevelBlock:
         measure=b.measure,
         experimental=spec.experimental,
         control=spec.control,
+        superiority_threshold=b.superiority_threshold,
     )
     mframe, mods = read_moderators(spec, b, labels) if b.moderators else (None, ())
     res = analyse(
@@ -284,7 +287,7 @@ def run_block(spec, b) -> StudyLevelBlock:
         question=b.question,
         moderators=mframe,
         moderator_specs=mods,
-        preset=getattr(b, "preset", None),
+        preset=b.preset,
     )
     if kind in ARM_TYPES:
         res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint))
@@ -417,8 +420,27 @@ def arm_frame(table, outcome: str, timepoint: str | None = None) -> pd.DataFrame
     return wide[cols].reset_index(drop=True)
 
 
-def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None = None):
-    """yi, vi, labels (and raw arm counts for binary data) from a validated arm table."""
+def effect_settings(measure: str, preset: str | None = None) -> tuple[str, str]:
+    """The escalc measure and zero-cell rule of ``measure`` under ``preset``.
+
+    Without a preset: ``measure`` as given and RevMan's zero-cell rule (0.5 added to every cell of
+    a study with a zero cell, double-zero studies left out of RR and OR). With one, the preset's
+    rule, and ``"SMD"`` (Hedges' g) becomes the preset's variant (``"SMD_revman"`` for RevMan,
+    metafor's ``"SMD"``); an explicit ``"SMD_revman"`` is kept.
+    """
+    if preset is None:
+        return measure, "revman"
+    from bayesmeta.frequentist.presets import get_preset
+
+    pre = get_preset(preset)
+    return (pre.smd if measure == "SMD" else measure), pre.zero_rule
+
+
+def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None = None,
+                        preset: str | None = None):
+    """yi, vi, labels (and raw arm counts for binary data) from a validated arm table
+    (the measure variant and zero-cell rule of ``preset``: :func:`effect_settings`)."""
+    es_measure, zero_rule = effect_settings(measure, preset)
     wide = table.complete()
     wide = wide[wide["outcome"] == outcome]
     if timepoint is not None:
@@ -429,7 +451,7 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
         raise MissingStudyData(f"outcome {outcome!r} has {len(wide)} complete studies (2 needed)", miss)
     if "mean_e" in wide:
         es = escalc(
-            measure,
+            es_measure,
             m1i=wide["mean_e"],
             sd1i=wide["sd_e"],
             n1i=wide["n_e"],
@@ -446,7 +468,7 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
             n1i=counts["n_e"],
             ci=counts["events_c"],
             n2i=counts["n_c"],
-            zero_rule="revman",
+            zero_rule=zero_rule,
         )
     n_est = int(np.isfinite(es["yi"]).sum())
     if n_est < 2:
@@ -458,10 +480,54 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
     return es["yi"].to_numpy(), es["vi"].to_numpy(), wide["study"].tolist(), counts, miss
 
 
-def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95) -> pd.DataFrame:
-    """DL, REML, PM (z), REML + HKSJ, and for binary data RevMan's MH + DL, with PIs and tau^2 CIs."""
+PI_TEXT = {"t_k-2": "t(k-2), Higgins 2009 / RevMan", "metafor": "metafor"}
+
+
+def preset_analysis(preset: str) -> str:
+    """The ``analysis`` label of a preset's row in :func:`frequentist_table`, e.g.
+    ``"revman2025 preset (REML, HKSJ)"``."""
+    from bayesmeta.frequentist.presets import get_preset
+
+    pre = get_preset(preset)
+    return f"{pre.name} preset ({pre.method}, {'HKSJ' if pre.test == 'knha' else 'Wald'})"
+
+
+def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95, preset=None) -> pd.DataFrame:
+    """DL, REML, PM (z), REML + HKSJ, and for binary data RevMan's MH + DL, with PIs and tau^2 CIs.
+
+    With ``preset`` (:mod:`bayesmeta.frequentist.presets`), its analysis comes first (tau^2
+    estimator, CI for mu, prediction interval, I^2 definition and tau^2 CI of that program; the
+    label is :func:`preset_analysis`), and the Mantel-Haenszel rows use its continuity correction
+    and RD variance.
+    """
     rows = []
     pct = round(level * 100)
+    if preset is not None:
+        from bayesmeta.frequentist.presets import get_preset
+
+        pre = get_preset(preset)
+        r = rma(yi, vi, level=level, labels=labels, preset=pre.name)
+        p = r.predict() if (pre.pi != "t_k-2" or r.k >= 3) else r.predict(pi="metafor")
+        ci = r.confint_tau2() if pre.tau2_ci else {"tau2_lb": np.nan, "tau2_ub": np.nan}
+        rows.append(
+            {
+                "analysis": preset_analysis(pre.name),
+                "k": r.k,
+                "mu": r.mu,
+                "se": r.se,
+                f"ci{pct}_lb": r.ci_lb,
+                f"ci{pct}_ub": r.ci_ub,
+                "pval": r.pval,
+                "tau2": r.tau2,
+                "tau2_lb": ci["tau2_lb"],
+                "tau2_ub": ci["tau2_ub"],
+                "I2": r.I2,
+                "Q": r.Q,
+                f"pi{pct}_lb": p["pi_lb"],
+                f"pi{pct}_ub": p["pi_ub"],
+                "pi_method": PI_TEXT.get(pre.pi, pre.pi),
+            }
+        )
     for method, test, pi in (
         ("DL", "z", "t_k-2"),
         ("REML", "z", "t_k-2"),
@@ -493,7 +559,8 @@ def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95) ->
         )
     if counts is not None and measure in ("RR", "OR", "RD"):
         mh = rma_mh(
-            counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], measure=measure, level=level
+            counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], measure=measure, level=level,
+            preset=preset,
         )
         re = mh.random_effects()
         p = re.predict(pi="t_k-2") if re.k >= 3 else re.predict()
@@ -581,12 +648,13 @@ def prior_sensitivity(
             }
             for m, p in zip(margins, d["p_noninferior"]):
                 row[f"p_noninferior@{m:g}"] = p
-            row[f"p_noninferior_new@{margins[0]:g}"] = float(
-                noninferiority_curve(post.theta_new, [margins[0]], orientation)["p_noninferior"].iloc[0]
-            )
+            if len(margins):
+                row[f"p_noninferior_new@{margins[0]:g}"] = float(
+                    noninferiority_curve(post.theta_new, [margins[0]], orientation)["p_noninferior"].iloc[0]
+                )
             rows.append(row)
     df = pd.DataFrame(rows)
-    key = f"p_noninferior@{margins[0]:g}"
+    key = f"p_noninferior@{margins[0]:g}" if len(margins) else "p_benefit"
     if key in df:
         verdict = df[key] >= threshold
         ref = (df["tau_prior"] == primary[0]) & (df["mu_prior"] == primary[1])
@@ -617,15 +685,16 @@ def comparison_table(exact, freq: pd.DataFrame, prob=0.95, kind="hdi") -> pd.Dat
     ]
     bw = hi - lo
     for _, r in freq.iterrows():
-        if r["analysis"] not in ("DL", "REML", "REML + HKSJ"):
+        if r["analysis"] not in ("DL", "REML", "REML + HKSJ") and " preset (" not in r["analysis"]:
             continue
         fw = r[f"ci{pct}_ub"] - r[f"ci{pct}_lb"]
         notes = []
         if r["tau2"] == 0:
             notes.append("tau^2 truncated at zero: the CI ignores heterogeneity uncertainty")
-        if r["analysis"] != "REML + HKSJ" and bw > 1.25 * fw:
+        hksj = r["analysis"] == "REML + HKSJ" or "HKSJ)" in r["analysis"]
+        if not hksj and bw > 1.25 * fw:
             notes.append("the posterior integrates over tau, widening the interval")
-        if r["analysis"] == "REML + HKSJ" and fw > 1.25 * bw:
+        if hksj and fw > 1.25 * bw:
             notes.append("HKSJ's t(k-1) quantile is wide with few studies")
         if abs(r["mu"] - exact.mu.median()) > 0.25 * bw:
             notes.append("the prior on mu pulls the estimate")
@@ -675,6 +744,8 @@ def analyse(
     and, for each moderator of ``moderator_specs`` (values in ``moderators``, indexed by study),
     a meta-regression (:func:`bayesmeta.pipeline.diagnostics.meta_regression`), fitted also with the
     estimator of ``preset`` (:mod:`bayesmeta.frequentist.presets`) when it differs from REML.
+    ``preset`` also adds the program's frequentist analysis (:func:`frequentist_table`). ``margins``
+    may be empty (a superiority or estimation question: no non-inferiority probabilities or curves).
     """
     from bayesmeta.bayes.sampling import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
 
@@ -687,7 +758,7 @@ def analyse(
             "the normal-normal analyses and kept in the binomial-normal model"
         )
     y, s, labs = yi[ok], np.sqrt(vi[ok]), [lab for lab, o in zip(labels, ok) if o]
-    freq = frequentist_table(yi, vi, labels, counts, measure, prob)
+    freq = frequentist_table(yi, vi, labels, counts, measure, prob, preset=preset)
     tp, mp = tau_priors[default[0]], mu_priors[default[1]]
     exact = solve(y, s, tp, mp, labels=labs)
     sens = prior_sensitivity(
@@ -698,17 +769,20 @@ def analyse(
     dnew = decision_table(exact.theta_new, margins, orientation)
     dnew.insert(0, "parameter", "theta_new")
     dec = pd.concat([dec, dnew], ignore_index=True)
-    mgrid = margin_grid(
-        orientation,
-        np.log(3) if orientation.is_ratio else 3 * max(orientation.to_analysis_scale(margins)),
-        101,
-    )
-    curves = pd.concat(
-        [
-            noninferiority_curve(exact.mu, mgrid, orientation).assign(parameter="mu"),
-            noninferiority_curve(exact.theta_new, mgrid, orientation).assign(parameter="theta_new"),
-        ]
-    )
+    if len(margins):
+        mgrid = margin_grid(
+            orientation,
+            np.log(3) if orientation.is_ratio else 3 * max(orientation.to_analysis_scale(margins)),
+            101,
+        )
+        curves = pd.concat(
+            [
+                noninferiority_curve(exact.mu, mgrid, orientation).assign(parameter="mu"),
+                noninferiority_curve(exact.theta_new, mgrid, orientation).assign(parameter="theta_new"),
+            ]
+        )
+    else:  # no margins: no question of non-inferiority to draw
+        curves = noninferiority_curve(exact.mu, [], orientation).assign(parameter=pd.Series(dtype=str))
     d = exact.draws(20000, rng=seed)
     ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
     checks = ppc.table()

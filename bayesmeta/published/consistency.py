@@ -12,6 +12,12 @@ unit of its last digit) tells whether the three agree, and what standard error t
 * for an SMD, the participants the SE implies, :math:`N \approx (4 + g^2/2)/SE^2` for equal arms
   (Borenstein et al. 2009, eq. 4.20), to compare with those randomised.
 
+The program that made the numbers decides the interval: RevMan 5.4 and metafor's defaults print a
+Wald interval (normal quantile, as above); RevMan since 2025 prints a Hartung-Knapp-Sidik-Jonkman
+interval and test with k - 1 degrees of freedom, so with ``preset="revman2025"`` the SE is
+:math:`(u - l)/(2 t_{k-1, 1-\alpha/2})` and the p-value :math:`2 P(T_{k-1} > |\hat\theta|/SE)`
+(:mod:`bayesmeta.frequentist.presets`; the number of studies ``k`` is then required).
+
 Reference: Altman DG, Bland JM (2011). How to obtain the P value from a confidence interval.
 BMJ 343:d2304. doi:10.1136/bmj.d2304
 """
@@ -57,8 +63,24 @@ def _decimals_of(x: float) -> int:
     return len(s.split(".")[1]) if "." in s else 0
 
 
+def interval_quantile(level: float = 0.95, preset: str | None = None, k: int | None = None) -> tuple[float, int | None]:
+    """The quantile of a published CI and its degrees of freedom (None: normal) for ``preset``.
+
+    RevMan 5 and metafor print Wald intervals (normal quantile); RevMan 2025 prints
+    Hartung-Knapp-Sidik-Jonkman intervals, t(k-1), so ``k`` is required.
+    """
+    if preset is not None:
+        from bayesmeta.frequentist.presets import get_preset
+
+        if get_preset(preset).test in ("knha", "knha_adhoc", "t"):
+            if k is None or not k >= 2:
+                raise ValueError(f"preset {preset!r} prints t(k-1) intervals: the number of studies k is needed")
+            return float(stats.t.ppf(0.5 + level / 2, int(k) - 1)), int(k) - 1
+    return float(stats.norm.ppf(0.5 + level / 2)), None
+
+
 def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", decimals=None,
-                    p_decimals=None, p_relation="=") -> PublishedCheck:
+                    p_decimals=None, p_relation="=", preset: str | None = None, k: int | None = None) -> PublishedCheck:
     """Check one published (estimate, CI, p) for consistency within its rounding.
 
     Parameters
@@ -72,11 +94,16 @@ def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", d
         trailing zero such as ``0.10`` cannot be inferred, so pass it when known).
     p_decimals : int, optional
         Printed decimals of ``p`` (inferred if not given).
+    preset : {"revman5", "revman2025", "metafor"}, optional
+        The program that printed the result (see the module docstring); default: a Wald interval.
+    k : int, optional
+        Number of studies pooled (needed for ``preset="revman2025"``: t(k-1)).
     """
     measure = measure.upper()
     d = decimals if decimals is not None else max(_decimals_of(v) for v in (estimate, ci_lb, ci_ub))
     h = 0.5 * 10.0 ** (-d)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z, df = interval_quantile(level, preset, k)
+    dist = stats.norm if df is None else stats.t(df)
     ratio = measure in RATIO
     tr = np.log if ratio else (lambda v: v)
     lo = lambda v: tr(max(v - h, 1e-12) if ratio else v - h)
@@ -90,9 +117,9 @@ def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", d
     e_min, e_max = lo(estimate), hi(estimate)
     abs_min = 0.0 if e_min <= 0 <= e_max else min(abs(e_min), abs(e_max))
     abs_max = max(abs(e_min), abs(e_max))
-    p_impl = 2 * stats.norm.sf(abs(est) / se)
-    p_min = 2 * stats.norm.sf(abs_max / se_min)
-    p_max = 2 * stats.norm.sf(abs_min / se_max)
+    p_impl = 2 * dist.sf(abs(est) / se)
+    p_min = 2 * dist.sf(abs_max / se_min)
+    p_max = 2 * dist.sf(abs_min / se_max)
     p_ok = None
     if p is not None and not pd.isna(p):
         pd_ = p_decimals if p_decimals is not None else _decimals_of(p)
@@ -113,15 +140,22 @@ def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", d
                           symmetric, p_ok, n, n_lo, n_hi)
 
 
-def check_table(published) -> pd.DataFrame:
-    """Run :func:`check_published` on every row of a published-results table; one tidy row each."""
+def check_table(published, preset: str | dict | None = None) -> pd.DataFrame:
+    """Run :func:`check_published` on every row of a published-results table; one tidy row each.
+
+    ``preset``: the program that made the numbers, one for all rows or a dict ``analysis -> preset``
+    (rows it does not name: a Wald interval).
+    """
     df = published.frame if hasattr(published, "frame") else published
     rows = []
     for _, r in df.iterrows():
+        pre = preset.get(r["analysis"]) if isinstance(preset, dict) else preset
+        k = r.get("k_studies")
         c = check_published(r["estimate"], r["ci_lb"], r["ci_ub"], None if pd.isna(r["p"]) else r["p"],
                             level=float(r["ci_level"]), measure=str(r["measure"]),
                             decimals=None if "decimals" not in r or pd.isna(r["decimals"]) else int(r["decimals"]),
-                            p_relation="=" if pd.isna(r.get("p_relation")) else r["p_relation"])
+                            p_relation="=" if pd.isna(r.get("p_relation")) else r["p_relation"],
+                            preset=pre, k=None if k is None or pd.isna(k) else int(k))
         part = r.get("participants")
         rows.append({
             "analysis": r["analysis"], "measure": c.measure, "estimate": c.estimate, "ci_lb": c.ci_lb,

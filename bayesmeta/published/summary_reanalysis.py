@@ -242,13 +242,17 @@ def reanalyse(
             q = np.exp(post.mu.ppf([0.025, 0.5, 0.975]))
         else:
             q = np.exp(posterior_mu(m, s, neutral).ppf([0.025, 0.5, 0.975]))
+
+        def _rr(ratio_q, b):  # an OR at control risk b is the RR or / (1 - b + b or)
+            return ratio_q / (1 - b + b * ratio_q) if measure == "OR" else ratio_q
+
         absolute = pd.DataFrame(
             [
                 {
                     "baseline_risk": b,
-                    "rd_per_1000_median": float(dp.risk_difference_per_1000(q[1], b)),
-                    "rd_per_1000_lb": float(dp.risk_difference_per_1000(q[0], b)),
-                    "rd_per_1000_ub": float(dp.risk_difference_per_1000(q[2], b)),
+                    "rd_per_1000_median": float(dp.risk_difference_per_1000(_rr(q[1], b), b)),
+                    "rd_per_1000_lb": float(dp.risk_difference_per_1000(_rr(q[0], b), b)),
+                    "rd_per_1000_ub": float(dp.risk_difference_per_1000(_rr(q[2], b), b)),
                 }
                 for b in baseline_risks
             ]

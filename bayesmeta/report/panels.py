@@ -307,7 +307,11 @@ def study_framing(question: str, orientation: Any, measure: str, margin: float |
     side = "<" if orientation.lower_is_better else ">"
     null = 1 if orientation.is_ratio else 0
     if question == "superiority":
-        label = f"P(benefit) = P({measure} {side} {null})"
+        label = (
+            f"P(benefit) = P({orientation.benefit_text()})"
+            if getattr(orientation, "superiority_threshold", None) is not None
+            else f"P(benefit) = P({measure} {side} {null})"
+        )
         return {
             "key": "p_benefit",
             "label": label,
@@ -339,13 +343,19 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
     kind = spec.interval_kind
     o = r.orientation
     b: Any = blk.spec
-    m0 = b.margins[0]
+    m0 = b.margins[0] if b.margins else None
     framing = study_framing(b.question, o, r.measure, m0)
     show_margin = framing["margin"]
     f = r.frequentist.set_index("analysis")
     studies = forest_studies(r, spec)
     pooled = []
-    for a, lab in (("DL", "Random effects, DerSimonian-Laird (95% CI)"),):
+    pre = [a for a in f.index if " preset (" in str(a)]
+    shown = (
+        (pre[0], f"Random effects, {pre[0]} ({pct}% CI)")
+        if pre
+        else ("DL", "Random effects, DerSimonian-Laird (95% CI)")
+    )
+    for a, lab in (shown,):
         pooled.append(
             {
                 "label": lab,
@@ -383,7 +393,7 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             measure=r.measure,
             arms=(o.experimental, o.control),
             favours=_favours(o),
-            margin=harmful_margin(o, m0) if show_margin else None,
+            margin=harmful_margin(o, m0) if show_margin and m0 is not None else None,
             margin_label=f"non-inferiority margin {m0:g}" if show_margin else None,
             xlabel=f"{r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}; "
             "weights: random "
@@ -414,7 +424,9 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             {mp.label: (_pdf(mp, xm), mu.pdf(xm))},
             ratio=ratio,
             marks={f"margin {m0:g}": float(o.harmful_sign * o.to_analysis_scale(m0))}
-            if show_margin
+            if show_margin and m0 is not None
+            else {f"benefit: {o.benefit_text()}": o.benefit_bound}
+            if o.superiority_threshold is not None
             else None,
             xlabel=f"mu: {r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}",
             title=f"{blk.label}: effect, prior and posterior of mu",
@@ -422,20 +434,24 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
     )
     names = {"mu": "pooled effect (mu)", "theta_new": "effect in a new study (theta_new)"}
     cs = {names.get(p, p): g for p, g in r.curves.groupby("parameter", sort=False)}
-    yield (
-        "noninferiority",
-        figures.noninferiority_curves(
-            cs,
-            margin=m0,
-            threshold=spec.decision_threshold,
-            log=ratio,
-            xlabel=_margin_label(r.measure, ratio, o.experimental, o.control),
-            ylabel=f"posterior P({o.experimental} non-inferior)",
-            title=f"{blk.label}: P(non-inferior) by margin",
-        ),
+    if m0 is not None:  # no margins (superiority or estimation): no P(non-inferior) curves
+        yield (
+            "noninferiority",
+            figures.noninferiority_curves(
+                cs,
+                margin=m0,
+                threshold=spec.decision_threshold,
+                log=ratio,
+                xlabel=_margin_label(r.measure, ratio, o.experimental, o.control),
+                ylabel=f"posterior P({o.experimental} non-inferior)",
+                title=f"{blk.label}: P(non-inferior) by margin",
+            ),
+        )
+    key = f"p_noninferior@{m0:g}" if m0 is not None else "p_benefit"
+    what = f"P(non-inferior at {m0:g})" if m0 is not None else f"P(benefit) = P({o.benefit_text()})"
+    what_title = (
+        f"P({o.experimental} non-inferior at margin {m0:g})" if m0 is not None else f"{o.experimental}: {what}"
     )
-    key = f"p_noninferior@{m0:g}"
-    what, what_title = f"P(non-inferior at {m0:g})", f"P({o.experimental} non-inferior at margin {m0:g})"
     if framing["key"] == "p_benefit":
         key, what = "p_benefit", framing["label"]
         what_title = f"{o.experimental}: {what}"

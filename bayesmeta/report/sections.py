@@ -73,10 +73,14 @@ def console_summary(r: Reanalysis, out) -> str:
         lines.append("Reanalysis (flat reference prior, as published):")
     for o in r.outcomes:
         ref = o.reference_row()
-        m0 = o.primary_margin
+        ni = (
+            f", P(non-inferior, margin {o.primary_margin:g}) = {ref[f'p_noninferior@{o.primary_margin:g}']:.3f}"
+            if o.spec.question in ("noninferiority", "equivalence") and o.spec.margins
+            else ""
+        )
         lines.append(
-            f"  {o.label}: P(benefit {spec.experimental}) = {ref['p_benefit']:.3f}, "
-            f"P(non-inferior, margin {m0:g}) = {ref[f'p_noninferior@{m0:g}']:.3f} "
+            f"  {o.label}: P(benefit {spec.experimental}) = P({o.orientation.benefit_text()}) = "
+            f"{ref['p_benefit']:.3f}{ni} "
             f"[{ref['scenario']}, prior {ref['prior']}]  ({o.orientation.describe()})"
         )
     for b in r.study_blocks:
@@ -87,9 +91,14 @@ def console_summary(r: Reanalysis, out) -> str:
         else:
             res = b.result
             d = res.decisions[res.decisions["parameter"] == "mu"].iloc[0]
+            ni = (
+                f", P(non-inferior, margin {d['margin']:g}) = {d['p_noninferior']:.3f}"
+                if b.spec.question in ("noninferiority", "equivalence") and b.spec.margins
+                else ""
+            )
             lines.append(
-                f"  study-level {b.label}: P(benefit {res.orientation.experimental}) = {d['p_benefit']:.3f}, "
-                f"P(non-inferior, margin {d['margin']:g}) = {d['p_noninferior']:.3f} "
+                f"  study-level {b.label}: P(benefit {res.orientation.experimental}) = "
+                f"P({res.orientation.benefit_text()}) = {d['p_benefit']:.3f}{ni} "
                 f"({res.orientation.describe()})"
             )
     return "\n".join(lines)
@@ -134,6 +143,19 @@ def methods_and_results(r: Reanalysis) -> list[str]:
         "SE^2). "
         f"{het}. Orientation: " + "; ".join(orient) + ".",
     ]
+    presets = list(dict.fromkeys(o.spec.preset for o in outs if o.spec.preset))
+    if presets:
+        paras.append(
+            "**Published analysis.** The published pooled results were made with "
+            + "; ".join(preset_text(p) for p in presets)
+            + " (the spec's preset). The consistency checks and the SE implied by each CI use that "
+            "program's interval: "
+            + "; ".join(
+                f"{p}: " + ("t(k-1) quantile with the printed number of studies" if _knha(p) else "normal quantile")
+                for p in presets
+            )
+            + "."
+        )
     if uoa_outs:
         paras.append(
             "**Unit of analysis.** "
@@ -486,9 +508,15 @@ def summary_level_section(o: OutcomeResult) -> list[Block]:
             Table(
                 r.absolute,
                 caption="Risk difference per 1,000 (median and 95% interval of the pooled "
-                "ratio) at illustrative control-arm risks (ASSUMPTION: the event counts are not "
-                "printed)",
+                f"ratio) at the spec's control-arm risks (source: {o.spec.baseline_risk_source})",
                 digits=1,
+            )
+        )
+    elif o.measure in ("RR", "OR") and not o.spec.baseline_risk:
+        b.append(
+            Note(
+                "Risk differences per 1,000 are not computed: the spec gives no baseline_risk for this "
+                "outcome (add baseline_risk = [...] with baseline_risk_source, docs/spec.md)."
             )
         )
     return b
@@ -571,6 +599,11 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
                 if fr["label"]
                 else " (no verdict: the estimate and its interval)."
             )
+            + (
+                f" Frequentist reproduction: {preset_text(blk.spec.preset)}."
+                if blk.spec.preset
+                else ""
+            )
         )
     )
     b += [Note(n) for n in r.notes]
@@ -587,7 +620,8 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
     b.append(
         Table(
             r.frequentist,
-            caption="Frequentist reproduction (metafor/RevMan conventions; log scale for ratios)",
+            caption="Frequentist reproduction (metafor/RevMan conventions; log scale for ratios)"
+            + (f"; first row: {preset_text(blk.spec.preset)}" if blk.spec.preset else ""),
         )
     )
     b.append(
@@ -624,13 +658,14 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
     b.append(
         Figure(figure_path(blk.id, "mu"), "Prior (dashed) and posterior (solid) of mu, the pooled effect")
     )
-    b.append(
-        Figure(
-            figure_path(blk.id, "noninferiority"),
-            "Posterior probability of non-inferiority against the "
-            "margin, for the pooled effect and for a new study",
+    if blk.spec.margins:
+        b.append(
+            Figure(
+                figure_path(blk.id, "noninferiority"),
+                "Posterior probability of non-inferiority against the "
+                "margin, for the pooled effect and for a new study",
+            )
         )
-    )
     b.append(
         Figure(
             figure_path(blk.id, "sensitivity"),
@@ -674,6 +709,34 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
     )
     b += diagnostics_blocks(blk, spec)  # influence, small-study effects, meta-regression (issue 11)
     return b
+
+
+def _knha(preset: str) -> bool:
+    from bayesmeta.frequentist.presets import get_preset
+
+    return get_preset(preset).test == "knha"
+
+
+def preset_text(preset: str) -> str:
+    """The settings of a preset in words, for the methods (:mod:`bayesmeta.frequentist.presets`)."""
+    from bayesmeta.frequentist.presets import get_preset
+
+    pre = get_preset(preset)
+    ci = "Hartung-Knapp-Sidik-Jonkman t(k-1)" if pre.test == "knha" else "Wald (normal)"
+    if pre.pi == "t_k-2":
+        pi = "t(k-2) with the Wald SE (Higgins et al. 2009)"
+    elif pre.test == "knha":
+        pi = "t(k-1) with the Hartung-Knapp SE (metafor's predict())"
+    else:
+        pi = "normal quantile (metafor's predict())"
+    return (
+        f"preset '{pre.name}' ({pre.description.split(':')[0]}): tau^2 by {pre.method}, {ci} CI for mu, "
+        f"prediction interval {pi}, I^2 from {'Q' if pre.i2 == 'Q' else 'tau^2'}, "
+        f"{'Q-profile CI for tau^2' if pre.tau2_ci else 'no CI for tau^2'}, zero cells by "
+        f"{'RevMan' if pre.zero_rule == 'revman' else 'metafor'}'s rule, Mantel-Haenszel "
+        f"{'with 0.5 added to zero-cell tables' if pre.mh_correction == 'only0' else 'on the raw counts'}, "
+        f"Hedges' g as {'RevMan' if pre.smd == 'SMD_revman' else 'metafor'} computes it"
+    )
 
 
 def missing_message(blk: StudyLevelBlock) -> str:
