@@ -251,6 +251,12 @@ CASES: list[Case] = [
                ('timepoint = "1m"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\nmargins = [0.2]',
                 'timepoint = "post"\nmeasure = "RR"\nlower_is_better = true\nquestion = "superiority"\n'
                 'superiority_threshold = 1.25\nmu_priors = "SMD"\ntau_priors = "SMD"'))),
+    _spec_case("spec-outcome-superiority-no-margins", "a superiority [[outcome]] block without margins",
+               'question = "noninferiority"\nmargins = [0.2]', 'question = "superiority"',
+               _err(f"{S}, key 'outcome[0].margins': required in [[outcome]] blocks, also for question = "
+                    "'superiority' (the reanalysis of a published result shows P(non-inferior) over margins beside "
+                    "P(benefit)); give margins in SMD units, e.g. [0.2] for SMD or [1.25] for a ratio, or analyse "
+                    "the study rows in a [[study_level]] block, which needs none"), "give margins"),
     _spec_case("spec-baseline-risk-percent", "baseline_risk = [5] (a percentage)", "margins = [0.2]",
                'margins = [0.2]\nbaseline_risk = [5]\nbaseline_risk_source = "registry"',
                _err(f"{S}, key 'outcome[0].baseline_risk': expected control-arm risks in (0, 1) (a proportion, not "

@@ -152,9 +152,7 @@ def _decision(orientation: Orientation, question: str, margin: float | None) -> 
     """(column of decision_table, label) of the probability that answers the spec's question."""
     if question in ("noninferiority", "equivalence") and margin is not None:
         return "p_noninferior", f"P(non-inferior, margin {margin:g})"
-    side = "<" if orientation.lower_is_better else ">"
-    null = 1 if orientation.is_ratio else 0
-    return "p_benefit", f"P(benefit) = P({orientation.measure} {side} {null:g})"
+    return "p_benefit", f"P(benefit) = P({orientation.benefit_text()})"  # the spec's superiority threshold
 
 
 def _pet_peese_prior(mu_prior: Prior) -> tuple[float, float, str]:

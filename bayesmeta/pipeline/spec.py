@@ -883,6 +883,15 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
             expect=" | ".join(MEASURES) + " (the measure of the published result; margins are in its units)",
         )
         lib, q, margins, rope, sup = _decision_keys(c, o, where, measure)
+        if q is not None and q not in ("noninferiority", "equivalence") and "margins" not in o:
+            # a published result is reanalysed over margins (curves, tipping points, bottom line)
+            c.add(
+                f"{where}.margins",
+                f"required in [[outcome]] blocks, also for question = '{q}' (the reanalysis of a published "
+                f"result shows P(non-inferior) over margins beside P(benefit)); give margins in {measure} units, "
+                "e.g. [0.2] for SMD or [1.25] for a ratio, or analyse the study rows in a [[study_level]] "
+                "block, which needs none",
+            )
         o_preset = _check_preset(c, o, where) or preset
         risks, risk_src = _check_baseline_risk(c, o, where, measure)
         native = o.get("native")
