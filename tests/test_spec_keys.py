@@ -391,3 +391,20 @@ def test_batch_reads_the_spec_prior_syntax(tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert ("option '--mu-prior': cannot read 'normal:loc=0': write the prior as family(parameters), "
             "e.g. normal(0, 1)") in r.output
+
+
+def test_batch_preset_reads_revman2025_cis_with_t(tmp_path):
+    """A RevMan 2025 row (HKSJ CI, t(k-1)): with --preset revman2025 the SE is metafor's knha SE and the
+    printed p is consistent; a row without k is refused naming the column."""
+    g = GOLD11["presets"]["normand1999_MD"]["revman2025"]
+    src = tmp_path / "pub.csv"
+    src.write_text("analysis,measure,estimate,ci_lb,ci_ub,k,p,lower_is_better,margin\n"
+                   f"los,MD,{g['beta']!r},{g['ci_lb']!r},{g['ci_ub']!r},9,{g['pval']!r},true,5\n")
+    r = CliRunner().invoke(main, ["batch", str(src), "--out", str(tmp_path / "o"), "--quiet", "--preset", "revman2025"])
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(tmp_path / "o" / "batch.csv")
+    np.testing.assert_allclose(t["se"].iloc[0], g["se"], rtol=1e-9)
+    assert bool(t["consistent"].iloc[0])
+    src.write_text(src.read_text().replace(",9,", ",,"))
+    r = CliRunner().invoke(main, ["batch", str(src), "--out", str(tmp_path / "o2"), "--preset", "revman2025"])
+    assert r.exit_code == 2 and "line 2, column 'k': preset 'revman2025' prints t(k-1) intervals" in r.output

@@ -36,10 +36,13 @@ def _prior(text: str | None, target: str, option: str):
                    "(default halfnormal(0.5)).")
 @click.option("--threshold", default=0.95, show_default=True, type=click.FloatRange(0.5, 1.0, max_open=True),
               help="P(non-inferior) at or above which non-inferiority is declared.")
+@click.option("--preset", default=None, type=click.Choice(["revman5", "revman2025", "metafor"]),
+              help="Program that printed the published rows (revman2025: HKSJ t(k-1) CIs, so each row needs k) "
+                   "[default: Wald CIs, as RevMan 5 and metafor print them].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def batch(table: Path, out: Path, mu_prior: str | None, tau_prior: str | None, threshold: float, quiet: bool,
-          debug: bool):
+          debug: bool, preset: str | None = None):
     """Reanalyse every published result (one row per meta-analysis) or every analysis of study rows
     (one row per study with an analysis id) in TABLE; write one tidy table and a summary figure."""
     from bayesmeta.batch.run import run_batch
@@ -48,7 +51,7 @@ def batch(table: Path, out: Path, mu_prior: str | None, tau_prior: str | None, t
         mp = _prior(mu_prior, "mu", "--mu-prior")
         tp = _prior(tau_prior, "tau", "--tau-prior")
         t = run_batch(table, out, mp, tp, threshold, progress=not quiet,
-                      command=" ".join(["bayesmeta", *sys.argv[1:]]))
+                      command=" ".join(["bayesmeta", *sys.argv[1:]]), preset=preset)
     except DataError as e:
         if debug:
             raise

@@ -53,13 +53,29 @@ def default_tau_prior(measure: str) -> Prior:
     return halfnormal(0.5)
 
 
-def _analysis_scale(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _analysis_scale(df: pd.DataFrame, preset: str | None = None, path="batch table") -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and SEs on the analysis scale; a CI is read with the quantile of the program that
+    printed it (``preset``: t(k-1) for RevMan 2025, :func:`bayesmeta.published.consistency.interval_quantile`)."""
+    from scipy import stats
+
+    from bayesmeta.published.consistency import interval_quantile
+
     est, se = np.empty(len(df)), np.empty(len(df))
     for i, r in enumerate(df.itertuples(index=False)):
         m = get_measure(r.measure)
         est[i] = float(m.to_analysis(r.estimate))
         if np.isfinite(r.ci_lb) and np.isfinite(r.ci_ub):
             se[i] = float(m.se_from_ci(r.ci_lb, r.ci_ub, r.ci_level))
+            if preset is not None:
+                k = None if not np.isfinite(r.k) else int(r.k)
+                try:
+                    q, dof = interval_quantile(r.ci_level, preset, k)
+                except ValueError as e:
+                    from bayesmeta.errors import DataError, Problem
+
+                    raise DataError(Problem(str(path), int(r.line), "k", f"{e} (row {r.analysis!r})")) from None
+                if dof is not None:
+                    se[i] *= float(stats.norm.ppf(0.5 + r.ci_level / 2)) / q
         else:
             se[i] = r.se_given
     return est, se
@@ -71,9 +87,10 @@ def _margin(measure: str, margin: float) -> float:
     return float(Orientation(lower_is_better=True, measure=get_measure(measure).reported_label).to_analysis_scale(margin))
 
 
-def _published(inp: BatchInput, mu_prior: Prior | None, threshold: float, progress) -> pd.DataFrame:
+def _published(inp: BatchInput, mu_prior: Prior | None, threshold: float, progress,
+               preset: str | None = None) -> pd.DataFrame:
     df = inp.frame.reset_index(drop=True)
-    est, se = _analysis_scale(df)
+    est, se = _analysis_scale(df, preset, inp.path)
     priors = [mu_prior or default_mu_prior(m) for m in df["measure"]]
     out = pd.DataFrame({"analysis": df["analysis"], "layout": "published", "line": df["line"],
                         "measure": df["measure"], "k": df["k"], "participants": df["participants"],
@@ -120,7 +137,8 @@ def _published(inp: BatchInput, mu_prior: Prior | None, threshold: float, progre
         note = []
         if np.isfinite(r.ci_lb):
             chk = check_published(r.estimate, r.ci_lb, r.ci_ub, None if np.isnan(r.p) else r.p, level=r.ci_level,
-                                measure=r.measure, decimals=None if np.isnan(r.decimals) else int(r.decimals))
+                                measure=r.measure, decimals=None if np.isnan(r.decimals) else int(r.decimals),
+                                preset=preset, k=None if not np.isfinite(r.k) else int(r.k))
             sym.append(chk.ci_symmetric)
             pcons.append(chk.p_consistent)
             nimp.append(chk.n_implied if chk.n_implied is not None else np.nan)
@@ -215,11 +233,15 @@ COLUMNS = ["analysis", "layout", "line", "measure", "k", "participants", "estima
 
 
 def reanalyse(inp: BatchInput, mu_prior: Prior | None = None, tau_prior: Prior | None = None,
-              threshold: float = 0.95, progress=None) -> pd.DataFrame:
-    """The tidy batch table (see the module docstring) for a validated :class:`BatchInput`."""
+              threshold: float = 0.95, progress=None, preset: str | None = None) -> pd.DataFrame:
+    """The tidy batch table (see the module docstring) for a validated :class:`BatchInput`.
+
+    ``preset``: the program that printed the published rows' CIs (RevMan 2025: t(k-1), so ``k`` is
+    needed); study rows are analysed by the exact Bayesian engine, which no preset changes.
+    """
     progress = progress or (lambda n: None)
     if inp.layout == "published":
-        out = _published(inp, mu_prior, threshold, progress)
+        out = _published(inp, mu_prior, threshold, progress, preset)
     else:
         out = _studies(inp, mu_prior, tau_prior, threshold, progress)
     ratio = np.array([get_measure(m).ratio for m in out["measure"]])
@@ -275,7 +297,8 @@ def summary_figure(table: pd.DataFrame, path, threshold: float = 0.95) -> None:
 
 
 def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior | None = None,
-              threshold: float = 0.95, progress: bool = True, command: str = "") -> pd.DataFrame:
+              threshold: float = 0.95, progress: bool = True, command: str = "",
+              preset: str | None = None) -> pd.DataFrame:
     """Read, validate, reanalyse and write ``OUT/batch.csv``, ``batch.png`` and ``batch.json``."""
     from bayesmeta._io import write_csv, write_text
     from bayesmeta.batch.table import read_batch
@@ -298,9 +321,9 @@ def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior |
         task = bar.add_task("batch", total=n * (2 if inp.layout == "published" else 1))
         with bar:
             table = reanalyse(inp, mu_prior, tau_prior, threshold,
-                              progress=lambda k: bar.advance(task, k if k else 1))
+                              progress=lambda k: bar.advance(task, k if k else 1), preset=preset)
     else:
-        table = reanalyse(inp, mu_prior, tau_prior, threshold)
+        table = reanalyse(inp, mu_prior, tau_prior, threshold, preset=preset)
     write_csv(out / "batch.csv", table)
     summary_figure(table, out / "batch.png", threshold)
     meta = {"command": command, "input": str(table_path),
@@ -308,7 +331,7 @@ def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior |
             "rows": n, "analyses": len(table), "mu_prior": None if mu_prior is None else mu_prior.to_dict(),
             "tau_prior": None if tau_prior is None else tau_prior.to_dict(),
             "default_priors": "mu: Bartos et al. 2021 (SMD) / 2023 (log OR, log RR), flat otherwise; tau: HN(0.5)",
-            "threshold": threshold, "interval": "95% equal-tailed", "seconds": round(time.perf_counter() - t0, 3),
+            "threshold": threshold, "preset": preset, "interval": "95% equal-tailed", "seconds": round(time.perf_counter() - t0, 3),
             "versions": versions()}
     write_text(out / "batch.json", json.dumps(meta, indent=2))
     return table
