@@ -227,6 +227,10 @@ def test_seed_block_says_its_meta_regression_needs_the_study_values():
     assert "needs the per-study effect values listed above" in blocks[0].text
     assert any(isinstance(b, Note) and "evansa2015 site" in b.text for b in blocks)
     assert isinstance(blocks[-1], Details)
+    from bayesmeta.report.diagnostics import meta_regressions_waiting
+
+    (para,) = meta_regressions_waiting([blk, run_block(spec, spec.study_level[1])])
+    assert "on site, injection" in para.text and "evansa2015 injection, evansa2015 site" in para.text
 
 
 def test_preset_estimator_added_to_the_meta_regression(colditz):

@@ -21,7 +21,7 @@ from bayesmeta.pipeline.diagnostics import MIN_K_SMALL_STUDY, prior_text
 from bayesmeta.report import figures
 from bayesmeta.report.render import Block, Details, Figure, Heading, Note, Paragraph, Table, fmt_p, plural
 
-__all__ = ["diagnostics_blocks", "diagnostics_figures", "moderators_not_run", "loo_sentence"]
+__all__ = ["diagnostics_blocks", "diagnostics_figures", "loo_sentence", "meta_regressions_waiting", "moderators_not_run"]
 
 
 def _fig(item_id: str, name: str) -> Path:
@@ -345,3 +345,30 @@ def moderators_not_run(blk: Any) -> list[Block]:
             )
         )
     return b
+
+
+def meta_regressions_waiting(blocks: Any) -> list[Block]:
+    """For the report's missing-data section: the declared meta-regressions that wait for study values."""
+    waiting = [blk for blk in blocks if blk.result is None and blk.spec.moderators]
+    if not waiting:
+        return []
+    items = "; ".join(f"{blk.label} on {', '.join(blk.spec.moderators)}" for blk in waiting)
+    miss = sorted(
+        {
+            f"{r['study']} {r['moderator']}"
+            for blk in waiting
+            if blk.moderators is not None
+            for _, r in blk.moderators[blk.moderators["status"] == "missing"].iterrows()
+        }
+    )
+    return [
+        Paragraph(
+            f"The meta-regressions declared in the spec ({items}) need the same per-study effect values: moderators "
+            "describe the studies, they do not replace their results. "
+            + (
+                f"Moderator values the source does not state (left missing): {', '.join(miss)}."
+                if miss
+                else "Every moderator value is coded, with its source."
+            )
+        )
+    ]

@@ -20,7 +20,7 @@ from bayesmeta.pipeline.reanalysis import Reanalysis
 from bayesmeta.pipeline.spec import AnalysisSpec
 from bayesmeta.pipeline.study_level import StudyLevelBlock
 from bayesmeta.report.bottom_line import probability_phrase
-from bayesmeta.report.diagnostics import diagnostics_blocks, moderators_not_run
+from bayesmeta.report.diagnostics import diagnostics_blocks, meta_regressions_waiting, moderators_not_run
 from bayesmeta.report.panels import SUMMARY_ID, study_framing
 from bayesmeta.report.render import (
     Block,
@@ -965,6 +965,7 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
                 (Table(r.missing, caption="", collapse_after=10**6),),
             )
         )
+        b += meta_regressions_waiting(r.study_blocks)
     b.append(Heading("Priors"))
     b.append(
         Table(
