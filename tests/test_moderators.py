@@ -101,3 +101,15 @@ def test_weights_and_fitted_values_of_a_categorical_regression():
     assert line.loc["alternate", "freq_mean"] == pytest.approx(fit.beta[0], rel=1e-12)
     assert line.loc["random", "freq_mean"] == pytest.approx(fit.beta[0] + fit.beta[1], rel=1e-12)
     assert m.data["weight"].sum() == pytest.approx(100)
+
+
+def test_moderator_with_one_level_among_the_studies_is_not_estimable():
+    """A moderator that takes one value among the analysed studies gives a note, not a crash."""
+    from bayesmeta.bayes.priors import halfnormal
+    from bayesmeta.data.moderators import Moderator
+    from bayesmeta.pipeline.diagnostics import meta_regression
+
+    frame = pd.DataFrame({"site": pd.Categorical(["lumbar"] * 5)}, index=[f"s{i}" for i in range(5)])
+    m = meta_regression(np.linspace(-0.3, 0.3, 5), np.full(5, 0.04), list(frame.index), frame,
+                        Moderator("site", "categorical", ("lumbar",), ()), tau_prior=halfnormal(0.5))
+    assert m.table.empty and m.bayes is None and "single value" in m.note

@@ -357,10 +357,10 @@ def meta_regression(
         analyses.append((m_, t_, lab))
     data = pd.DataFrame({"study": labels, "yi": yi, "vi": vi, moderator.name: table[moderator.name].to_numpy()})
     rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1] or k - X.shape[1] < 2:
+    if X.shape[1] < 2 or rank < X.shape[1] or k - X.shape[1] < 2:
         why = (
             f"{moderator.name!r} takes a single value among the {k} studies"
-            if rank < X.shape[1]
+            if X.shape[1] < 2 or rank < X.shape[1]
             else f"{k} studies for {X.shape[1]} coefficients leave fewer than 2 degrees of freedom"
         )
         return MetaRegression(

@@ -251,7 +251,8 @@ def _metareg_blocks(blk: Any, spec: Any) -> list[Block]:
                 m.table,
                 caption=f"Meta-regression on {m.moderator.name} ({_scale(r)}; {m.note}): coefficient, SE "
                 "(posterior SD for the Bayesian fit), interval, p-value, residual tau, tau without the moderator, "
-                "R^2 (% of tau^2 explained)",
+                "R^2 (% of tau^2 explained; Bayesian: 1 - (tau_residual / tau_no_moderator)^2 of the posterior "
+                "medians)",
                 formats={"R2": lambda v: "NA" if not np.isfinite(_num(v)) else f"{_num(v):.1f}%"},
             )
         )
