@@ -1,6 +1,8 @@
 # Timings of R bayesmeta (Roever 2020) for benchmarks/run_benchmarks.py: the same fits, same priors.
 #
-# bayesmeta is not on Debian and CRAN is not reachable here; run_benchmarks.py installs version 3.4
+# run_benchmarks.py uses R bayesmeta from the system library when it loads there (R bayesmeta 3.4
+# is installed system-wide on the development machine). Otherwise: bayesmeta is not on Debian and CRAN
+# may not be reachable; install version 3.4
 # from the CRAN GitHub mirror (github.com/cran/bayesmeta, with its dependency forestplot from
 # github.com/cran/forestplot; metafor, mvtnorm, numDeriv, checkmate and abind come from Debian)
 # into .cache/Rlib with `R CMD INSTALL -l .cache/Rlib <source>`, then runs
