@@ -445,17 +445,32 @@ def analyse(
 
 @main.command("check-published")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--preset",
+    default=None,
+    type=click.Choice(PRESET_CHOICES),
+    help="Program that printed the results: revman5 and metafor print Wald CIs (the default reading), "
+    "revman2025 HKSJ t(k-1) CIs (the k_studies column is then needed).",
+)
 @_debug_option
 @_fail_on_data_error
-def check_published_cmd(path: Path):
+def check_published_cmd(path: Path, preset: str | None):
     """Check every pooled result in a published-results CSV for internal consistency."""
     import pandas as pd
 
     from bayesmeta.data.tables import read_published
+    from bayesmeta.errors import Problem
     from bayesmeta.published.consistency import check_table
 
+    published = read_published(path)
+    try:
+        table = check_table(published, preset=preset)
+    except DataError:
+        raise
+    except ValueError as e:
+        raise DataError(Problem(str(path), None, "k_studies", f"{e}: give k_studies for every result")) from None
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        click.echo(check_table(read_published(path)).to_string(index=False))
+        click.echo(table.to_string(index=False))
 
 
 @main.command("missing")

@@ -454,6 +454,11 @@ CASES: list[Case] = [
          _err("command line, option '--superiority-threshold': SMD thresholds of benefit are positive distances "
               "toward the beneficial side (the side follows lower_is_better: 0.1 means benefit = SMD < -0.1); "
               "got -0.1"), "give the positive distance (0.1)"),
+    Case("check-published-revman2025-no-k", "option", "check-published --preset revman2025 on a row without k",
+         (*PUBLISHED, "--preset", "revman2025"),
+         _err("{tmp}/data/published.csv, column 'k_studies': preset 'revman2025' prints t(k-1) intervals: the "
+              "number of studies k is needed: give k_studies for every result"), "add k_studies",
+         files=_published(P_ROW.replace(",0,3,248,", ",0,,248,"))),
     Case("rma-measure-unknown", "option", "rma --measure SMDD", (*RMA, "--measure", "SMDD"),
          _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'?); use one "
               "of " + ", ".join(MEASURES)), "use a measure code of the registry", files={"effects.csv": EFFECTS}),

@@ -408,3 +408,15 @@ def test_batch_preset_reads_revman2025_cis_with_t(tmp_path):
     src.write_text(src.read_text().replace(",9,", ",,"))
     r = CliRunner().invoke(main, ["batch", str(src), "--out", str(tmp_path / "o2"), "--preset", "revman2025"])
     assert r.exit_code == 2 and "line 2, column 'k': preset 'revman2025' prints t(k-1) intervals" in r.output
+
+
+def test_check_published_preset_option(tmp_path):
+    """check-published --preset revman2025: SE = (u - l) / (2 t(k-1, 0.975)); t(2, 0.975) = 4.302653 (table)."""
+    src = tmp_path / "published.csv"
+    src.write_text((BASE / "data" / "published.csv").read_text())
+    r = CliRunner().invoke(main, ["check-published", str(src), "--preset", "revman2025"])
+    assert r.exit_code == 0, r.output
+    se = float(r.output.splitlines()[1].split()[6])
+    assert se == pytest.approx(0.5 / (2 * 4.302653), abs=5e-7)  # printed to 6 decimals
+    r = CliRunner().invoke(main, ["check-published", str(src)])
+    assert float(r.output.splitlines()[1].split()[6]) == pytest.approx(0.5 / (2 * 1.959964), abs=5e-7)

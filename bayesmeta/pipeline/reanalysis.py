@@ -159,6 +159,8 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
         made_by.update({o.id: o.preset for o in spec.outcomes})
         try:
             checks = check_table(published, preset=made_by if any(made_by.values()) else None)
+        except DataError:
+            raise
         except ValueError as e:
             raise DataError(
                 Problem(str(pub_path), None, "k_studies", f"{e}: give k_studies for every result")
