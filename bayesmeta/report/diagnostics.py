@@ -192,6 +192,14 @@ def diagnostics_blocks(blk: Any, spec: Any) -> list[Block]:
         )
     else:
         b.append(Note(d.pet_peese_note))
+    ba = d.bias_average
+    if ba is not None:
+        b.append(Paragraph(d.bias_average_note))
+        b.append(Table(ba.summary(), caption="Publication-bias model averaging (RoBMA-style, exact): prior and "
+                       "posterior inclusion probabilities and inclusion Bayes factors"))
+        b.append(Table(ba.mu_table(), caption=f"Posterior of mu ({_scale(r)}) without and with the bias adjustments"))
+    elif d.bias_average_note:
+        b.append(Note(d.bias_average_note))
     b += _metareg_blocks(blk, spec)
     return b
 
