@@ -352,7 +352,14 @@ def publication_bias_average(yi, sei, mu_prior: Prior, tau_prior: Prior, directi
     Differences from RoBMA's default ensemble (stated, not hidden): RoBMA-PSMA uses six weight functions
     (two-sided at 0.05 and 0.05/0.10; one-sided at 0.05, 0.025/0.05, 0.05/0.5, 0.025/0.05/0.5); here the
     selection part is the one-sided 0.025 and 0.025/0.05 functions (``selection_steps`` changes that).
-    The mu and tau priors are the caller's (RoBMA: N(0, 1) and InvGamma(1, 0.15) on Cohen's d).
+    The mu and tau priors are the caller's (RoBMA 2-3: N(0, 1) and InvGamma(1, 0.15) on Cohen's d;
+    RoBMA 4 for SMDs: N(0, 0.71) and half-normal(0.35)).
+
+    Agreement with RoBMA: on its vignette's custom ensemble (dat.lehmann2018, k = 81; no bias, PET, PEESE
+    and the one-sided 0.025 weight function, ``tests/golden/robma_lehmann2018.json``) the posterior
+    probabilities of an effect and of bias are 0.160 and 0.989 here against 0.170 and 0.985 from RoBMA's
+    spike-and-slab MCMC, the model-averaged mu 0.008 [-0.065, 0.160] against 0.009 [-0.076, 0.171]
+    and tau 0.304 against 0.304 (RoBMA does not print its Monte Carlo errors).
 
     Parameters
     ----------

@@ -25,6 +25,7 @@ marginal likelihood and the posteriors without sampling:
 
 * weights: :math:`\omega_1 = u_1`, :math:`\omega_2 = u_1 u_2`, ... (Jacobian :math:`\prod u`), each
   :math:`u` by composite Gauss-Legendre on panels with edges 0, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 1
+  (16 panels for a single weight)
   (the likelihood in :math:`\omega` varies on the scale of the significance probabilities, which can
   be small);
 * :math:`\tau`: Gauss-Legendre in the prior's probability scale :math:`u = F(\tau)` over the range
@@ -66,6 +67,8 @@ __all__ = ["GridPosterior", "SelectionFit", "selection_model", "integrate_model"
 
 _LOG2PI = float(np.log(2 * np.pi))
 _PANELS = np.array([0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8, 1.0])
+# one free weight (two intervals) is cheap: twice the panels, for the sharp posteriors of large k
+_PANELS_FINE = np.array([0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 0.9, 1.0])
 _CUT = 36.0  # nodes below max - 36 (e^-36 ~ 2e-16) hold no mass
 
 
@@ -87,7 +90,7 @@ def weight_nodes(n_intervals: int, alpha=None, n_per_panel: int = 5):
     alpha = np.ones(J) if alpha is None else np.asarray(alpha, float)
     if alpha.shape != (J,) or np.any(alpha <= 0):
         raise ValueError(f"alpha must hold {J} positive Dirichlet concentrations")
-    u, wu = _panel_nodes(n_per_panel)
+    u, wu = _panel_nodes(n_per_panel, _PANELS_FINE if J == 2 else _PANELS)
     grids = np.meshgrid(*([u] * (J - 1)), indexing="ij")
     wgrids = np.meshgrid(*([wu] * (J - 1)), indexing="ij")
     U = np.stack([g.ravel() for g in grids], axis=1)                    # (E, J-1)

@@ -22,7 +22,8 @@ sets <- list(
   hackshaw1998 = list(es = dat.hackshaw1998, src = "dat.hackshaw1998 (log OR; yi, vi as supplied); metafor's selmodel example data"),
   bangertdrowns2004 = list(es = dat.bangertdrowns2004, src = "dat.bangertdrowns2004 (SMD; yi, vi as supplied)"),
   normand1999 = list(es = norm, src = "dat.normand1999, escalc('MD', ...) (k = 9, small-k case)"),
-  bcg = list(es = bcg, src = "dat.bcg, escalc('RR', ai=tpos, bi=tneg, ci=cpos, di=cneg) (k = 13)"))
+  bcg = list(es = bcg, src = "dat.bcg, escalc('RR', ai=tpos, bi=tneg, ci=cpos, di=cneg) (k = 13)"),
+  lehmann2018 = list(es = dat.lehmann2018, src = "dat.lehmann2018 (SMD; yi, vi as supplied; k = 81): the data of RoBMA's robust Bayesian meta-analysis vignette"))
 cases <- list(
   list(data = "hackshaw1998", steps = c(0.025), alternative = "greater", method = "ML"),
   list(data = "hackshaw1998", steps = c(0.025, 0.5), alternative = "greater", method = "ML"),
@@ -31,7 +32,8 @@ cases <- list(
   list(data = "normand1999", steps = c(0.025), alternative = "less", method = "ML"),
   list(data = "bcg", steps = c(0.025), alternative = "less", method = "ML"),
   list(data = "bcg", steps = c(0.025, 0.5), alternative = "less", method = "ML"),
-  list(data = "bcg", steps = c(0.025), alternative = "less", method = "EE"))
+  list(data = "bcg", steps = c(0.025), alternative = "less", method = "EE"),
+  list(data = "lehmann2018", steps = c(0.025), alternative = "greater", method = "ML"))
 
 fit <- function(es, cs, control) {
   r <- rma(yi, vi, data = es, method = cs$method)
