@@ -81,7 +81,7 @@ def test_selmodel_refuses_empty_intervals_and_bad_input():
     with pytest.raises(ValueError, match="steps must be increasing"):
         selmodel(yi, vi, steps=(0.5, 0.025))
     with pytest.raises(ValueError, match="alternative"):
-        selmodel(yi, vi, alternative="two.sided")
+        selmodel(yi, vi, alternative="both")
     with pytest.raises(ValueError, match="too small"):
         selmodel(yi[:3], vi[:3], steps=(0.025, 0.5))
 
@@ -95,6 +95,13 @@ def test_interval_probabilities_sum_to_one_and_match_a_direct_computation():
     c = stats.norm.isf([0.025, 0.05, 0.5])[None, :] * np.sqrt(vi)[:, None]
     direct = np.diff(np.column_stack([np.zeros(3), stats.norm.sf((c - 0.3) / sd[:, None]), np.ones(3)]), axis=1)
     np.testing.assert_allclose(P, direct, rtol=1e-12, atol=1e-300)
+    # two-sided: P(|y| >= z_{1-a/2} s) from both tails
+    P2 = interval_probs(np.array([0.3]), np.array([0.05]), vi, (0.05, 0.1), "two.sided")[0]
+    c2 = stats.norm.isf([0.025, 0.05])[None, :] * np.sqrt(vi)[:, None]
+    tails = stats.norm.sf((c2 - 0.3) / sd[:, None]) + stats.norm.cdf((-c2 - 0.3) / sd[:, None])
+    direct2 = np.diff(np.column_stack([np.zeros(3), tails, np.ones(3)]), axis=1)
+    np.testing.assert_allclose(P2, direct2, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(P2.sum(axis=1), 1.0, rtol=1e-14)
 
 
 @pytest.mark.parametrize("J,alpha", [(2, (1, 1)), (3, (1, 1, 1)), (3, (2, 1, 3))])
@@ -125,6 +132,26 @@ def test_no_selection_reduces_to_the_exact_normal_normal_model(name, tau_prior):
     q = _mixture_summary([(1.0, f.mu)], 0.95)
     ref = e.mu.ppf(np.array([0.025, 0.5, 0.975]))
     np.testing.assert_allclose([q["eti95_lb"], q["median"], q["eti95_ub"]], ref, rtol=0, atol=1e-3 * e.mu.sd())
+
+
+def test_two_sided_selection_model_evidence_agrees_with_monte_carlo():
+    yi, vi = data("bcg")
+    f = selection_model(yi, np.sqrt(vi), (0.05,), MU, IG, two_sided=True)
+    est, se, _, _ = _mc_log_evidence(yi, vi, (0.05,), "two.sided", 200_000, 5)
+    assert abs(f.log_evidence - est) < 4 * se, (f.log_evidence, est, se)
+    assert f.ptable == tuple(G["cases"][-1]["tight"]["ptable_k"])        # metafor's two-sided counts
+
+
+def test_average_takes_weight_functions():
+    from bayesmeta.bayes.selection import WeightFunction
+
+    yi, vi = data("bcg")
+    wfs = (WeightFunction((0.05,), two_sided=True), WeightFunction((0.05, 0.10), two_sided=True))
+    r = publication_bias_average(yi[:6], np.sqrt(vi[:6]), MU, halfnormal(0.5), selection_steps=wfs,
+                                 n_mu=48, n_tau=41, n_omega=3)
+    assert {"selection two-sided 0.05", "selection two-sided 0.05, 0.1"} <= set(r.models["bias"])
+    with pytest.raises(ValueError, match="must differ"):
+        publication_bias_average(yi, np.sqrt(vi), MU, IG, selection_steps=((0.025,), (0.025,)))
 
 
 def _mc_log_evidence(yi, vi, steps, alternative, n, seed):

@@ -369,8 +369,12 @@ def publication_bias_average(yi, sei, mu_prior: Prior, tau_prior: Prior, directi
         Proper priors on mu (under the effect models) and tau (under the random-effects models).
     direction : {"positive", "negative"}
         Direction of the effects that publication favours.
-    selection_steps : sequence of sequences
-        One-sided p-value cut-points of each selection model.
+    selection_steps : sequence
+        The selection models: each a sequence of one-sided p-value cut-points, or a
+        :class:`~bayesmeta.bayes.selection.WeightFunction` (two-sided cut-points, other Dirichlet
+        concentrations; e.g. RoBMA's original ensemble: ``WeightFunction((0.05,), two_sided=True)`` and
+        ``WeightFunction((0.05, 0.10), two_sided=True)``). Up to two free weights (three intervals) per
+        function are integrated in reasonable time.
     prior_probs : dict, optional
         Prior probabilities of the bias adjustments (keys: "none", "PET", "PEESE" and the selection
         model names); default RoBMA's split.
@@ -391,8 +395,12 @@ def publication_bias_average(yi, sei, mu_prior: Prior, tau_prior: Prior, directi
     if mu_prior.target != "mu" or not mu_prior.proper or tau_prior.target != "tau" or not tau_prior.proper:
         raise ValueError("publication_bias_average needs a proper prior on mu and a proper prior on tau "
                          "(marginal likelihoods are undefined under improper priors)")
-    sel_names = [f"selection {len(s) + 1}-interval" if len(selection_steps) <= 2 and len({len(t) for t in selection_steps}) == len(selection_steps)
-                 else f"selection steps {tuple(s)}" for s in selection_steps]
+    wfs = [w if isinstance(w, _sel.WeightFunction) else _sel.WeightFunction(tuple(float(v) for v in w))
+           for w in selection_steps]
+    plain = all(not w.two_sided and w.alpha is None for w in wfs) and len({len(w.steps) for w in wfs}) == len(wfs)
+    sel_names = [f"selection {len(w.steps) + 1}-interval" if plain else w.name for w in wfs]
+    if len(set(sel_names)) != len(sel_names):
+        raise ValueError(f"selection models must differ, got {sel_names}")
     names = ["none", "PET", "PEESE", *sel_names]
     if prior_probs is None:
         pp = {"none": 0.5, "PET": 0.125, "PEESE": 0.125}
@@ -421,9 +429,10 @@ def publication_bias_average(yi, sei, mu_prior: Prior, tau_prior: Prior, directi
                     lz, mu_p, tau_m = r.log_evidence, r.mu, r.tau_mean
                     extra = f"{b} coefficient {sign * float(r.extra_mean[0]):.3g}"
                 else:
-                    st = selection_steps[sel_names.index(b)]
-                    f = _sel.selection_model(yi, sei, st, mp, tp, direction=direction, n_mu=n_mu, n_tau=n_tau,
-                                             n_omega=n_omega, center=center, scale=scale_mu)
+                    wf = wfs[sel_names.index(b)]
+                    f = _sel.selection_model(yi, sei, wf.steps, mp, tp, direction=direction, alpha=wf.alpha,
+                                             two_sided=wf.two_sided, n_mu=n_mu, n_tau=n_tau, n_omega=n_omega,
+                                             center=center, scale=scale_mu)
                     lz, mu_p, tau_m = f.log_evidence, f.mu, f.tau_mean
                     extra = "omega " + ", ".join(f"{v:.3f}" for v in f.omega_mean)
                 prior = 0.25 * pp[b]

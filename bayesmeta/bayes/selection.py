@@ -63,7 +63,7 @@ from scipy import interpolate, special, stats
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.frequentist.selection import _full_steps, interval_probs, step_pvalues
 
-__all__ = ["GridPosterior", "SelectionFit", "selection_model", "integrate_model", "weight_nodes"]
+__all__ = ["GridPosterior", "SelectionFit", "WeightFunction", "selection_model", "integrate_model", "weight_nodes"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 _PANELS = np.array([0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8, 1.0])
@@ -296,6 +296,21 @@ def normal_loglik(yi, vi, mu, tau, shift=None):
 
 
 @dataclass(frozen=True)
+class WeightFunction:
+    """A step weight function for :func:`bayesmeta.bayes.bias.publication_bias_average`: p-value
+    cut-points, one- or two-sided, with a cumulative-Dirichlet(``alpha``) prior (default all ones)."""
+
+    steps: tuple[float, ...]
+    two_sided: bool = False
+    alpha: tuple[float, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        side = "two-sided" if self.two_sided else "one-sided"
+        return f"selection {side} " + ", ".join(f"{v:g}" for v in self.steps)
+
+
+@dataclass(frozen=True)
 class SelectionFit:
     """One Bayesian selection model (immutable): log marginal likelihood and posterior summaries."""
 
@@ -309,7 +324,7 @@ class SelectionFit:
 
 
 def selection_model(yi, sei, steps=(0.025,), mu_prior: Prior | None = None, tau_prior: Prior | None = None,
-                    direction: str = "positive", alpha=None, n_mu: int = 64, n_tau: int = 61,
+                    direction: str = "positive", alpha=None, two_sided: bool = False, n_mu: int = 64, n_tau: int = 61,
                     n_omega: int = 4, omega_fixed=None, center: float | None = None,
                     scale: float | None = None) -> SelectionFit:
     r"""Bayesian step-function selection model, integrated by quadrature (see the module docstring).
@@ -324,6 +339,9 @@ def selection_model(yi, sei, steps=(0.025,), mu_prior: Prior | None = None, tau_
         Priors on mu and tau; None fixes mu = 0 (no effect) or tau = 0 (common effect).
     direction : {"positive", "negative"}
         Direction of the effects that selection favours (RoBMA's ``effect_direction``).
+    two_sided : bool
+        Cut two-sided p-values instead (RoBMA's ``"two.sided"`` weight functions; ``direction`` is then
+        irrelevant).
     alpha : sequence of float, optional
         Dirichlet concentrations (default all 1, RoBMA's default).
     n_mu, n_tau, n_omega : int
@@ -347,7 +365,7 @@ def selection_model(yi, sei, steps=(0.025,), mu_prior: Prior | None = None, tau_
     st = _full_steps(steps)
     J = st.size
     vi = sei**2
-    alt = "greater" if direction == "positive" else "less"
+    alt = "two.sided" if two_sided else "greater" if direction == "positive" else "less"
     groups = np.searchsorted(st, step_pvalues(yi, vi, alt), side="left")
     counts = np.bincount(groups, minlength=J)
     if omega_fixed is not None:

@@ -1,7 +1,7 @@
 r"""Step-function selection model (Vevea & Hedges 1995), fitted by maximum likelihood as metafor's ``selmodel``.
 
 Each study's one-sided p-value :math:`p_i = 1 - \Phi(y_i/s_i)` (``alternative="greater"``; for
-``"less"`` :math:`p_i = \Phi(y_i/s_i)`) falls into one of the intervals
+``"less"`` :math:`p_i = \Phi(y_i/s_i)`; for ``"two.sided"`` :math:`2(1 - \Phi(|y_i|/s_i))`) falls into one of the intervals
 :math:`(0, a_1], (a_1, a_2], \dots, (a_{J-1}, 1]` cut at ``steps``. A study in interval :math:`j`
 is published with relative probability :math:`\delta_j` (:math:`\delta_1 = 1`, the most significant
 interval), so that its estimate has the weighted normal density
@@ -60,9 +60,15 @@ __all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs"]
 DELTA_MAX = 100.0  # metafor's default upper bound of the selection weights
 
 
+ALTERNATIVES = ("greater", "less", "two.sided")
+
+
 def step_pvalues(yi, vi, alternative: str = "greater") -> np.ndarray:
-    """One-sided p-values :math:`1-\\Phi(y_i/s_i)` (``greater``) or :math:`\\Phi(y_i/s_i)` (``less``)."""
+    """p-values of :math:`z_i = y_i/s_i`: one-sided :math:`1-\\Phi(z_i)` (``greater``), :math:`\\Phi(z_i)`
+    (``less``) or two-sided :math:`2(1-\\Phi(|z_i|))` (``two.sided``), as metafor's ``selmodel``."""
     z = np.asarray(yi, float) / np.sqrt(np.asarray(vi, float))
+    if alternative == "two.sided":
+        return 2 * stats.norm.sf(np.abs(z))
     return stats.norm.sf(z) if alternative == "greater" else stats.norm.cdf(z)
 
 
@@ -88,6 +94,15 @@ def interval_probs(mu, tau2, vi, steps, alternative: str = "greater") -> np.ndar
     # cut-points on the y scale: p <= a  <=>  y >= z_{1-a} s_i ("greater"); y <= z_a s_i ("less")
     if steps.size == 1:
         return np.ones((*np.broadcast_shapes(mu.shape[:-2], sd.shape[:-2]), vi.size, 1))
+    if alternative == "two.sided":                                         # p <= a  <=>  |y| >= z_{1-a/2} s_i
+        c2 = stats.norm.isf(steps[:-1] / 2)[None, :] * np.sqrt(vi)[:, None]
+        below = special.ndtr((mu - c2) / sd) + special.ndtr((-c2 - mu) / sd)
+        cl = c2[:, -1]
+        last = special.ndtr((cl - mu[..., 0]) / sd[..., 0]) - special.ndtr((-cl - mu[..., 0]) / sd[..., 0])
+        zero = np.zeros((*below.shape[:-1], 1))
+        P = np.diff(np.concatenate([zero, below, zero], axis=-1), axis=-1)
+        P[..., -1] = last
+        return np.maximum(P, 0.0)
     crit = stats.norm.isf(steps[:-1])[None, :] * np.sqrt(vi)[:, None]      # (k, J-1)
     if alternative == "greater":
         below = special.ndtr((mu - crit) / sd)                            # P(p <= a_j) = P(y >= c_j), increasing in j
@@ -250,8 +265,9 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         Estimates and sampling variances.
     steps : sequence of float
         Upper bounds of the one-sided p-value intervals; 1 is appended (metafor does the same).
-    alternative : {"greater", "less"}
-        Direction in which significant results are favoured (metafor's ``alternative``).
+    alternative : {"greater", "less", "two.sided"}
+        Direction in which significant results are favoured (metafor's ``alternative``); ``two.sided``
+        cuts two-sided p-values (significance in either direction is favoured).
     method : {"ML", "EE"}
         Random effects (tau^2 estimated by ML; metafor refits REML and other fits by ML) or common effect.
     level : float
@@ -270,8 +286,8 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
     vi = np.asarray(vi, float)
     if yi.ndim != 1 or yi.shape != vi.shape or np.any(~np.isfinite(yi)) or np.any(~(vi > 0)):
         raise ValueError("yi and vi must be finite 1-d arrays of the same length with vi > 0")
-    if alternative not in ("greater", "less"):
-        raise ValueError(f"alternative must be 'greater' or 'less', got {alternative!r}")
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be 'greater', 'less' or 'two.sided', got {alternative!r}")
     if method not in ("ML", "EE"):
         raise ValueError(f"method must be 'ML' (random effects) or 'EE' (common effect), got {method!r}")
     st = _full_steps(steps)

@@ -1,5 +1,6 @@
 # Golden reference values from metafor for the step-function selection model (Vevea & Hedges 1995):
-# selmodel(rma(yi, vi, method = "ML"), type = "stepfun", steps = ..., alternative = ...).
+# selmodel(rma(yi, vi, method = "ML"), type = "stepfun", steps = ..., alternative = ...), one-sided
+# (greater, less) and two-sided.
 #
 # Run from the repository root:  Rscript validation/metafor/make_golden_selmodel.R   (~5 s)
 # Needs (Debian): r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite
@@ -33,7 +34,10 @@ cases <- list(
   list(data = "bcg", steps = c(0.025), alternative = "less", method = "ML"),
   list(data = "bcg", steps = c(0.025, 0.5), alternative = "less", method = "ML"),
   list(data = "bcg", steps = c(0.025), alternative = "less", method = "EE"),
-  list(data = "lehmann2018", steps = c(0.025), alternative = "greater", method = "ML"))
+  list(data = "lehmann2018", steps = c(0.025), alternative = "greater", method = "ML"),
+  list(data = "hackshaw1998", steps = c(0.05), alternative = "two.sided", method = "ML"),
+  list(data = "bangertdrowns2004", steps = c(0.05, 0.10), alternative = "two.sided", method = "ML"),
+  list(data = "bcg", steps = c(0.05), alternative = "two.sided", method = "ML"))
 
 fit <- function(es, cs, control) {
   r <- rma(yi, vi, data = es, method = cs$method)
