@@ -65,6 +65,7 @@ MERGE_EPS = 1e-3        # neighbouring components closer than this (in SDs) are 
 PRUNE_W = 1e-16         # components lighter than this are dropped (their total is below 1e-13)
 MAX_ABS = 1e150         # values beyond this overflow squared quantities
 MIN_SE = 1e-150
+MIN_CHUNK = 128         # analyses per thread task at least (below this, threads cost more than they save)
 
 
 class ExactInputError(ValueError):
@@ -524,6 +525,17 @@ def mixture(rows: Rows, which: str):
     raise ValueError("which must be 'mu' or 'theta_new'")
 
 
+def _tail_starts(quantiles, probs, interval_prob):
+    """The equal-tailed interval's ends when the reported quantiles include them (the start of
+    the shortest-interval search), else NaN (solved by the kernel)."""
+    R = quantiles.shape[0]
+    out = []
+    for target in (0.5 * (1 - interval_prob), 0.5 * (1 + interval_prob)):
+        hit = np.nonzero(np.abs(probs - target) < 1e-15)[0]
+        out.append(np.ascontiguousarray(quantiles[:, hit[0]]) if hit.size else np.full(R, np.nan))
+    return out
+
+
 def summarise(rows: Rows, tau_priors, mu_prior: Prior, probs, interval_prob: float, thresholds):
     """Dict of arrays (R, ...) with the summaries that solve_batch reports."""
     R = rows.Z.size
@@ -539,7 +551,8 @@ def summarise(rows: Rows, tau_priors, mu_prior: Prior, probs, interval_prob: flo
         mean, sd = K.mix_moments(w, m, s)
         out[f"{name}_mean"], out[f"{name}_sd"] = mean, sd
         out[f"{name}_quantile"] = K.mix_ppf(w, m, s, mean, sd, P)
-        hd = K.mix_hdi(w, m, s, mean, sd, np.full(R, float(interval_prob)))
+        hd = K.mix_hdi(w, m, s, mean, sd, np.full(R, float(interval_prob)),
+                       *_tail_starts(out[f"{name}_quantile"], probs, interval_prob))
         out[f"{name}_hdi_lb"], out[f"{name}_hdi_ub"] = hd[:, 0], hd[:, 1]
         out[f"p_{name}_below"] = K.mix_cdf(w, m, s, np.ascontiguousarray(np.broadcast_to(thr, (R, thr.size))))
     out["log_marginal_likelihood"] = rows.log_ml
@@ -587,7 +600,8 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
     n_lambda : int
         Gauss-Laguerre nodes for a Student-t mu prior.
     chunk : int
-        Analyses per engine call (bounds memory).
+        Analyses per engine call at most (bounds memory); the analyses are split into equal
+        chunks, as many as a multiple of the threads.
     workers : int, optional
         Threads that run the chunks (default: one per core; 1 runs them in turn). The result does
         not depend on it: every row is computed on its own.
@@ -644,10 +658,17 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
     Pn = len(pairs)
     results: dict[str, np.ndarray] = {}
     tasks = []
+    # equal chunks, as many as a multiple of the threads (5 chunks on 2 threads would leave one
+    # idle for a fifth of the run), none smaller than MIN_CHUNK analyses
+    n_threads = 1 if workers == 1 else (workers or os.cpu_count() or 1)
+    n_chunks = max(-(-A // chunk), min(n_threads, -(-A // MIN_CHUNK)))
+    if n_chunks > 1:
+        n_chunks = -(-n_chunks // n_threads) * n_threads
+    step = -(-A // n_chunks)
     for m_idx, mp in enumerate(mu_priors):
         cols = [p for p, (t, m) in enumerate(pairs) if m == m_idx]
         if cols:
-            tasks += [(mp, cols, start, min(A, start + chunk)) for start in range(0, A, chunk)]
+            tasks += [(mp, cols, start, min(A, start + step)) for start in range(0, A, step)]
 
     def one(task):
         mp, cols, start, stop = task
@@ -661,8 +682,8 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
 
     # Rows are independent and the compiled kernels release the GIL (nogil), so chunks run on
     # threads, one per core; the assembly below is sequential, so the numbers do not depend on it.
-    if len(tasks) > 1 and workers != 1:
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    if len(tasks) > 1 and n_threads > 1:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
             outs = list(pool.map(one, tasks))
     else:
         outs = [one(t) for t in tasks]

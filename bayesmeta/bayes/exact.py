@@ -102,7 +102,7 @@ class NormalMixture:
         if kind != "hdi":
             raise ValueError(f"unknown interval kind {kind!r}; use 'eti' or 'hdi'")
         mean, sd = (np.array([v]) for v in self._moments)
-        lo, hi = K.mix_hdi(*self._rows(), mean, sd, np.array([float(prob)]))[0]
+        lo, hi = K.mix_hdi(*self._rows(), mean, sd, np.array([float(prob)]), np.full(1, np.nan), np.full(1, np.nan))[0]
         return float(lo), float(hi)
 
     def prob_below(self, c) -> float:
