@@ -1,8 +1,19 @@
-"""The convergence gate: ArviZ R-hat, bulk/tail ESS, divergences and E-BFMI.
+r"""The convergence gate: ArviZ R-hat, bulk/tail ESS, divergences and E-BFMI; and the Monte Carlo
+standard errors of reported posterior quantities.
 
 Thresholds follow Vehtari et al. (2021, doi:10.1214/20-BA1221): R-hat <= 1.01, bulk and tail
 ESS >= 400 (100 per chain with 4 chains), no divergent transitions, and E-BFMI >= 0.3
 (Betancourt 2016, arXiv:1604.00695).
+
+Monte Carlo standard errors (:func:`mcse_quantile`, :func:`mcse_summary`) are ArviZ's
+(``az.mcse``): for a quantile the method of Vehtari et al. (2021, sec. 4.3): the ESS of the
+indicator :math:`I(\theta \le \hat q_p)` gives a Beta distribution for the probability level, whose
+16% and 84% quantiles are mapped back through the empirical quantile function; half that distance is
+the MCSE. For independent draws it tends to :math:`\sqrt{p(1-p)/n}/f(q_p)`
+(``tests/test_mcse.py``). An HDI bound is not a quantile at a fixed level; its MCSE is the quantile
+MCSE at the bound's empirical level (the fraction of draws below it), which ignores the extra
+variability from choosing the level (small next to the quantile's own error for unimodal
+posteriors).
 """
 from __future__ import annotations
 
@@ -10,6 +21,7 @@ from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
+import xarray as xr
 
 RHAT_MAX, ESS_MIN, BFMI_MIN = 1.01, 400, 0.3
 
@@ -74,3 +86,50 @@ def check(tree, var_names=("mu", "tau")) -> Diagnostics:
     if np.isfinite(bfmi) and bfmi < BFMI_MIN:
         msgs.append(f"E-BFMI {bfmi:.2f} < {BFMI_MIN}")
     return Diagnostics(rhat, eb, et, div, bfmi, int(post.sizes["draw"]), int(post.sizes["chain"]), tuple(msgs))
+
+
+def mcse_quantile(draws, prob: float) -> float:
+    """Monte Carlo SE of the ``prob`` quantile of ``draws`` (array (chain, draw)), by ArviZ
+    (``az.mcse(method="quantile")``, Vehtari et al. 2021, sec. 4.3). ``prob`` is clipped to
+    [1/n, 1 - 1/n] (n draws), so an interval bound at the smallest or largest draw gets the MCSE of
+    the most extreme estimable quantile."""
+    a = np.asarray(draws, dtype=float)
+    if a.ndim == 1:
+        a = a[None, :]
+    n = a.size
+    p = float(np.clip(prob, 1.0 / n, 1.0 - 1.0 / n))
+    return float(az.mcse(a, method="quantile", prob=p))
+
+
+def mcse_summary(da: xr.DataArray, bounds: dict[str, np.ndarray], levels: dict[str, float | None]) -> dict:
+    """Monte Carlo SEs of the mean, sd, median and interval bounds of a posterior variable.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        Draws with dims ``chain``, ``draw`` and at most one more (e.g. ``study``).
+    bounds : dict
+        Name of a bound column -> its values (one per element of ``da``).
+    levels : dict
+        Name of a bound column -> its nominal probability level (equal-tailed intervals), or
+        ``None`` for an HDI bound, whose level is taken as the fraction of draws below it.
+
+    Returns
+    -------
+    dict
+        Column -> array (one per element): ``mcse_median``, ``mcse_<bound>`` for each bound.
+    """
+    extra = [d for d in da.dims if d not in ("chain", "draw")]
+    arr = da.transpose("chain", "draw", *extra).to_numpy()
+    arr = arr.reshape(arr.shape[0], arr.shape[1], -1)
+    m = arr.shape[2]
+    out: dict[str, np.ndarray] = {"mcse_median": np.array([mcse_quantile(arr[:, :, j], 0.5) for j in range(m)])}
+    for col, vals in bounds.items():
+        lvl = levels.get(col)
+        res = np.empty(m)
+        for j in range(m):
+            x = arr[:, :, j]
+            p = float(np.mean(x <= vals[j])) if lvl is None else float(lvl)
+            res[j] = mcse_quantile(x, p)
+        out[f"mcse_{col}"] = res
+    return out

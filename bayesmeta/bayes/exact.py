@@ -24,18 +24,168 @@ normal mixtures over the nodes; the engine and its accuracy are described in
 :mod:`bayesmeta.bayes.batch`, which :func:`solve` calls with one row (the batched and the single
 path give the same numbers). Reported quantiles are within :math:`10^{-5}` posterior SDs of a
 brute-force double integral (``validation/bruteforce/edges.py``, pinned in ``tests/golden``).
+
+Modes and the joint MAP (as R bayesmeta's ``$summary["mode", ]`` and ``$MAP``; Röver 2020, sec. 3):
+the marginal modes of :math:`\mu`, :math:`\theta_{new}` and :math:`\theta_i` are the roots of the
+exact mixture density's derivative (:meth:`NormalMixture.mode`); the marginal mode of :math:`\tau`
+maximises :math:`\log p(\tau) + \log p(y \mid \tau)` (exact up to a constant), located on the
+engine's grid and refined by a bounded optimiser (:meth:`TauPosterior.mode`); the joint MAP
+maximises :math:`\log p(\tau) + \log p(\mu) + \sum_i \log N(y_i \mid \mu, s_i^2 + \tau^2)`,
+where for a normal or flat :math:`\mu` prior the maximising :math:`\mu` given :math:`\tau` is the
+conditional mean :math:`m(\tau)`, so the joint MAP is a one-dimensional search in :math:`\tau`
+(:attr:`NormalNormalPosterior.map_estimate`). A mode at the boundary :math:`\tau = 0` is exact:
+:math:`\tau = 0` is reported when the density there is infinite (e.g. the log-t prior on
+:math:`\tau^2`) or not below the interior maximum, bayesmeta's rule. Agreement with R bayesmeta 3.4
+is pinned in ``tests/golden/bayesmeta_modes.json`` (``validation/bayesmeta/make_golden_modes.R``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 
 from bayesmeta.bayes import _kernels as K
 from bayesmeta.bayes import batch as B
 from bayesmeta.bayes.priors import Prior, flat
+
+# --------------------------------------------------------------------------------------------
+# modes and the joint MAP
+# --------------------------------------------------------------------------------------------
+
+# log p(tau) as tau -> 0+ where the general expression is not defined there: the log-t prior on
+# tau^2 has density 2/tau * t(log tau^2) -> infinity; the log-normal on tau^2, the inverse-gamma and
+# the Jeffreys prior (proportional to tau near 0) vanish at 0.
+_LOGPRIOR_AT_ZERO = {"logt_tau2": np.inf, "lognormal_tau2": -np.inf, "invgamma": -np.inf, "jeffreys": -np.inf}
+
+
+def _mixture_mode(w, m, s, mean: float, sd: float) -> float:
+    """Global mode of the normal mixture (w, m, s): grid search, then Brent on the derivative."""
+    rows = (w[None, :], m[None, :], s[None, :])
+    lo, hi = max(float(m.min()), mean - 10 * sd), min(float(m.max()), mean + 10 * sd)
+    if not hi > lo:
+        return float(np.clip(mean, m.min(), m.max())) if lo > hi else lo
+    g = np.linspace(lo, hi, 1001)
+    j = int(np.argmax(K.mix_pdf(*rows, np.ascontiguousarray(g[None, :]))[0]))
+
+    def deriv(x: float) -> float:
+        return float(K._mix_eval(w, m, s, x)[2])
+
+    a, b = g[max(j - 1, 0)], g[min(j + 1, g.size - 1)]
+    da, db = deriv(a), deriv(b)
+    if da > 0 > db:
+        return float(optimize.brentq(deriv, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=200))
+    return float(g[j])  # the maximum is at an end of [lo, hi] (a component mean) or flat
+
+
+@dataclass(frozen=True)
+class _LogDensity:
+    r"""Unnormalised log posterior densities of one analysis (per unit of :math:`\tau` and :math:`\mu`)."""
+
+    data: B.Data
+    tau_prior: Prior
+    mu_prior: Prior
+    n_lambda: int
+
+    def _stats(self, tau):
+        t = np.ascontiguousarray(np.asarray(tau, dtype=float).reshape(1, -1))
+        return K.suffstats(t * t, np.zeros(1, dtype=np.int64), self.data.y, self.data.v, self.data.kk)
+
+    def _logprior_tau(self, tau, S3):
+        pos = tau > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = np.asarray(B._tau_logprior(self.tau_prior, np.where(pos, tau, 1.0), S3), dtype=float)
+            if not pos.all():
+                fam = self.tau_prior.family
+                z = _LOGPRIOR_AT_ZERO[fam] if fam in _LOGPRIOR_AT_ZERO else \
+                    B._tau_logprior(self.tau_prior, np.zeros_like(tau), S3)
+                lp = np.where(pos, lp, z)
+        return np.where(np.isnan(lp), -np.inf, lp)
+
+    def marginal(self, tau) -> np.ndarray:
+        r""":math:`\log p(\tau) + \log p(y \mid \tau)` (mu integrated out) at tau >= 0."""
+        tau = np.asarray(tau, dtype=float).ravel()
+        S0, S1, S2, S3, SL = self._stats(tau)
+        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda)
+        d = self.data
+        _, _, ll = B._conditionals(S0, S1, S2, SL, d.kk, (mloc - d.center[0])[None, None, :], mvar, mlogw)
+        return B._lse(ll)[0] + self._logprior_tau(tau, S3[0])
+
+    def _logprior_mu(self, mu_c):
+        """log p(mu) at centred mu (0 for the flat prior)."""
+        p, f = self.mu_prior.params, self.mu_prior.family
+        mu = mu_c + self.data.center[0]
+        if f == "flat":
+            return np.zeros_like(mu)
+        if f == "normal":
+            return -0.5 * ((mu - p["loc"]) / p["scale"]) ** 2 - np.log(p["scale"]) - 0.5 * B._LOG2PI
+        z = (mu - p["loc"]) / p["scale"]
+        return B._t_const(p["nu"]) - np.log(p["scale"]) - (p["nu"] + 1) / 2 * np.log1p(z * z / p["nu"])
+
+    def _best_mu(self, S0, S1):
+        """Centred mu maximising log p(mu) + sum_i log N(y_i | mu, s_i^2 + tau^2), per tau."""
+        f, p = self.mu_prior.family, self.mu_prior.params
+        if f == "flat":
+            return S1 / S0
+        loc = p["loc"] - self.data.center[0]
+        if f == "normal":
+            prec0 = 1.0 / p["scale"] ** 2
+            return (S1 + prec0 * loc) / (S0 + prec0)
+        # Student-t: the maximiser lies between the weighted mean and the prior location (both
+        # terms rise below the smaller and fall above the larger); grid, then the derivative's root
+        nu, sc2 = p["nu"], p["scale"] ** 2
+        out = np.empty_like(S0)
+        for i, (s0, s1) in enumerate(zip(S0, S1, strict=True)):
+            ybar = s1 / s0
+
+            def deriv(u, s0=s0, s1=s1):
+                return s1 - s0 * u - (nu + 1) * (u - loc) / (nu * sc2 + (u - loc) ** 2)
+
+            lo, hi = min(ybar, loc), max(ybar, loc)
+            if hi - lo <= 1e-15 * (1 + abs(lo)):
+                out[i] = lo
+                continue
+            g = np.linspace(lo, hi, 65)
+            v = -0.5 * s0 * g * g + s1 * g + self._logprior_mu(g)
+            j = int(np.argmax(v))
+            a, b = g[max(j - 1, 0)], g[min(j + 1, g.size - 1)]
+            out[i] = optimize.brentq(deriv, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps) \
+                if deriv(a) > 0 > deriv(b) else g[j]
+        return out
+
+    def joint_profile(self, tau, with_mu: bool = False):
+        r"""max over :math:`\mu` of :math:`\log p(\tau, \mu \mid y)` (unnormalised) at tau >= 0."""
+        tau = np.asarray(tau, dtype=float).ravel()
+        S0, S1, S2, S3, SL = (a[0] for a in self._stats(tau))
+        mu_c = self._best_mu(S0, S1)
+        k = float(self.data.kk[0])
+        loglik = 0.5 * SL - 0.5 * k * B._LOG2PI - 0.5 * (S2 - 2 * mu_c * S1 + mu_c * mu_c * S0)
+        val = self._logprior_tau(tau, S3) + self._logprior_mu(mu_c) + loglik
+        return (val, mu_c + self.data.center[0]) if with_mu else val
+
+    def argmax_tau(self, x, fn) -> tuple[float, float]:
+        """(tau, value) maximising ``fn`` over tau >= 0, starting from the nodes exp(x)."""
+        floor = np.log(B.FLOOR_FACTOR * float(self.data.smin[0]))
+        if x[0] > floor:  # also look below the grid, down to the engine's floor
+            x = np.concatenate([np.linspace(floor, x[0], 48, endpoint=False), x])
+        v0 = float(fn(np.zeros(1))[0])
+        if v0 == np.inf:
+            return 0.0, v0
+        v = fn(np.exp(x))
+        v = np.where(np.isnan(v), -np.inf, v)
+        j = int(np.argmax(v))
+        best_x, best_v = float(x[j]), float(v[j])
+        a, b = x[max(j - 1, 0)], x[min(j + 1, x.size - 1)]
+        if b > a:
+            res = optimize.minimize_scalar(lambda t: -float(fn(np.exp([t]))[0]), bounds=(a, b),
+                                           method="bounded", options={"xatol": 1e-12})
+            if -res.fun >= best_v:
+                best_x, best_v = float(res.x), float(-res.fun)
+        if np.isfinite(v0) and v0 >= best_v:
+            return 0.0, v0
+        return float(np.exp(best_x)), best_v
 
 
 @dataclass(frozen=True)
@@ -92,6 +242,20 @@ class NormalMixture:
     def median(self) -> float:
         return float(self.ppf(0.5))
 
+    def mode(self) -> float:
+        """The (global) mode of the mixture density.
+
+        A mixture of normals has its modes between its smallest and largest component mean (the
+        density rises below all means and falls above them). The density is evaluated on 1,001
+        points spanning those means (within 10 SDs of the mean), and the best point is refined by
+        Brent's root finder on the exact derivative :math:`f'(x)` (to about 1e-14 relative).
+        """
+        return self._mode
+
+    @cached_property
+    def _mode(self) -> float:
+        return _mixture_mode(self.w, self.m, self.s, self.mean(), self.sd())
+
     def interval(self, prob: float = 0.95, kind: str = "eti") -> tuple[float, float]:
         """Equal-tailed (``eti``) or shortest (``hdi``) interval."""
         if not 0 < prob < 1:
@@ -119,6 +283,7 @@ class TauPosterior:
 
     _rows: B.Rows = field(repr=False)
     prior: Prior
+    _logdens: _LogDensity | None = field(default=None, repr=False, compare=False)
 
     def _col(self, v):
         v = np.asarray(v, dtype=float)
@@ -150,6 +315,24 @@ class TauPosterior:
     def median(self) -> float:
         return float(self.ppf(0.5))
 
+    def mode(self) -> float:
+        r"""The marginal posterior mode of :math:`\tau` (density per unit of :math:`\tau`).
+
+        Maximises :math:`\log p(\tau) + \log p(y \mid \tau)` (exact up to a constant): best node
+        of the engine's grid, refined by a bounded optimiser on :math:`\log\tau` (bracket: the
+        neighbouring nodes; tolerance 1e-12). It is 0 when the density at :math:`\tau = 0` is
+        infinite, or finite and not below the interior maximum (R bayesmeta's rule).
+        """
+        return self._mode
+
+    @cached_property
+    def _mode(self) -> float:
+        if self._logdens is None:
+            raise ValueError("this tau posterior was built without its density: use exact.solve")
+        r = self._rows
+        x = r.x0[0] + r.h[0] * np.arange(int(r.n[0]))
+        return self._logdens.argmax_tau(x, self._logdens.marginal)[0]
+
     def interval(self, prob: float = 0.95, kind: str = "eti") -> tuple[float, float]:
         """Equal-tailed (``eti``) or shortest (``hdi``) interval."""
         if not 0 < prob < 1:
@@ -173,6 +356,8 @@ class NormalNormalPosterior:
     ``log_bf_mu`` is :math:`\\log BF_{10}` of :math:`\\mu` free against :math:`\\mu = 0`
     (Savage-Dickey; ``None`` for a flat mu prior) and ``log_bf_tau`` of :math:`\\tau` free against
     :math:`\\tau = 0` (``None`` for an improper tau prior).
+    Each marginal has ``mode()``; :attr:`joint_map` is the joint MAP of (tau, mu) and
+    :attr:`map_estimate` the table of joint and marginal modes (R bayesmeta's ``$MAP``).
     """
 
     yi: np.ndarray
@@ -193,6 +378,31 @@ class NormalNormalPosterior:
     @property
     def k(self) -> int:
         return self.yi.size
+
+    @cached_property
+    def joint_map(self) -> tuple[float, float]:
+        r"""The joint maximum a posteriori estimate :math:`(\tau, \mu)` (R bayesmeta's
+        ``$MAP["joint", ]``): the maximiser of :math:`p(\tau, \mu \mid y)` per unit of
+        :math:`\tau` and :math:`\mu`, i.e. of
+        :math:`\log p(\tau) + \log p(\mu) + \sum_i \log N(y_i \mid \mu, s_i^2 + \tau^2)`
+        (Röver 2020, sec. 3.3). Given :math:`\tau` the best :math:`\mu` is the conditional mean
+        :math:`m(\tau)` (normal or flat :math:`\mu` prior; a Student-t prior is maximised
+        numerically), so this is a bounded one-dimensional search in :math:`\tau`; it is
+        :math:`\tau = 0` when the joint density is infinite there or largest there."""
+        ld = _LogDensity(self._data, self.tau_prior, self.mu_prior, self.n_lambda)
+        r = self._rows
+        x = r.x0[0] + r.h[0] * np.arange(int(r.n[0]))
+        tau, _ = ld.argmax_tau(x, ld.joint_profile)
+        _, mu = ld.joint_profile(np.array([tau]), with_mu=True)
+        return tau, float(mu[0])
+
+    @property
+    def map_estimate(self) -> pd.DataFrame:
+        """Joint and marginal posterior modes of tau and mu, as R bayesmeta's ``$MAP``: rows
+        ``joint`` (:attr:`joint_map`) and ``marginal`` (``tau.mode()``, ``mu.mode()``)."""
+        jt, jm = self.joint_map
+        return pd.DataFrame({"tau": [jt, self.tau.mode()], "mu": [jm, self.mu.mode()]},
+                            index=pd.Index(["joint", "marginal"], name="MAP"))
 
     @property
     def log_evidence(self) -> float | None:
@@ -230,17 +440,23 @@ class NormalNormalPosterior:
         return self.prob("mu", c, "below")
 
     def summary(self, prob: float = 0.95, kind: str = "hdi", studies: bool = True) -> pd.DataFrame:
-        """Tidy summary: median, mean, sd and the ``kind`` interval at level ``prob``."""
+        """Tidy summary, per parameter as R bayesmeta's ``$summary`` (Röver 2020, sec. 3):
+        ``mode`` (the marginal posterior mode), median, mean, sd, the ``kind`` interval at level
+        ``prob``, and ``map_joint``, the parameter's coordinate of the joint MAP of
+        (tau, mu) (:attr:`joint_map`; NaN for theta_new and the study effects, for which it is not
+        defined)."""
         pct = round(prob * 100)
         rows = []
         items: list[tuple[str, TauPosterior | NormalMixture]] = [
             ("tau", self.tau), ("mu", self.mu), ("theta_new", self.theta_new)]
         if studies:
             items += [(f"theta[{lab}]", self.theta(i)) for i, lab in enumerate(self.labels)]
+        jmap = dict(zip(("tau", "mu"), self.joint_map, strict=True))
         for name, d in items:
             lo, hi = d.interval(prob, kind)
-            rows.append({"parameter": name, "median": d.median(), "mean": d.mean(), "sd": d.sd(),
-                         f"{kind}{pct}_lb": lo, f"{kind}{pct}_ub": hi})
+            rows.append({"parameter": name, "mode": d.mode(), "median": d.median(), "mean": d.mean(),
+                         "sd": d.sd(), f"{kind}{pct}_lb": lo, f"{kind}{pct}_ub": hi,
+                         "map_joint": jmap.get(name, np.nan)})
         return pd.DataFrame(rows)
 
     def draws(self, n: int, rng=None) -> dict[str, np.ndarray]:
@@ -281,8 +497,12 @@ class NormalNormalPosterior:
             "  95% intervals are shortest (highest-density) intervals",
         ]
         for _, r in s.iterrows():
-            lines.append(f"  {r['parameter']:>9}: median {r['median']:.4f}, mean {r['mean']:.4f}, sd {r['sd']:.4f}, "
+            lines.append(f"  {r['parameter']:>9}: mode {r['mode']:.4f}, median {r['median']:.4f}, "
+                         f"mean {r['mean']:.4f}, sd {r['sd']:.4f}, "
                          f"95% HDI [{r['hdi95_lb']:.4f}, {r['hdi95_ub']:.4f}]")
+        mp = self.map_estimate
+        lines.append("  MAP estimates (joint: maximum of p(tau, mu | y); marginal: the modes above):")
+        lines += [f"    {row:>8}: tau {mp.loc[row, 'tau']:.4f}, mu {mp.loc[row, 'mu']:.4f}" for row in mp.index]
         if self.log_marginal_likelihood is not None:
             lines.append(f"  log marginal likelihood {self.log_marginal_likelihood:.4f}")
         return "\n".join(lines)
@@ -353,7 +573,8 @@ def solve(yi, sei, tau_prior: Prior, mu_prior: Prior | None = None, labels=None,
     if mu_prior.proper:
         with np.errstate(divide="ignore"):
             log_bf_mu = _opt(B.mu_logpdf_at(mu_prior, 0.0) - np.log(mu.pdf(0.0)))
+    logdens = _LogDensity(data, tau_prior, mu_prior, n_lambda)
     return NormalNormalPosterior(yi=yi, sei=sei, labels=labels, tau_prior=tau_prior, mu_prior=mu_prior,
-                                 tau=TauPosterior(rows, tau_prior), mu=mu, theta_new=theta_new,
+                                 tau=TauPosterior(rows, tau_prior, logdens), mu=mu, theta_new=theta_new,
                                  log_marginal_likelihood=_opt(rows.log_ml[0]), log_bf_mu=log_bf_mu,
                                  log_bf_tau=_opt(rows.log_bf_tau[0]), _rows=rows, _data=data, n_lambda=n_lambda)

@@ -634,7 +634,8 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
         Table(
             r.exact.summary(spec.interval_prob, spec.interval_kind),
             caption=f"Exact posterior ({r.exact.tau_prior.label}; {r.exact.mu_prior.label}); "
-            f"{pct}% {spec.interval_kind.upper()}",
+            f"{pct}% {spec.interval_kind.upper()}; mode: marginal posterior mode; map_joint: the joint "
+            "MAP of (tau, mu), as R bayesmeta's $MAP",
         )
     )
     b.append(
@@ -646,7 +647,8 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
                 r.sampled.summary(
                     spec.interval_prob, spec.interval_kind, var_names=("mu", "tau", "theta_new")
                 ),
-                caption=f"Sampled fit ({spec.sampler.backend}, seed {spec.seed})",
+                caption=f"Sampled fit ({spec.sampler.backend}, seed {spec.seed}); mcse_*: Monte Carlo "
+                "standard errors (Vehtari et al. 2021); mode_hsm: half-sample mode of the draws",
             )
         )
         b.append(KeyValues({"sampler diagnostics": r.sampled.diagnostics}))
