@@ -187,3 +187,47 @@ def test_joint_map_student_t_mu_prior_against_direct_2d_optimisation():
     assert t0 == pytest.approx(np.exp(res.x[0]), rel=1e-6)
     assert m0 == pytest.approx(res.x[1], abs=1e-6 * post.mu.sd())
     assert -neg([np.log(t0), m0]) >= -res.fun - 1e-12
+
+
+def test_solve_batch_modes_match_golden_and_solve():
+    # solve_batch(modes=True): three golden data sets (one call each, padded with NaN to the largest
+    # k) under the half-normal and flat tau priors and both mu priors, against the refined bayesmeta
+    # values (REFINED_TOL) and the single-analysis solver (same computation: to rounding)
+    from bayesmeta.bayes.batch import solve_batch
+
+    by_data: dict = {}
+    for c in CASES:
+        by_data.setdefault(c["data"], []).append(c)
+    names = list(by_data)
+    K = max(len(by_data[n][0]["yi"]) for n in names)
+    yi = np.full((len(names), K), np.nan)
+    sei = np.full((len(names), K), np.nan)
+    for a, n in enumerate(names):
+        k = len(by_data[n][0]["yi"])
+        yi[a, :k], sei[a, :k] = by_data[n][0]["yi"], by_data[n][0]["sei"]
+    tau_names = ["halfnormal", "flat"]
+    tps = {}
+    for c in CASES:
+        if c["tau_prior_name"] in tau_names and c["data"] in ("normand1999_SMD", "hinks2010_k3", "rubin1981_8schools"):
+            tps.setdefault((c["data"], c["tau_prior_name"]), _prior(c["tau_prior"]))
+    for a, n in enumerate(names):
+        cases = [c for c in by_data[n] if (n, c["tau_prior_name"]) in tps]
+        if not cases:
+            continue
+        tau_priors = list(dict.fromkeys(tps[(n, c["tau_prior_name"])] for c in cases))
+        mu_priors = list(dict.fromkeys(_prior(c["mu_prior"]) for c in cases))
+        ds = solve_batch(yi[a:a + 1], sei[a:a + 1], tau_priors, mu_priors, modes=True, workers=1)
+        for c in cases:
+            t = tau_priors.index(tps[(n, c["tau_prior_name"])])
+            m = mu_priors.index(_prior(c["mu_prior"]))
+            row = ds.isel(analysis=0, prior=t * len(mu_priors) + m)
+            post = _post(c)
+            got = {k: float(row[f"{k}_mode"]) for k in ("tau", "mu", "theta_new")}
+            ref = c["refined"]
+            for k, sd in (("tau", post.tau.sd()), ("mu", post.mu.sd()), ("theta_new", post.theta_new.sd())):
+                assert abs(got[k] - ref["mode"][k]) <= REFINED_TOL * sd, (_id(c), k)
+            assert float(row["tau_map_joint"]) == pytest.approx(post.joint_map[0], rel=1e-9, abs=1e-12)
+            assert float(row["mu_map_joint"]) == pytest.approx(post.joint_map[1], rel=1e-9, abs=1e-12)
+            assert got["mu"] == pytest.approx(post.mu.mode(), rel=1e-9, abs=1e-12)
+    ds = solve_batch(yi[:1], sei[:1], [halfnormal(0.5)], [normal(0, 4)])
+    assert "tau_mode" not in ds  # off by default (batch throughput)

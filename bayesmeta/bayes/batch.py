@@ -575,7 +575,7 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
                 mu_priors: Sequence[Prior] | Prior | None = None, *,
                 mask=None, probs=(0.025, 0.25, 0.5, 0.75, 0.975), interval_prob: float = 0.95,
                 thresholds=(0.0,), analyses=None, pairing: str = "product", n_lambda: int = 32,
-                chunk: int = 2048, workers: int | None = None) -> xr.Dataset:
+                chunk: int = 2048, workers: int | None = None, modes: bool = False) -> xr.Dataset:
     """Exact posteriors of the normal-normal model for many data sets and priors at once.
 
     Parameters
@@ -614,6 +614,9 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
         ``{...}_hdi{pct}_lb/ub``, ``p_mu_below``, ``p_theta_new_below``, ``log_marginal_likelihood``
         (NaN when a prior is improper), ``log_bf_mu`` (log BF10, mu free vs mu = 0, Savage-Dickey;
         NaN for a flat mu prior), ``log_bf_tau`` (log BF10, tau free vs tau = 0) and ``k``.
+        With ``modes=True`` also ``{tau,mu,theta_new}_mode`` (marginal posterior modes) and
+        ``{tau,mu}_map_joint`` (the joint MAP), as :func:`bayesmeta.bayes.exact.solve` computes
+        them (one row at a time, a few ms each: off by default to keep the batch throughput).
 
     Examples
     --------
@@ -678,7 +681,11 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
         row_a = np.repeat(np.arange(na), len(ts))
         row_t = np.tile(np.asarray(ts), na)
         rows = run(sub, tau_priors, mp, row_a, row_t, n_lambda)
-        return summarise(rows, tau_priors, mp, probs, interval_prob, thresholds)
+        out = summarise(rows, tau_priors, mp, probs, interval_prob, thresholds)
+        if modes:
+            from bayesmeta.bayes.exact import modes_of_rows  # exact imports this module
+            out.update(modes_of_rows(sub, rows, tau_priors, mp, n_lambda))
+        return out
 
     # Rows are independent and the compiled kernels release the GIL (nogil), so chunks run on
     # threads, one per core; the assembly below is sequential, so the numbers do not depend on it.
