@@ -80,6 +80,9 @@ def test_preset_drives_the_study_level_reproduction(preset):
         np.testing.assert_allclose([row["tau2_lb"], row["tau2_ub"]], [g["tau2_lb"], g["tau2_ub"]], rtol=1e-6)
     # the preset's analysis is compared with the posterior, and the other rows are kept unchanged
     assert preset_analysis(preset) in set(r.comparison["analysis"])
+    from bayesmeta.report.panels import weights_from
+
+    assert weights_from(r) == preset_analysis(preset)  # forest weights and diamond follow the preset
     assert {"DL", "REML", "PM", "REML + HKSJ", "EE"} <= set(r.frequentist["analysis"])
 
 
@@ -250,7 +253,7 @@ def test_superiority_without_margins_runs_and_reports(tmp_path):
     written = write(r, tmp_path / "out", command="test")
     figs = {p.name for p in (written.out / "figures").iterdir()}
     assert not any("noninferiority" in f for f in figs) and any("sensitivity" in f for f in figs)
-    line = console_summary(r, written.out).splitlines()[-1]
+    line = next(x for x in console_summary(r, written.out).splitlines() if x.startswith("  study-level"))
     assert "P(benefit vaccine) = P(RR < 0.8) = " in line and "non-inferior" not in line
     assert "P(benefit) = P(RR < 0.8)" in (written.out / "report.md").read_text()
 
@@ -261,7 +264,7 @@ def test_console_says_benefit_for_the_committed_superiority_spec():
     from bayesmeta.report.sections import console_summary
 
     spec = spec_from_dict(_colditz(), ROOT / "models" / "colditz1994.toml")
-    line = console_summary(reanalyse(spec), Path("x")).splitlines()[-1]
+    line = next(x for x in console_summary(reanalyse(spec), Path("x")).splitlines() if x.startswith("  study-level"))
     assert line.startswith("  study-level Tuberculosis cases (RR, vaccine vs control): P(benefit vaccine) = P(RR < 1) = ")
     assert "non-inferior" not in line
 

@@ -275,11 +275,19 @@ def outcome_figures(o: OutcomeResult, spec: AnalysisSpec) -> Iterator[tuple[str,
         )
 
 
+def weights_from(r: Any) -> str:
+    """The frequentist row whose tau^2 weights the studies: the preset's analysis when the spec
+    names a preset (e.g. ``revman2025 preset (REML, HKSJ)``), else ``DL``."""
+    pre = [a for a in r.frequentist["analysis"] if " preset (" in str(a)]
+    return str(pre[0]) if pre else "DL"
+
+
 def forest_studies(r: Any, spec: AnalysisSpec) -> pd.DataFrame:
     """Study rows of the forest plot (and of the report's study table): arm data, effect and 95% CI,
-    random-effects (DerSimonian-Laird) weight, shrunken estimate, and the reason a study is left out."""
+    random-effects weight (tau^2 of the spec's preset, else DerSimonian-Laird: :func:`weights_from`),
+    shrunken estimate, and the reason a study is left out."""
     ratio = r.orientation.is_ratio
-    tau2 = float(r.frequentist.set_index("analysis").loc["DL", "tau2"])
+    tau2 = float(r.frequentist.set_index("analysis").loc[weights_from(r), "tau2"])
     theta = np.array(
         [
             [r.exact.theta(i).median(), *r.exact.theta(i).interval(spec.interval_prob, spec.interval_kind)]
@@ -349,10 +357,10 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
     f = r.frequentist.set_index("analysis")
     studies = forest_studies(r, spec)
     pooled = []
-    pre = [a for a in f.index if " preset (" in str(a)]
+    wrow = weights_from(r)
     shown = (
-        (pre[0], f"Random effects, {pre[0]} ({pct}% CI)")
-        if pre
+        (wrow, f"Random effects, {wrow} ({pct}% CI)")
+        if wrow != "DL"
         else ("DL", "Random effects, DerSimonian-Laird (95% CI)")
     )
     for a, lab in (shown,):
@@ -396,8 +404,8 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             margin=harmful_margin(o, m0) if show_margin and m0 is not None else None,
             margin_label=f"non-inferiority margin {m0:g}" if show_margin else None,
             xlabel=f"{r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}; "
-            "weights: random "
-            "effects (DL); open circles: shrunken study estimates",
+            f"weights: random effects ({'DL' if wrow == 'DL' else wrow.split(' (')[1].split(',')[0]}); "
+            "open circles: shrunken study estimates",
             title=f"{blk.label}: studies, pooled estimates and prediction",
         ),
     )
