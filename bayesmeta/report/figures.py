@@ -970,17 +970,22 @@ def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequ
     xr, yr = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
     ax.set_xlim(x.min() - 0.05 * xr, x.max() + 0.3 * xr)
     ax.set_ylim(y.min() - 0.05 * yr, y.max() + 0.12 * yr)
-    # names of every study up to 20, else of the 10 furthest out (largest x/max + y/max) and the flagged
-    show = np.ones(x.size, bool)
-    if x.size > 20:
-        score = x / (x.max() or 1.0) + y / (y.max() or 1.0)
-        show = np.zeros(x.size, bool)
-        show[np.argsort(score)[-10:]] = True
-        show |= flag
-    for xi, yi_, lab, sh in zip(x, y, labels, show):
-        if sh:
-            ax.annotate(plain(lab), (xi, yi_), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
-    ax.set_xlabel("contribution to the heterogeneity statistic Q" + (" (names: the 10 furthest out)" if x.size > 20 else ""))
+    # names from the furthest-out study inwards (flagged first), skipping a name that would overlap one
+    # already drawn (crowded points near the origin carry little information); at most 10 beyond 20 studies
+    score = x / (x.max() or 1.0) + y / (y.max() or 1.0) + 10.0 * flag
+    placed: list[tuple[float, float]] = []
+    nx, ny = (x - x.min()) / xr, (y - y.min()) / yr
+    cap = 10 if x.size > 20 else x.size
+    for i in np.argsort(-score):
+        if len(placed) >= cap:
+            break
+        if any(abs(nx[i] - a) < 0.14 and abs(ny[i] - b) < 0.06 for a, b in placed):
+            continue
+        placed.append((nx[i], ny[i]))
+        ax.annotate(plain(labels[i]), (x[i], y[i]), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
+    unnamed = x.size - len(placed)
+    ax.set_xlabel("contribution to the heterogeneity statistic Q"
+                  + (f"; {unnamed} studies not named (crowded): see the table" if unnamed else ""))
     ax.set_ylabel("influence on the pooled estimate")
     _title(fig, title, width)
     _legend_below(fig, ax)
