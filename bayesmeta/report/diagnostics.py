@@ -21,7 +21,7 @@ from bayesmeta.pipeline.diagnostics import MIN_K_SMALL_STUDY, prior_text
 from bayesmeta.report import figures
 from bayesmeta.report.render import Block, Details, Figure, Heading, Note, Paragraph, Table, fmt_p, plural
 
-__all__ = ["console_diagnostics", "diagnostics_blocks", "diagnostics_figures", "loo_sentence", "meta_regressions_waiting", "moderators_not_run"]
+__all__ = ["diagnostics_blocks", "diagnostics_figures", "loo_sentence", "meta_regressions_waiting", "moderators_not_run"]
 
 
 def _fig(item_id: str, name: str) -> Path:
@@ -382,25 +382,3 @@ def meta_regressions_waiting(blocks: Any) -> list[Block]:
         )
     ]
 
-
-def console_diagnostics(blk: Any, spec: Any) -> list[str]:
-    """Short lines for the console: leave-one-out verdict, influential studies, each moderator's slope."""
-    r = blk.result
-    if r is None or r.diagnostics is None:
-        return []
-    d = r.diagnostics
-    out = [loo_sentence(d, spec.decision_threshold, blk.spec.question, r.orientation.experimental)]
-    flagged = d.influence.loc[d.influence["influential"], "study"].tolist()
-    out.append(f"influential (metafor's rules): {', '.join(map(str, flagged)) if flagged else 'none'}")
-    for m in r.metaregression:
-        if m.table.empty:
-            out.append(f"meta-regression on {m.moderator.name}: {m.note}")
-            continue
-        kh = m.table[(m.table["analysis"] == "REML + Knapp-Hartung") & (m.table["term"] != "intrcpt")]
-        terms = ", ".join(
-            f"{t['term']} {t['estimate']:.3f} [{t['lb']:.3f}, {t['ub']:.3f}]" for _, t in kh.iterrows()
-        )
-        out.append(
-            f"meta-regression on {m.moderator.name} (REML + KH, {_scale(r)}): {terms}; R^2 {kh['R2'].iloc[0]:.0f}%"
-        )
-    return out

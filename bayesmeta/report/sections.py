@@ -20,12 +20,7 @@ from bayesmeta.pipeline.reanalysis import Reanalysis
 from bayesmeta.pipeline.spec import AnalysisSpec
 from bayesmeta.pipeline.study_level import StudyLevelBlock
 from bayesmeta.report.bottom_line import probability_phrase
-from bayesmeta.report.diagnostics import (
-    console_diagnostics,
-    diagnostics_blocks,
-    meta_regressions_waiting,
-    moderators_not_run,
-)
+from bayesmeta.report.diagnostics import diagnostics_blocks, meta_regressions_waiting, moderators_not_run
 from bayesmeta.report.panels import SUMMARY_ID, study_framing
 from bayesmeta.report.render import (
     Block,
@@ -106,7 +101,6 @@ def console_summary(r: Reanalysis, out) -> str:
                 f"P({res.orientation.benefit_text()}) = {d['p_benefit']:.3f}{ni} "
                 f"({res.orientation.describe()})"
             )
-            lines += [f"    {x}" for x in console_diagnostics(b, spec)]  # issue 11
     return "\n".join(lines)
 
 
