@@ -642,7 +642,7 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
                     spec.interval_prob, spec.interval_kind, var_names=("mu", "tau", "theta_new")
                 ),
                 caption=f"Sampled fit ({spec.sampler.backend}, seed {spec.seed}); mcse_*: Monte Carlo "
-                "standard errors (Vehtari et al. 2021); mode_hsm: half-sample mode of the draws",
+                "standard errors (Vehtari et al. 2021); mode_kde: mode of the KDE of the draws (indicative)",
             )
         )
         b.append(KeyValues({"sampler diagnostics": r.sampled.diagnostics}))
