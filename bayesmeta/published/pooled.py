@@ -12,7 +12,11 @@ and combined with an explicit prior on :math:`\mu` (sceptical, neutral, enthusia
 favouring the control). This is the approach of Zampieri et al. (2021,
 doi:10.1164/rccm.202006-2381CP) and Yarnell et al. (2021, doi:10.1016/S2213-2600(20)30471-9) for
 published trials. The posterior is computed exactly: in closed form for a normal prior
-(conjugate) and by one-dimensional quadrature otherwise (:class:`~bayesmeta.bayes.grid.GridDistribution`).
+(conjugate), and for a Student-t prior as the normal mixture of its scale-mixture representation
+(:mod:`bayesmeta.bayes.scale_mixture`: trapezoidal rule in the log of the scale, geometrically
+convergent, nodes placed where the posterior has weight), within 1e-10 posterior SDs of adaptive
+quadrature; the result is a :class:`~bayesmeta.bayes.exact.NormalMixture` (exact CDF, quantiles
+inverting it, shortest intervals).
 Heterogeneity is whatever the published model assumed (here RevMan's DerSimonian-Laird, which
 reported tau^2 = 0): a published summary carries no information to re-estimate it.
 
@@ -27,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from bayesmeta.bayes.grid import GridDistribution
+from bayesmeta.bayes.exact import NormalMixture
+from bayesmeta.bayes.scale_mixture import conjugate_mixture
 
 
 def _mu_grid(estimate: float, se: float, mu_prior, n: int) -> np.ndarray:
@@ -41,7 +46,7 @@ def _mu_grid(estimate: float, se: float, mu_prior, n: int) -> np.ndarray:
     return np.linspace(lo, hi, n)
 
 
-def posterior_mu(estimate: float, se: float, mu_prior, n: int = 40001) -> GridDistribution:
+def posterior_mu(estimate: float, se: float, mu_prior, n: int | None = None) -> NormalMixture:
     """Exact posterior of ``mu`` given a published estimate, its SE and a prior on ``mu``.
 
     Parameters
@@ -50,14 +55,29 @@ def posterior_mu(estimate: float, se: float, mu_prior, n: int = 40001) -> GridDi
         Published pooled estimate (log scale for ratio measures) and its standard error.
     mu_prior : bayesmeta.bayes.priors.Prior
         Prior on ``mu`` (families ``normal``, ``studentt`` or the improper ``flat``).
-    n : int
-        Number of quadrature nodes.
+    n : int, optional
+        Ignored (the number of grid nodes of the previous implementation, kept for
+        compatibility): the posterior is a normal mixture, exact up to the trapezoidal rule in
+        :mod:`bayesmeta.bayes.scale_mixture` (below 1e-10 posterior SDs).
+
+    Returns
+    -------
+    NormalMixture
+        ``pdf``, ``cdf``, ``ppf``, ``mean``, ``sd``, ``median``, ``interval(prob, kind)``.
+
+    Examples
+    --------
+    >>> from bayesmeta.bayes.priors import normal
+    >>> post = posterior_mu(0.3, 0.1, normal(0.0, 0.2))  # conjugate: N(0.24, 0.0894^2)
+    >>> round(post.mean(), 6), round(post.sd(), 6)
+    (0.24, 0.089443)
     """
     if not se > 0:
         raise ValueError("se must be positive")
-    x = _mu_grid(float(estimate), float(se), mu_prior, n)
-    loglik = stats.norm.logpdf(estimate, loc=x, scale=se)
-    return GridDistribution.from_logpdf(x, loglik + np.asarray(mu_prior.logpdf(x), dtype=float))
+    if mu_prior.family not in ("normal", "studentt", "flat"):
+        raise ValueError(f"posterior_mu takes a normal, Student-t or flat prior on mu, got {mu_prior}")
+    w, m, s, _ = conjugate_mixture(float(estimate), float(se) ** 2, mu_prior)
+    return NormalMixture(w, m, s)
 
 
 @dataclass(frozen=True)
