@@ -20,6 +20,7 @@ from scipy import integrate, optimize, stats
 
 from bayesmeta.bayes import model_averaging as ma
 from bayesmeta.bayes.priors import Prior
+from bayesmeta.bayes.scale_mixture import conjugate_mixture
 from bayesmeta.published.pooled import posterior_mu
 
 pytestmark = pytest.mark.reference
@@ -61,6 +62,7 @@ def test_posterior_mu_student_t_against_quad(nu, scale, y, se):
                                            y - 40 * se, y + 40 * se, pts, q)
     assert abs(post.mean() - mean) < 1e-8 * sd
     assert abs(post.sd() - sd) < 1e-8 * sd
+    assert conjugate_mixture(y, se**2, prior)[3] == pytest.approx(logz, abs=1e-9)  # log evidence
     # quantiles: the reference CDF at our quantile is the probability asked for (to 1e-8 SD,
     # converted with the density at the quantile)
     dens = post.pdf(q)
