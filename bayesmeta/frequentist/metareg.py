@@ -14,6 +14,15 @@ Raudenbush 2009, "Analyzing effect sizes: random-effects models"):
 * ``"ML"``: root of :math:`y^\top PPy = \mathrm{tr}W`; ``"REML"``: root of :math:`y^\top PPy = \mathrm{tr}P`
   (all local maxima of the (restricted) likelihood on :math:`[0, \infty)` are compared, as in
   :func:`bayesmeta.frequentist.rma.tau2_ml`);
+* ``"HE"`` (Hedges): :math:`\max\{0, (y^\top P_{ols} y - \mathrm{tr}(P_{ols}V))/(k-p)\}` with the
+  ordinary least-squares residual maker :math:`P_{ols} = I - X(X^\top X)^{-1}X^\top`;
+* ``"HS"`` (Hunter-Schmidt): :math:`\max\{0, (Q_E - k)/\sum_i v_i^{-1}\}`;
+* ``"SJ"`` (Sidik-Jonkman): :math:`\tau_0^2\,y^\top P(\tau_0^2)y/(k-p)` with
+  :math:`\tau_0^2 = \frac{k-1}{k}\mathrm{var}(y)` (metafor's start value);
+* ``"PM"`` (Paule-Mandel) and ``"EB"`` (empirical Bayes, Morris 1983; its estimating equation has
+  the same root): root of :math:`y^\top P(\tau^2)y = k-p` (0 when :math:`Q_E < k-p`), found by
+  Brent's method to :math:`10^{-14}` in :math:`\tau^2` (the generalised Q is decreasing in
+  :math:`\tau^2`, so the root is unique);
 * ``"EE"``: 0.
 
 Tests: ``"z"`` (Wald, normal) or ``"knha"`` (Knapp & Hartung 2003, doi:10.1002/sim.1482:
@@ -121,14 +130,40 @@ def _score(yi, vi, X, t, reml):
     return Py @ Py - (np.trace(P) if reml else np.sum(1.0 / (vi + t)))
 
 
+METHODS = ("REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "EE")
+
+
 def tau2_mods(yi, vi, X, method: str) -> float:
-    """Residual tau^2 of a meta-regression by DL, ML or REML (EE: 0)."""
+    """Residual tau^2 of a meta-regression by one of :data:`METHODS` (see the module docstring)."""
     k, p = X.shape
     if method == "EE":
         return 0.0
     if method == "DL":
         _, _, P0 = fit_beta(yi, vi, X, 0.0)
         return max(0.0, float((yi @ P0 @ yi - (k - p)) / np.trace(P0)))
+    if method == "HE":
+        Pols = np.eye(k) - X @ np.linalg.solve(X.T @ X, X.T)
+        return max(0.0, float((yi @ Pols @ yi - np.sum(np.diag(Pols) * vi)) / (k - p)))
+    if method == "HS":
+        _, _, P0 = fit_beta(yi, vi, X, 0.0)
+        return max(0.0, float((yi @ P0 @ yi - k) / np.sum(1.0 / vi)))
+    if method == "SJ":
+        t0 = float(np.var(yi))  # var(yi) * (k - 1)/k
+        _, _, P = fit_beta(yi, vi, X, t0)
+        return float(t0 * (yi @ P @ yi) / (k - p))
+    if method in ("PM", "EB"):
+        def q(t):
+            _, _, P = fit_beta(yi, vi, X, t)
+            return float(yi @ P @ yi) - (k - p)
+
+        if q(0.0) <= 0:
+            return 0.0
+        hi = max(float(np.var(yi)), 1e-8)
+        while q(hi) > 0:
+            hi *= 10
+            if hi > 1e12:
+                raise RuntimeError("no root of the generalised Q statistic for tau^2 below 1e12")
+        return float(optimize.brentq(q, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps, maxiter=500))
     reml = method == "REML"
     hi = max(100.0 * float(np.var(yi)) + 10.0 * float(np.max(vi)), 1e-8)
     while _score(yi, vi, X, hi, reml) > 0:
@@ -152,6 +187,17 @@ def tau2_mods(yi, vi, X, method: str) -> float:
             )
         )
     return cands[int(np.argmax([_ll(yi, vi, X, t, reml) for t in cands]))]
+
+
+def _se_tau2(yi, vi, t2, method, X) -> float:
+    r"""SE of tau^2 as metafor: :func:`bayesmeta.frequentist.rma.se_tau2`, plus HS
+    (:math:`\sqrt{2(k-p) + 4t\,\mathrm{tr}P_0 + 2t^2\mathrm{tr}(P_0^2)}/\sum_i v_i^{-1}`) and EB (as PM)."""
+    if method == "HS":
+        k, p = X.shape
+        _, _, P0 = fit_beta(yi, vi, X, 0.0)
+        t = max(float(t2), 0.0)
+        return float(np.sqrt(2 * (k - p) + 4 * t * np.trace(P0) + 2 * t**2 * np.sum(P0 * P0)) / np.sum(1.0 / vi))
+    return se_tau2(yi, vi, t2, "PM" if method == "EB" else method, X)
 
 
 @dataclass(frozen=True)
@@ -265,7 +311,7 @@ def rma_mods(
     X : array_like (k, p)
         Design matrix including the intercept column (see :func:`design_matrix`).
     names : sequence of str, optional
-    method : {"REML", "ML", "DL", "EE"}
+    method : {"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "EE"}
     test : {"z", "knha"}
     level : float
     btt : sequence of int, optional
@@ -289,8 +335,8 @@ def rma_mods(
     if k - p < 1:
         raise ValueError(f"too few studies (k = {k}) for {p} coefficients")
     method = method.upper()
-    if method not in ("REML", "ML", "DL", "EE"):
-        raise ValueError("method must be REML, ML, DL or EE")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (metafor's codes); got {method!r}")
     test = {"hksj": "knha", "hk": "knha"}.get(test, test)
     if test not in ("z", "knha"):
         raise ValueError("test must be 'z' or 'knha'")
@@ -350,7 +396,7 @@ def rma_mods(
         vb=vb,
         df=df,
         tau2=t2,
-        se_tau2=se_tau2(yi, vi, t2, method, X) if method != "EE" else float("nan"),
+        se_tau2=_se_tau2(yi, vi, t2, method, X) if method != "EE" else float("nan"),
         QE=QE,
         QE_df=k - p,
         QE_p=float(stats.chi2.sf(QE, k - p)),
