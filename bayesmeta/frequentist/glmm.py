@@ -41,7 +41,17 @@ k study effects of UM.FS cost one perturbation, not k. ``method="EE"`` fixes :ma
 
 Heterogeneity: the likelihood-ratio test ``QE_LRT`` compares the common-effect model with the
 saturated model (a study-specific log OR), :math:`2(\ell_{sat} - \ell_{EE})` on :math:`k - 1` df, as
-metafor's ``QE.LRT`` (for UM.RS the saturated model keeps the random study intercept).
+metafor's ``QE.LRT`` (for UM.RS the saturated model keeps the random study intercept). The
+Wald-type test ``QE_Wld`` (metafor's ``QE.Wld``) tests the k - 1 study-by-group interactions of
+the saturated fixed-effects model; its study log ORs are estimated independently, so it is the
+inverse-variance Q of the study-specific maximum-likelihood log ORs: UM.FS the unconditional
+:math:`\log(a d/(b c))` with variance :math:`1/a + 1/b + 1/c + 1/d`, CM.AL
+:math:`\log(a/c) - \log(n_1/n_2)` with :math:`1/a + 1/c`, CM.EL the conditional MLE with the
+inverse conditional variance (studies with a zero cell have an infinite estimate and, in the glm,
+an infinite variance: they carry no weight). Measured against metafor 3.8-1: UM.FS and CM.AL to
+4e-8 (R's glm convergence); CM.EL 8e-4 on dat.nielweise2007, and 163.09 against metafor's 268.6 on
+dat.bcg, where metafor takes the variances from numDeriv's Hessian of its integrate()d saturated
+likelihood; UM.RS (random study intercepts in the saturated model) is not computed (NaN).
 
 Studies with no events in either arm (or only events) are dropped (metafor's ``drop00=TRUE``).
 """
@@ -252,6 +262,8 @@ class GLMMResult:
         Maximised (approximate) log-likelihood.
     QE_LRT, QE_df, QE_p : float
         Likelihood-ratio test for heterogeneity (saturated vs common-effect model).
+    QE_Wld, QE_Wld_p : float
+        Wald-type test for heterogeneity on ``QE_df`` df (NaN for UM.RS); see the module docstring.
     nagq : int
         Quadrature nodes per study (1 = Laplace).
     params : dict
@@ -277,6 +289,8 @@ class GLMMResult:
     nagq: int
     level: float
     params: dict
+    QE_Wld: float = float("nan")
+    QE_Wld_p: float = float("nan")
 
     @property
     def tau(self) -> float:
@@ -306,6 +320,8 @@ class GLMMResult:
                     "QE_LRT": self.QE_LRT,
                     "QE_df": self.QE_df,
                     "QE_p": self.QE_p,
+                    "QE_Wld": self.QE_Wld,
+                    "QE_Wld_p": self.QE_Wld_p,
                     "nagq": self.nagq,
                 }
             ]
@@ -340,9 +356,40 @@ class GLMMResult:
                 (
                     f"  Heterogeneity (likelihood ratio): QE = {self.QE_LRT:.4f} on {self.QE_df} df, "
                     f"p = {self.QE_p:.4g}"
+                    + (f"; Wald-type: QE = {self.QE_Wld:.4f}, p = {self.QE_Wld_p:.4g}"
+                       if np.isfinite(self.QE_Wld) else "")
                 ),
             ]
         )
+
+
+def _wald_heterogeneity(model, a, n1, c, n2) -> float:
+    """Wald-type heterogeneity statistic (see the module docstring)."""
+    b, d = n1 - a, n2 - c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if model == "UM.FS":
+            th, v = np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+        elif model == "CM.AL":
+            th, v = np.log(a / c) - np.log(n1 / n2), 1 / a + 1 / c
+        elif model == "CM.EL":
+            m = a + c
+            inner = (a > np.maximum(0, m - n2)) & (a < np.minimum(n1, m))
+            th = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+            for _ in range(200):
+                _, d1, d2 = nchg_logpmf(a, n1, n2, m, th)
+                step = np.where(inner, np.clip(-d1 / d2, -2.0, 2.0), 0.0)
+                th = th + step
+                if np.all(np.abs(step) < 1e-13):
+                    break
+            _, _, d2 = nchg_logpmf(a, n1, n2, m, th)
+            th, v = np.where(inner, th, np.nan), -1.0 / d2
+        else:
+            return float("nan")
+    ok = np.isfinite(th) & np.isfinite(v) & (v > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    w, th = 1.0 / v[ok], th[ok]
+    return float(np.sum(w * (th - np.sum(w * th) / np.sum(w)) ** 2))
 
 
 # ----------------------------------------------------------------------------- fitting
@@ -612,6 +659,7 @@ def rma_glmm(
         _, _, ll_ee, _ = _fit(model, data, "EE", nq)  # metafor: the same nAGQ (Laplace for UM.RS ML)
     ll_sat = _saturated_ll(model, data, nq)
     qe = 2 * (ll_sat - ll_ee) if np.isfinite(ll_sat) else float("nan")
+    qw = _wald_heterogeneity(model, a, n1, c, n2)
     z = mu / se
     crit = stats.norm.ppf(0.5 + level / 2)
     names = (
@@ -641,4 +689,6 @@ def rma_glmm(
         nagq=nq,
         level=level,
         params=dict(zip(names, map(float, x))),
+        QE_Wld=qw,
+        QE_Wld_p=float(stats.chi2.sf(qw, k - 1)) if np.isfinite(qw) and k > 1 else float("nan"),
     )
