@@ -26,7 +26,9 @@ def posterior_summaries(yi, sei, tau_logpdf, mu_logpdf, n_mu: int = 2001, n_x: i
     tau = np.exp(x)
     lo, hi = y.mean() - 12 * spread, y.mean() + 12 * spread
     dm = (hi - lo) / (n_mu - 1)
-    lo = -np.ceil(-lo / dm) * dm if lo < 0 < hi else lo  # zero is a node
+    if lo < 0 < hi:  # zero is a node with an even index, so Simpson's rule below 0 has an odd node count
+        j = int(np.ceil(-lo / dm))
+        lo = -(j + j % 2) * dm
     mu = lo + dm * np.arange(n_mu)
     lmu = np.asarray(mu_logpdf(mu), dtype=float)
     ltau = np.asarray(tau_logpdf(tau), dtype=float) + x
