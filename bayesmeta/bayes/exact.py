@@ -108,8 +108,8 @@ class _LogDensity:
         r""":math:`\log p(\tau) + \log p(y \mid \tau)` (mu integrated out) at tau >= 0."""
         tau = np.asarray(tau, dtype=float).ravel()
         S0, S1, S2, S3, SL = self._stats(tau)
-        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda)
         d = self.data
+        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda, d)
         _, _, ll = B._conditionals(S0, S1, S2, SL, d.kk, (mloc - d.center[0])[None, None, :], mvar, mlogw)
         return B._lse(ll)[0] + self._logprior_tau(tau, S3[0])
 
@@ -495,7 +495,7 @@ class NormalNormalPosterior:
         d = self._data
         row_a = np.zeros(1, dtype=np.int64)
         S0, S1, S2, _, SL = K.suffstats(np.ascontiguousarray((tau * tau)[None, :]), row_a, d.y, d.v, d.kk)
-        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda)
+        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda, d)
         m, V, ll = B._conditionals(S0, S1, S2, SL, d.kk, (mloc - d.center[0])[None, None, :], mvar, mlogw)
         m, V, ll = m[0], V[0], ll[0]  # (n, L)
         if ll.shape[1] > 1:

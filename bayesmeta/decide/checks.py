@@ -174,7 +174,7 @@ def exact_loo(yi, sei, tau_prior, mu_prior=None, labels=None, n_lambda: int = 32
     tau2 = np.append(np.exp(2 * x), 0.0)  # the last column is tau = 0 (the mass below tau0)
     S0, S1, S2, S3, SL = (a[0][None, :] for a in K.suffstats(np.ascontiguousarray(tau2[None, :]),
                                                                np.zeros(1, np.int64), data.y, data.v, data.kk))
-    mloc, mvar, mlogw = B.mu_prior_nodes(mu_prior, n_lambda)
+    mloc, mvar, mlogw = B.mu_prior_nodes(mu_prior, n_lambda, data)
     _, Wq = K.cumulative(np.ones((1, n)), np.array([n], np.int64), np.array([h]), np.zeros(1), K.CELLW)
     logW = np.log(np.maximum(Wq[0], 1e-300))
     tau = np.exp(x)
