@@ -502,32 +502,34 @@ def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95, pr
     """
     rows = []
     pct = round(level * 100)
+    def row(analysis, r, p, ci, pi_method):
+        return {
+            "analysis": analysis,
+            "k": r.k,
+            "mu": r.mu,
+            "se": r.se,
+            f"ci{pct}_lb": r.ci_lb,
+            f"ci{pct}_ub": r.ci_ub,
+            "pval": r.pval,
+            "tau2": r.tau2,
+            "tau2_lb": ci["tau2_lb"],
+            "tau2_ub": ci["tau2_ub"],
+            "I2": r.I2,
+            "Q": r.Q,
+            f"pi{pct}_lb": p["pi_lb"],
+            f"pi{pct}_ub": p["pi_ub"],
+            "pi_method": pi_method,
+        }
+
+    no_ci = {"tau2_lb": np.nan, "tau2_ub": np.nan}
     if preset is not None:
         from bayesmeta.frequentist.presets import get_preset
 
         pre = get_preset(preset)
         r = rma(yi, vi, level=level, labels=labels, preset=pre.name)
         p = r.predict() if (pre.pi != "t_k-2" or r.k >= 3) else r.predict(pi="metafor")
-        ci = r.confint_tau2() if pre.tau2_ci else {"tau2_lb": np.nan, "tau2_ub": np.nan}
-        rows.append(
-            {
-                "analysis": preset_analysis(pre.name),
-                "k": r.k,
-                "mu": r.mu,
-                "se": r.se,
-                f"ci{pct}_lb": r.ci_lb,
-                f"ci{pct}_ub": r.ci_ub,
-                "pval": r.pval,
-                "tau2": r.tau2,
-                "tau2_lb": ci["tau2_lb"],
-                "tau2_ub": ci["tau2_ub"],
-                "I2": r.I2,
-                "Q": r.Q,
-                f"pi{pct}_lb": p["pi_lb"],
-                f"pi{pct}_ub": p["pi_ub"],
-                "pi_method": PI_TEXT.get(pre.pi, pre.pi),
-            }
-        )
+        ci = r.confint_tau2() if pre.tau2_ci else no_ci
+        rows.append(row(preset_analysis(pre.name), r, p, ci, PI_TEXT.get(pre.pi, pre.pi)))
     for method, test, pi in (
         ("DL", "z", "t_k-2"),
         ("REML", "z", "t_k-2"),
@@ -537,26 +539,9 @@ def frequentist_table(yi, vi, labels, counts=None, measure="SMD", level=0.95, pr
     ):
         r = rma(yi, vi, method=method, test=test, level=level, labels=labels)
         p = r.predict(pi=pi) if (pi != "t_k-2" or r.k >= 3) else r.predict()
-        ci = r.confint_tau2() if method != "EE" else {"tau2_lb": np.nan, "tau2_ub": np.nan}
-        rows.append(
-            {
-                "analysis": f"{method}{' + HKSJ' if test == 'knha' else ''}",
-                "k": r.k,
-                "mu": r.mu,
-                "se": r.se,
-                f"ci{pct}_lb": r.ci_lb,
-                f"ci{pct}_ub": r.ci_ub,
-                "pval": r.pval,
-                "tau2": r.tau2,
-                "tau2_lb": ci["tau2_lb"],
-                "tau2_ub": ci["tau2_ub"],
-                "I2": r.I2,
-                "Q": r.Q,
-                f"pi{pct}_lb": p["pi_lb"],
-                f"pi{pct}_ub": p["pi_ub"],
-                "pi_method": "t(k-2), Higgins 2009 / RevMan" if pi == "t_k-2" else "metafor",
-            }
-        )
+        ci = r.confint_tau2() if method != "EE" else no_ci
+        rows.append(row(f"{method}{' + HKSJ' if test == 'knha' else ''}", r, p, ci,
+                        "t(k-2), Higgins 2009 / RevMan" if pi == "t_k-2" else "metafor"))
     if counts is not None and measure in ("RR", "OR", "RD"):
         mh = rma_mh(
             counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], measure=measure, level=level,

@@ -373,26 +373,12 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
                 "ub": float(tr(f.loc[a, f"ci{pct}_ub"])),
             }
         )
-    lo, hi = r.exact.mu.interval(spec.interval_prob, kind)
-    pooled.append(
-        {
-            "label": f"Bayesian mu ({pct}% {kind.upper()})",
-            "kind": "bayesian",
-            "estimate": float(tr(r.exact.mu.median())),
-            "lb": float(tr(lo)),
-            "ub": float(tr(hi)),
-        }
-    )
-    lo, hi = r.exact.theta_new.interval(spec.interval_prob, kind)
-    pooled.append(
-        {
-            "label": f"Prediction, new study ({pct}% {kind.upper()})",
-            "kind": "prediction",
-            "estimate": float(tr(r.exact.theta_new.median())),
-            "lb": float(tr(lo)),
-            "ub": float(tr(hi)),
-        }
-    )
+    for label, kind_, marginal in ((f"Bayesian mu ({pct}% {kind.upper()})", "bayesian", r.exact.mu),
+                                   (f"Prediction, new study ({pct}% {kind.upper()})", "prediction",
+                                    r.exact.theta_new)):
+        lo, hi = marginal.interval(spec.interval_prob, kind)
+        pooled.append({"label": label, "kind": kind_, "estimate": float(tr(marginal.median())),
+                       "lb": float(tr(lo)), "ub": float(tr(hi))})
     yield (
         "forest",
         figures.study_forest(
