@@ -214,13 +214,14 @@ def log_axis(ax, lo: float, hi: float) -> None:
     ax.xaxis.set_minor_locator(ticker.NullLocator())
 
 
-def log_value_axis(ax, lo: float, hi: float) -> None:
-    """An x axis holding log-ratio values from ``lo`` to ``hi``, labelled with the ratios."""
-    ax.set_xlim(lo, hi)
+def log_value_axis(ax, lo: float, hi: float, which: str = "x") -> None:
+    """An x (or y) axis holding log-ratio values from ``lo`` to ``hi``, labelled with the ratios."""
+    (ax.set_xlim if which == "x" else ax.set_ylim)(lo, hi)
+    axis = ax.xaxis if which == "x" else ax.yaxis
     t = ratio_ticks(math.exp(lo), math.exp(hi))
-    ax.xaxis.set_major_locator(ticker.FixedLocator([math.log(v) for v in t]))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p=None: f"{math.exp(v):.3g}"))
-    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    axis.set_major_locator(ticker.FixedLocator([math.log(v) for v in t]))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _p=None: f"{math.exp(v):.3g}"))
+    axis.set_minor_locator(ticker.NullLocator())
 
 
 def _limits(points: Sequence[float], lows: Sequence[float], highs: Sequence[float], log: bool,
@@ -948,15 +949,6 @@ def funnel(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, ratio: bo
 
 # ---- influence, small-study effects and meta-regression (issue 11) -------------------------------
 
-def _log_value_y(ax, lo: float, hi: float) -> None:
-    """A y axis holding log-ratio values, labelled with the ratios."""
-    ax.set_ylim(lo, hi)
-    t = ratio_ticks(math.exp(lo), math.exp(hi))
-    ax.yaxis.set_major_locator(ticker.FixedLocator([math.log(v) for v in t]))
-    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p=None: f"{math.exp(v):.3g}"))
-    ax.yaxis.set_minor_locator(ticker.NullLocator())
-
-
 def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequence[bool] | None = None,
            title: str | None = None, width: float = 6.4) -> Figure:
     """Baujat plot (Baujat et al. 2002): each study's contribution to Cochran's Q (x) against its
@@ -1104,7 +1096,7 @@ def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, 
     hi = float(np.nanmax(np.concatenate([yi, line["freq_ub"], line["bayes_ub"]])))
     pad = 0.08 * (hi - lo)
     if ratio:
-        _log_value_y(ax, lo - pad, hi + pad)
+        log_value_axis(ax, lo - pad, hi + pad, which="y")
     else:
         ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
