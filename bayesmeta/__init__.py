@@ -155,3 +155,9 @@ __all__ = [
     "tipping_prior_mean",
     "tipping_prior_scale",
 ]
+
+# RevMan 5 and Cochrane review files: read a review, reproduce RevMan's stored results (issue 19)
+from bayesmeta.data.revman import Review, read_revman  # noqa: E402
+from bayesmeta.published.revman_check import RevManCheck, check_revman  # noqa: E402
+
+__all__ += ["Review", "RevManCheck", "check_revman", "read_revman"]

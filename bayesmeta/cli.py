@@ -473,6 +473,55 @@ def check_published_cmd(path: Path, preset: str | None):
         click.echo(table.to_string(index=False))
 
 
+@main.command("check-revman")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--preset",
+    default="revman5",
+    show_default=True,
+    type=click.Choice(PRESET_CHOICES),
+    help="Conventions of the recomputation (revman5: DerSimonian-Laird, Wald CI, RevMan's zero-cell rules).",
+)
+@click.option("--all", "show_all", is_flag=True, help="Print every compared number, not only the differences.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the whole comparison table (one row per number) to this CSV file.",
+)
+@_debug_option
+@_fail_on_data_error
+def check_revman_cmd(path: Path, preset: str, show_all: bool, out: Path | None):
+    """Recompute every analysis of a RevMan review and compare with RevMan's stored numbers.
+
+    PATH is a RevMan 5 file (.rm5), RevMan 5's analysis CSV export, or a Cochrane data package
+    (.zip). Every pooled estimate, CI, Z, P, Chi^2, I^2, Tau^2 (overall and per subgroup), the test
+    for subgroup differences and every study's estimate, CI and weight are set beside their
+    recomputation. Exit 0 when all agree within RevMan's printed precision, 1 otherwise.
+    """
+    import pandas as pd
+
+    from bayesmeta.data.revman import read_revman
+    from bayesmeta.published.revman_check import check_revman
+
+    chk = check_revman(read_revman(path), preset=preset)
+    click.echo(str(chk))
+    cols = ["analysis", "subgroup", "study", "quantity", "revman", "recomputed", "abs_diff", "tol_printed",
+            "agrees_stored", "agrees_printed"]
+    shown = chk.table if show_all else chk.differences("stored")
+    if not shown.empty:
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 10_000):
+            click.echo(("Every number:" if show_all else "Beyond the stored precision:") + "\n"
+                       + shown[cols].to_string(index=False))
+    if out is not None:
+        from bayesmeta import _io
+
+        _io.write_csv(out, chk.table)
+        click.echo(f"Comparison table written to {out}")
+    if not chk.ok:
+        sys.exit(1)
+
+
 @main.command("missing")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @_debug_option
