@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_calibration import coverage  # tests/ is on sys.path (pytest prepend import mode)
 
 from bayesmeta.simulate import coverage as cv
 from bayesmeta.simulate import sbc
-from test_calibration import coverage  # tests/ is on sys.path (pytest prepend import mode)
 
 pytestmark = pytest.mark.slow
 
