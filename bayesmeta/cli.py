@@ -183,8 +183,10 @@ def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: b
     """
     from bayesmeta.report.writer import run
 
+    # the recorded command names the spec whether or not it was typed (a rerun is byte-identical)
+    command = _command_line() if spec is not None else f"{_command_line()} {DEFAULT_SPEC.as_posix()}"
     spec = spec or DEFAULT_SPEC
-    r, written = run(spec, out=out, progress=not quiet, command=_command_line(), allow_partial=allow_partial)
+    r, written = run(spec, out=out, progress=not quiet, command=command, allow_partial=allow_partial)
     _report(r, written, allow_partial)
 
 

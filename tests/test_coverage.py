@@ -24,8 +24,6 @@ from bayesmeta.simulate import coverage as cv
 
 pytestmark = pytest.mark.unit
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-
 
 @pytest.mark.parametrize("k,ratio", [(2, 1.0), (3, 10.0), (7, 3.0)])
 def test_intervals_match_rma(k, ratio):
@@ -93,13 +91,3 @@ def test_small_sweep_on_dask(tmp_path):
     assert (abs(eq["coverage"] - 0.95) <= 4 * np.sqrt(0.95 * 0.05 / eq["n"])).all()  # exact t interval
     w = t.pivot_table(index=["k", "tau", "se_ratio"], columns="method", values="coverage", observed=True)
     assert (w["mHKSJ"] >= w[["DL", "HKSJ"]].max(axis=1)).all()
-
-
-@pytest.mark.slow
-def test_coverage_full_run():
-    """`./dev validate`: the full factorial, committed to validation/coverage/."""
-    assert cv.main(["--full", "--out", str(ROOT / "validation" / "coverage")]) == 0
-    t = pd.read_csv(ROOT / "validation" / "coverage" / "coverage.csv")
-    assert len(t) == 5 * 5 * 3 * 4
-    eq = t[(t["se_ratio"] == 1.0) & (t["method"] == "HKSJ")]
-    assert (abs(eq["coverage"] - 0.95) <= 4 * np.sqrt(0.95 * 0.05 / eq["n"])).all()

@@ -235,7 +235,9 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bayesmeta.simulate.coverage", description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="the full factorial (otherwise the CI subset)")
-    ap.add_argument("--out", default="validation/coverage", help="folder for coverage.csv, .json, .png")
+    ap.add_argument("--out", default=".cache/validation/coverage",
+                    help="folder for coverage.csv, .json, .png (default .cache/validation/coverage; "
+                         "--out validation/coverage updates the committed run)")
     ap.add_argument("--work", default=".cache/sweeps/coverage", help="sweep folder (chunks; rerun to resume)")
     ap.add_argument("--address", default=None, help="address of an existing Dask scheduler")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")

@@ -255,7 +255,9 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bayesmeta.simulate.sbc", description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="the full run (otherwise a small one)")
-    ap.add_argument("--out", default="validation/calibration", help="folder for sbc.csv, sbc.json, sbc.png")
+    ap.add_argument("--out", default=".cache/validation/calibration",
+                    help="folder for sbc.csv, sbc.json, sbc.png (default .cache/validation/calibration; "
+                         "--out validation/calibration updates the committed run)")
     ap.add_argument("--work", default=".cache/sweeps/sbc", help="sweep folder (chunks; rerun to resume)")
     ap.add_argument("--address", default=None, help="address of an existing Dask scheduler")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
