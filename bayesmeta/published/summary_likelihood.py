@@ -41,10 +41,11 @@ DerSimonian R, Laird N (1986). Control Clin Trials 7:177-188. doi:10.1016/0197-2
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import interpolate, signal, special
+from scipy import interpolate
 
 from bayesmeta.bayes.grid import GridDistribution
 from bayesmeta.published.quadratic_forms import q_cdf, q_given_pooled
@@ -205,9 +206,9 @@ class SummaryPosterior:
     data: SummaryData
     tau_prior: object
     mu_prior: object
-    mu: GridDistribution
-    tau: GridDistribution
-    theta_new: GridDistribution
+    mu: Any
+    tau: Any
+    theta_new: Any
 
     def summary(self, prob: float = 0.95, kind: str = "hdi") -> pd.DataFrame:
         pct = round(prob * 100)
@@ -248,18 +249,6 @@ def _mu_grid(data: SummaryData, tau_prior, mu_prior, n_mu: int) -> np.ndarray:
     return np.linspace(lo, hi, n_mu)
 
 
-def _joint(data: SummaryData, tau_prior, mu_prior, n_tau: int, n_mu: int):
-    """tau grid, mu grid and log prior + log likelihood on their outer product."""
-    if not getattr(tau_prior, "proper", False):
-        raise ValueError(f"a summary-level random-effects analysis needs a proper tau prior, got {tau_prior}: "
-                         "the published summary alone does not bound tau")
-    tau = _tau_grid(tau_prior, n_tau)
-    mu = _mu_grid(data, tau_prior, mu_prior, n_mu)
-    lp = log_likelihood(data, mu, tau) + np.asarray(mu_prior.logpdf(mu))[None, :] \
-        + np.asarray(tau_prior.logpdf(tau))[:, None]
-    return tau, mu, np.where(np.isfinite(lp), lp, -np.inf)
-
-
 def _trap_weights(x: np.ndarray) -> np.ndarray:
     d = np.diff(x)
     q = np.zeros_like(x)
@@ -291,41 +280,22 @@ def log_evidence(data: SummaryData, mu_prior=None, tau_prior=None, n_tau: int = 
     return float(logsumexp(lp))
 
 
-def posterior(data: SummaryData, tau_prior, mu_prior, n_tau: int = 241, n_mu: int = 1201) -> SummaryPosterior:
-    """Exact posterior on a (tau, mu) grid (theta_new on the mu grid extended by 8 tau).
+def posterior(data: SummaryData, tau_prior, mu_prior, n_tau: int | None = None,
+              n_mu: int | None = None) -> SummaryPosterior:
+    """Exact posterior of mu, tau and theta_new (:func:`bayesmeta.published.summary_exact.solve`:
+    log-tau grid with the exact mass near 0, mu range from the posterior, the exact engine's
+    quadrature rules).
 
-    ``tau_prior`` must be proper (without study-level data the likelihood does not vanish as tau grows, so an improper tau prior gives an improper
-    posterior)."""
-    tau, mu, lp = _joint(data, tau_prior, mu_prior, n_tau, n_mu)
-    wgt = np.exp(lp - np.max(lp))
-    # trapezoid weights in tau (non-uniform grid) and mu (uniform)
-    dt = np.diff(tau)
-    qt = np.zeros_like(tau)
-    qt[:-1] += dt / 2
-    qt[1:] += dt / 2
-    W = wgt * qt[:, None]                                  # mass per (tau, mu) node up to dmu
-    mu_marg = GridDistribution(mu, W.sum(0))
-    tau_marg = GridDistribution(tau, wgt.sum(1) * (mu[1] - mu[0]))
-    # theta_new ~ N(mu, tau^2): per tau, the mu distribution convolved (FFT) with the normal kernel
-    # discretised by CDF differences over the grid's cells (a point mass at tau = 0)
-    P = W / W.sum()
-    dmu = mu[1] - mu[0]
-    t_hi = float(tau_marg.ppf(1 - 1e-6))
-    pad = int(min(np.ceil(8 * t_hi / dmu), 4 * n_mu))
-    j = np.arange(-pad, pad + 1) * dmu
-    mass = np.zeros(n_mu + 2 * pad)
-    for i, t in enumerate(tau):
-        if P[i].sum() < 1e-300:
-            continue
-        if t == 0:
-            kern = (j == 0).astype(float)
-        else:
-            kern = special.ndtr((j + dmu / 2) / t) - special.ndtr((j - dmu / 2) / t)
-        mass += signal.fftconvolve(P[i], kern, mode="full")
-    x = mu[0] + (np.arange(mass.size) - pad) * dmu
-    dens = np.maximum(mass, 0.0) / dmu
-    theta_new = GridDistribution(x, np.maximum(dens, 0.0))
-    return SummaryPosterior(data, tau_prior, mu_prior, mu_marg, tau_marg, theta_new)
+    ``tau_prior`` must be proper (without study-level data the likelihood does not vanish as tau
+    grows, so an improper tau prior gives an improper posterior). ``n_tau`` and ``n_mu`` are
+    ignored (kept for callers of the former fixed grid): the grids follow the posterior."""
+    from bayesmeta.published.summary_exact import solve
+
+    if not getattr(tau_prior, "proper", False):
+        raise ValueError(f"a summary-level random-effects analysis needs a proper tau prior, got {tau_prior}: "
+                         "the published summary alone does not bound tau")
+    ex = solve(data, tau_prior, mu_prior)
+    return SummaryPosterior(data, tau_prior, mu_prior, ex.mu, ex.tau, ex.theta_new)
 
 
 @dataclass(frozen=True)
