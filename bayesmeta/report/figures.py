@@ -1106,14 +1106,238 @@ def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, 
     return fig
 
 
+# ---- the headline figures, from the answers Dataset (docs: /work/notes/INTERFACE.md) --------------
+
+_AXIS_COLOURS = {"effect_prior": BLUE, "tau_prior": GREEN, "heterogeneity": ORANGE, "margin": PURPLE,
+                 "rounding": SKY, "rho": BLACK, "likelihood": GREY}
+_AXIS_MARKERS = {"effect_prior": "o", "tau_prior": "s", "heterogeneity": "^", "margin": "v", "rounding": "D",
+                 "rho": "P", "likelihood": "X"}
+_AXIS_WORDS = {"effect_prior": "effect prior", "tau_prior": "heterogeneity prior",
+               "heterogeneity": "heterogeneity information", "margin": "margin", "rounding": "rounding",
+               "rho": "within-patient correlation", "likelihood": "likelihood"}
+
+
+def _coord(ds, name: str, o, default=None):
+    if name in ds.coords or name in ds:
+        v = ds[name].sel(outcome=o).values
+        return v.item() if hasattr(v, "item") else v
+    return default
+
+
+def primary_forest(answers, *, title: str | None = None, width: float = 4.8) -> Figure:
+    """The primary answer per outcome: posterior median and 95% interval of mu (blue) under the
+    primary analysis, the published estimate and CI (grey), the margin as a shaded band on the
+    harmful side, and the posterior in native units where the outcome has them (right column).
+
+    One panel per measure (ratio measures on a log axis with ratio tick labels); outcomes in the
+    Dataset's order. Narrow by design (4.8 in: its text stays above 9 CSS px on a 390 px phone).
+
+    Parameters
+    ----------
+    answers : xarray.Dataset
+        The ``answers`` structure (dims ``outcome`` x ``departure``; ``primary`` the first
+        departure): variables ``median``, ``lb95``, ``ub95``, coordinates ``outcome_label``,
+        ``measure``, ``margin``, ``lower_is_better``, ``native_scale``, ``native_unit`` and the
+        published ``published_est``/``published_lb``/``published_ub`` (analysis scale).
+    """
+    ds = answers
+    prim = ds.sel(departure="primary") if "primary" in ds["departure"].values else ds.isel(departure=0)
+    outs = [str(o) for o in ds["outcome"].values]
+    measures = list(dict.fromkeys(str(_coord(ds, "measure", o, "")) for o in outs))
+    groups = [(m, [o for o in outs if str(_coord(ds, "measure", o, "")) == m]) for m in measures]
+    band = 0.62
+    heights = [len(g) * band + 0.55 for _, g in groups]
+    H = sum(heights) + 0.95 + (0.35 if title else 0.0)
+    fig = plt.figure(figsize=(width, H), dpi=DPI)
+    left_in, num_in = 0.12, 1.6
+    plot_w = width - left_in - num_in - 0.12
+    y_top = H - (0.45 if title else 0.1)
+    if title:
+        fig.suptitle(wrap(plain(title), width * 72 - 16, FONT_SIZE + 1), y=1 - 0.06 / H, va="top",
+                     fontsize=FONT_SIZE + 1)
+    for (measure, group), h_in in zip(groups, heights, strict=True):
+        ratio = measure.upper() in RATIO_MEASURES
+        bottom = y_top - h_in
+        ax = fig.add_axes((left_in / width, (bottom + 0.45) / H, plot_w / width, (h_in - 0.55) / H))
+        y_top = bottom - 0.1
+        n = len(group)
+        vals = []
+        for o in group:
+            r = prim.sel(outcome=o)
+            vals += [float(r["lb95"]), float(r["ub95"])]
+            for k in ("published_lb", "published_ub"):
+                v = float(_coord(ds, k, o, np.nan))
+                if np.isfinite(v):
+                    vals.append(v)
+            mg = float(_coord(ds, "margin", o, np.nan))
+            if np.isfinite(mg):
+                vals.append(_harm_sign(ds, o) * abs(mg) * 1.3)  # the band beyond the margin stays visible
+        vals.append(0.0)
+        lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+        pad = 0.08 * ((hi - lo) or 1.0)
+        lo, hi = lo - pad, hi + pad
+        for i, o in enumerate(group):
+            y0 = n - 1 - i  # top to bottom
+            r = prim.sel(outcome=o)
+            mg = float(_coord(ds, "margin", o, np.nan))
+            if np.isfinite(mg):
+                edge = _harm_sign(ds, o) * abs(mg)
+                a, b = (edge, hi) if edge > 0 else (lo, edge)
+                ax.add_patch(plt.Rectangle((a, y0 - 0.45), b - a, 0.9, color=VERMILLION, alpha=0.13, lw=0))
+                ax.plot([edge, edge], [y0 - 0.45, y0 + 0.45], color=VERMILLION, lw=0.9)
+            pe, pl, pu = (float(_coord(ds, k, o, np.nan)) for k in ("published_est", "published_lb", "published_ub"))
+            if np.isfinite(pl) and np.isfinite(pu):
+                ax.plot([pl, pu], [y0 + 0.02, y0 + 0.02], color=GREY, lw=1.6, solid_capstyle="butt")
+                if np.isfinite(pe):
+                    ax.plot([pe], [y0 + 0.02], "s", color=GREY, ms=4)
+            ax.plot([float(r["lb95"]), float(r["ub95"])], [y0 - 0.2, y0 - 0.2], color=BLUE, lw=2.4,
+                    solid_capstyle="butt")
+            ax.plot([float(r["median"])], [y0 - 0.2], "o", color=BLUE, ms=5.5)
+            ax.text(0.01, y0 + 0.3, plain(str(_coord(ds, "outcome_label", o, o))), transform=ax.get_yaxis_transform(),
+                    ha="left", va="center", fontsize=FONT_SIZE)
+            # numbers on the right: posterior median (interval), then native units
+            tr = np.exp if ratio else (lambda v: v)
+            txt = fmt_interval(float(tr(r["median"])), float(tr(r["lb95"])), float(tr(r["ub95"])))
+            sc = float(_coord(ds, "native_scale", o, np.nan))
+            unit = str(_coord(ds, "native_unit", o, "") or "")
+            lines = [txt]
+            if np.isfinite(sc) and not ratio and unit:
+                lines.append(fmt_interval(float(r["median"]) * sc, float(r["lb95"]) * sc, float(r["ub95"]) * sc,
+                                          fmt=lambda v: fmt_number(v, 1)) + f" {unit}")
+            body = "\n".join(wrap(plain(x), num_in * 72 - 6, FONT_SIZE - 0.5) for x in lines)
+            ax.text(1.0 + 0.12 / plot_w, y0 - 0.05, body, transform=ax.get_yaxis_transform(),
+                    ha="left", va="center", fontsize=FONT_SIZE - 0.5, linespacing=1.25)
+        ax.axvline(1.0 if ratio else 0.0, color=BLACK, lw=0.7)
+        ax.set_ylim(-0.6, n - 0.4 + 0.35)
+        ax.set_yticks([])
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+        if ratio:
+            log_value_axis(ax, lo, hi)
+        else:
+            ax.set_xlim(lo, hi)
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
+        ax.set_xlabel(plain(f"{measure}{' (log scale)' if ratio else ''}"), labelpad=1)
+        ax.text(1.0 + 0.12 / plot_w, n - 0.4 + 0.3, plain("median (95% interval)"), transform=ax.get_yaxis_transform(),
+                ha="left", va="bottom", fontsize=FONT_SIZE - 0.5, color=GREY)
+    handles = [Line2D([], [], color=BLUE, lw=2.4, marker="o", ms=5, label="primary posterior, 95% interval"),
+               Line2D([], [], color=GREY, lw=1.6, marker="s", ms=4, label="published estimate, 95% CI"),
+               Patch(color=VERMILLION, alpha=0.25, label="beyond the margin (worse)")]
+    fig.legend(handles=handles, loc="lower center", ncol=1, frameon=False, fontsize=FONT_SIZE - 0.5,
+               bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def _harm_sign(ds, o) -> float:
+    lib = _coord(ds, "lower_is_better", o, True)
+    return 1.0 if bool(lib) else -1.0
+
+
+def robustness_figure(answers, *, threshold: float = 0.95, title: str | None = None,
+                      width: float = 4.8) -> Figure:
+    """How robust is the answer: P(decision) per outcome under the primary analysis (black
+    diamond) and under each named departure (marker by axis of departure), on a logit axis so that
+    0.9, 0.95 and 0.99 are told apart; the decision threshold as a vertical line. A departure whose
+    decision differs from the primary's (``flips``) is ringed in vermillion and named, with its
+    probability, under the outcome's label (names, not labels in the plot: nothing overlaps).
+
+    Replaces the one-column sensitivity heat maps: one row per outcome, one scale, one order.
+    """
+    ds = answers
+    outs = [str(o) for o in ds["outcome"].values]
+    deps = [str(d) for d in ds["departure"].values]
+    prim = "primary" if "primary" in deps else deps[0]
+    rows = []
+    for o in outs:
+        flips = []
+        for d in deps:
+            if d == prim:
+                continue
+            av = bool(ds["available"].sel(outcome=o, departure=d)) if "available" in ds else True
+            p = float(ds["p_decision"].sel(outcome=o, departure=d))
+            if av and np.isfinite(p) and bool(ds["flips"].sel(outcome=o, departure=d)):
+                lab = str(ds["departure_label"].sel(departure=d).values) if "departure_label" in ds.coords else d
+                flips.append(f"{lab} {fmt_prob(p)}")
+        rows.append(flips)
+    # row heights: label line + wrapped flip lines
+    plot_w = width - 0.35
+    flip_text = [wrap(plain("flips: " + "; ".join(f)), plot_w * 72 - 10, FONT_SIZE - 0.5) if f else "" for f in rows]
+    hts = [0.55 + 0.16 * (t.count("\n") + 1 if t else 0) for t in flip_text]
+    H_plot = sum(hts)
+    H = H_plot + 1.45 + (0.35 if title else 0.0)
+    fig = plt.figure(figsize=(width, H), dpi=DPI)
+    ax = fig.add_axes((0.2 / width, 1.2 / H, plot_w / width, H_plot / H))
+    if title:
+        fig.suptitle(wrap(plain(title), width * 72 - 16, FONT_SIZE + 1), y=1 - 0.06 / H, va="top",
+                     fontsize=FONT_SIZE + 1)
+    lo_p, hi_p = 0.02, 0.998
+    y = H_plot
+    axes_used: dict[str, bool] = {}
+    for o, ft, h in zip(outs, flip_text, hts, strict=True):
+        top = y
+        y -= h
+        mid = top - 0.42
+        ax.text(0.0, top - 0.06, plain(str(_coord(ds, "outcome_label", o, o))), transform=ax.get_yaxis_transform(),
+                ha="left", va="top", fontsize=FONT_SIZE)
+        if ft:
+            ax.text(0.0, mid - 0.13, ft, transform=ax.get_yaxis_transform(), ha="left", va="top",
+                    fontsize=FONT_SIZE - 0.5, color=VERMILLION)
+        ax.axhline(y, color="#e0e0e0", lw=0.6)
+        for d in deps:
+            if d == prim:
+                continue
+            av = bool(ds["available"].sel(outcome=o, departure=d)) if "available" in ds else True
+            p = float(ds["p_decision"].sel(outcome=o, departure=d))
+            if not (av and np.isfinite(p)):
+                continue
+            axis = str(ds["departure_axis"].sel(departure=d).values) if "departure_axis" in ds.coords else "likelihood"
+            axes_used[axis] = True
+            flip = bool(ds["flips"].sel(outcome=o, departure=d))
+            ax.plot([np.clip(p, lo_p, hi_p)], [mid], _AXIS_MARKERS.get(axis, "o"), ms=5.5,
+                    color=_AXIS_COLOURS.get(axis, GREY), alpha=0.85,
+                    mec=VERMILLION if flip else "white", mew=1.4 if flip else 0.5)
+        p0 = float(ds["p_decision"].sel(outcome=o, departure=prim))
+        if np.isfinite(p0):
+            ax.plot([np.clip(p0, lo_p, hi_p)], [mid], "D", color=BLACK, ms=7, mec="white", mew=0.8, zorder=5)
+    ax.set_xscale("logit")
+    ax.set_xlim(lo_p, hi_p)
+    ticks = [t for t in (0.05, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99) if lo_p < t < hi_p]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.axvline(threshold, color=VERMILLION, lw=1.0, ls="--")
+    ax.set_ylim(0, H_plot)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    q = {str(_coord(ds, "question", o, "noninferiority")) for o in outs}
+    what = ("P(no worse than the margin)" if q <= {"noninferiority"} else
+            "P(benefit)" if q <= {"superiority"} else "P(decision): no worse than the margin, or benefit")
+    ax.set_xlabel(plain(f"{what} (logit scale)"), labelpad=2)
+    handles = [Line2D([], [], ls="", marker="D", color=BLACK, ms=6, label="primary analysis"),
+               Line2D([], [], color=VERMILLION, ls="--", lw=1.0, label=f"decision threshold {threshold:g}")]
+    handles += [Line2D([], [], ls="", marker=_AXIS_MARKERS.get(a, "o"), color=_AXIS_COLOURS.get(a, GREY), ms=5.5,
+                       label=_AXIS_WORDS.get(a, a)) for a in axes_used]
+    handles.append(Line2D([], [], ls="", marker="o", mfc="white", mec=VERMILLION, mew=1.4, ms=6,
+                          label="flips the decision"))
+    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=FONT_SIZE - 0.5,
+               bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.0)
+    return fig
+
+
+def fmt_prob(p: float) -> str:
+    """A probability as the report prints it (three decimals, <0.001 and >0.999 at the ends)."""
+    if p is None or not np.isfinite(p):
+        return "NA"
+    return "<0.001" if p < 0.001 else (">0.999" if p > 0.999 else f"{p:.3f}")
+
+
 # ---- output -----------------------------------------------------------------------------------
 
-def text_outside(fig) -> list[str]:
-    """Texts whose drawn extent leaves the figure (empty when nothing is cut off)."""
+def _drawn_texts(fig) -> list:
+    """(text artist, window extent) of every visible, non-empty text drawn on ``fig`` (tick
+    labels only where their axis draws them)."""
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
-    box = fig.bbox
-    bad = []
     ticks: set[int] = set()
     drawn: set[int] = set()
     for ax in fig.axes:
@@ -1121,14 +1345,44 @@ def text_outside(fig) -> list[str]:
             for tk in axis.majorTicks + axis.minorTicks:
                 ticks.update((id(tk.label1), id(tk.label2)))
             if ax.axison and axis.get_visible():
-                drawn.update(id(lab) for tk in axis._update_ticks() for lab in (tk.label1, tk.label2))
+                drawn.update(id(lab) for tk in axis._update_ticks() for lab in (tk.label1, tk.label2)
+                             if lab.get_visible())
+    out = []
     for t in fig.findobj(matplotlib.text.Text):
         if not t.get_visible() or not t.get_text().strip() or (id(t) in ticks and id(t) not in drawn):
             continue
-        e = t.get_window_extent(r)
+        out.append((t, t.get_window_extent(r)))
+    return out
+
+
+def text_outside(fig) -> list[str]:
+    """Texts whose drawn extent leaves the figure (empty when nothing is cut off)."""
+    box = fig.bbox
+    bad = []
+    for t, e in _drawn_texts(fig):
         if e.x0 < box.x0 - 1 or e.x1 > box.x1 + 1 or e.y0 < box.y0 - 1 or e.y1 > box.y1 + 1:
             bad.append(t.get_text())
     return bad
+
+
+def overlapping_texts(fig, tol: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of drawn texts whose boxes overlap by more than ``tol`` pixels each way (empty when
+    no label sits on another)."""
+    items = _drawn_texts(fig)
+    bad = []
+    for i in range(len(items)):
+        ti, a = items[i]
+        for j in range(i + 1, len(items)):
+            tj, b = items[j]
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > tol and min(a.y1, b.y1) - max(a.y0, b.y0) > tol:
+                bad.append((ti.get_text(), tj.get_text()))
+    return bad
+
+
+def smallest_font_pt(fig) -> float:
+    """The smallest font size (points) of the texts drawn on ``fig``."""
+    sizes = [t.get_fontsize() for t, _ in _drawn_texts(fig)]
+    return float(min(sizes)) if sizes else float(FONT_SIZE)
 
 
 def save(fig, path) -> None:
@@ -1156,14 +1410,18 @@ __all__ = [
     "log_axis",
     "log_value_axis",
     "noninferiority_curves",
+    "overlapping_texts",
     "pages",
     "plain",
     "ppc_studies",
+    "primary_forest",
     "prior_posterior",
     "probability_curves",
     "ratio_ticks",
+    "robustness_figure",
     "save",
     "sensitivity_heatmap",
+    "smallest_font_pt",
     "study_forest",
     "summary_forest",
     "text_outside",
