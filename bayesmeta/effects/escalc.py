@@ -921,18 +921,18 @@ def escalc(measure: str, *, add: float | None = None, to: str = "only0", drop00:
         raise ValueError(f"escalc({code!r}) needs {', '.join(m.inputs)}; missing {', '.join(missing)}")
     A = {k: _a(v) for k, v in arrays.items()}
     if code in ("SMD", "SMD_revman", "MD", "SMDH", "ROM"):
-        args = tuple(A[k] for k in _CONT)
+        m1, s1, n1, m2, s2, n2 = (A[k] for k in _CONT)
         with np.errstate(divide="ignore", invalid="ignore"):
             if code == "MD":
-                yi, vi = md(*args, vtype=vtype)
+                yi, vi = md(m1, s1, n1, m2, s2, n2, vtype=vtype)
             elif code == "SMDH":
-                yi, vi = smdh(*args, vtype=vtype)
+                yi, vi = smdh(m1, s1, n1, m2, s2, n2, vtype=vtype)
             elif code == "ROM":
-                yi, vi = log_rom(*args, vtype=vtype)
+                yi, vi = log_rom(m1, s1, n1, m2, s2, n2, vtype=vtype)
             elif code == "SMD_revman":
-                yi, vi = smd(*args, convention="revman")
+                yi, vi = smd(m1, s1, n1, m2, s2, n2, convention="revman")
             else:
-                yi, vi = smd(*args, convention="metafor", vtype=vtype)
+                yi, vi = smd(m1, s1, n1, m2, s2, n2, convention="metafor", vtype=vtype)
     elif code == "SMD1":
         with np.errstate(divide="ignore", invalid="ignore"):
             yi, vi = smd1(A["m1i"], A["n1i"], A["m2i"], A["sd2i"], A["n2i"], vtype=vtype)

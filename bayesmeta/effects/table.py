@@ -433,7 +433,7 @@ class EffectTable:
             arms=arms,
             moderators={n: tuple(v for v, o in zip(vals, ok) if o) for n, vals in mods.items()},
             notes=tuple(notes),
-            **{n: [v for v, o in zip(vals, ok) if o] for n, vals in per_row.items()},
+            **{n: tuple(v for v, o in zip(vals, ok) if o) for n, vals in per_row.items()},  # type: ignore[arg-type]
             **kwargs,
         )
 
