@@ -19,7 +19,9 @@ The front door (``import bayesmeta as bm``):
   :func:`posterior_predictive_check`;
 * published results: :func:`check_published`, :func:`posterior_mu`,
   :func:`correct_repeated_timepoints`;
-* the whole reanalysis from a spec: :func:`reanalyze`.
+* the whole reanalysis from a spec: :func:`reanalyze`;
+* plots returning matplotlib Axes: ``bm.plot.forest``, ``bm.plot.funnel``, ``bm.plot.posterior``,
+  ``bm.plot.noninferiority`` (:mod:`bayesmeta.plot`).
 
 Examples
 --------
@@ -37,6 +39,8 @@ if _sys.version_info < (3, 12):  # noqa: UP036  # pragma: no cover - guarded at 
         f"Python {_sys.version.split()[0]}). Run ./dev, which finds a suitable interpreter."
     )
 
+# --- issue 18 (helper nb): measures and notebooks: bm.plot, the measure families -------------
+from bayesmeta import plot
 from bayesmeta.api import (
     leave_one_out,
     mixed_effects_test,
@@ -68,7 +72,12 @@ from bayesmeta.decide.decision import (
     prob_rope,
 )
 from bayesmeta.decide.sensitivity import prior_grid, tipping_prior_mean, tipping_prior_scale
-from bayesmeta.effects.measures import MEASURES, Measure, get_measure
+from bayesmeta.effects.measures import (
+    FAMILIES,
+    MEASURES,
+    Measure,
+    get_measure,
+)
 from bayesmeta.effects.table import EffectTable, escalc
 from bayesmeta.errors import DataError, Problem
 from bayesmeta.published.consistency import check_published
@@ -110,6 +119,10 @@ def load(path, expected_data_hash: str | None = None, check_inputs: bool = True)
 
 
 __all__ = [
+    # issue 18 (helper nb)
+    "FAMILIES",
+    "plot",
+    # the front door
     "MEASURES",
     "DataError",
     "EffectTable",

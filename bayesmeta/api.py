@@ -11,6 +11,7 @@ turn standard errors into variances.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,6 +48,14 @@ _MAKE = (
 
 def _table(data: Any, fn: str) -> EffectTable:
     if isinstance(data, EffectTable):
+        if data.not_estimable:  # rows bm.escalc kept as NaN: omitted with a warning, as metafor's rma
+            warnings.warn(
+                f"bm.{fn}: {len(data.not_estimable)} not-estimable row(s) omitted: "
+                + "; ".join(f"{k} ({v})" for k, v in data.not_estimable.items()),
+                UserWarning,
+                stacklevel=3,
+            )
+            return data.complete()
         return data
     raise TypeError(f"bm.{fn} takes an EffectTable as its first argument, not {type(data).__name__}; {_MAKE}")
 

@@ -191,7 +191,13 @@ def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: b
 
 
 PRESET_CHOICES = ("revman5", "revman2025", "metafor")
-MEASURE_HELP = "Effect measure: SMD, SMD_revman, MD, RR, OR, RD, HR, ROM, IRR, GEN."
+def _measure_help() -> str:
+    from bayesmeta.effects.measures import FAMILIES
+
+    return "Effect measure (metafor's codes): " + "; ".join(f"{f}: {', '.join(c)}" for f, c in FAMILIES.items()) + "."
+
+
+MEASURE_HELP = _measure_help()
 
 
 def _measure_option(required: bool):
@@ -239,7 +245,7 @@ def _back_transformed(code: str | None, rows: list[tuple[str, float, float, floa
     from bayesmeta.effects.measures import get_measure
 
     m = get_measure(code)
-    if not m.ratio:
+    if m.transform in ("identity", "pft", "irft"):  # PFT/IRFT need the studies' sizes: see EffectTable.summary
         return ""
     return "\n".join(
         f"  {name} as {m.reported_label}: {float(m.back_transform(e)):.4f} "
@@ -283,7 +289,7 @@ def _as_options(e: DataError) -> DataError:
 @main.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--measure", required=True, help="Effect measure: SMD, SMD_revman, MD, RR, OR, RD, HR, ROM, IRR, GEN."
+    "--measure", required=True, help=MEASURE_HELP
 )
 @click.option(
     "--lower-is-better/--higher-is-better",

@@ -428,7 +428,7 @@ CASES: list[Case] = [
     Case("analyse-unknown-measure", "option", "analyse --measure SMDD",
          ("analyse", "{tmp}/data/continuous_arms.csv", "--measure", "SMDD", "--lower-is-better", "--margin", "0.2",
           "--out", "{tmp}/out"),
-         _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'?); use one of "
+         _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'? two-group continuous: SMD, SMD_revman, MD, SMDH, SMD1, ROM); use one of "
               f"{', '.join(MEASURES)}"), "use the suggested code"),
     Case("analyse-outcome-not-in-data", "option", "analyse --outcome Pain (the file has pain)",
          (*ANALYSE, "--outcome", "Pain"),
@@ -460,16 +460,16 @@ CASES: list[Case] = [
               "number of studies k is needed: give k_studies for every result"), "add k_studies",
          files=_published(P_ROW.replace(",0,3,248,", ",0,,248,"))),
     Case("rma-measure-unknown", "option", "rma --measure SMDD", (*RMA, "--measure", "SMDD"),
-         _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'?); use one "
+         _err("command line, option '--measure': unknown effect measure 'SMDD' (did you mean 'SMD'? two-group continuous: SMD, SMD_revman, MD, SMDH, SMD1, ROM); use one "
               "of " + ", ".join(MEASURES)), "use a measure code of the registry", files={"effects.csv": EFFECTS}),
     Case("rma-arms-without-measure", "option", "rma on arm-level data without --measure",
          ("rma", "{tmp}/data/continuous_arms.csv"),
          _err("{tmp}/data/continuous_arms.csv: continuous arms data need an effect measure: give --measure "
-              "(one of SMD, SMD_revman, MD)"), "give --measure SMD (or MD)"),
+              "(one of SMD, SMD_revman, MD, SMDH, SMD1, ROM)"), "give --measure SMD (or MD)"),
     Case("solve-measure-wrong-data", "option", "solve --measure RR on continuous arms",
          ("solve", "{tmp}/data/continuous_arms.csv", "--measure", "RR"),
          _err("{tmp}/data/continuous_arms.csv: measure RR does not fit continuous data; use one of SMD, "
-              "SMD_revman, MD"), "use SMD, SMD_revman or MD"),
+              "SMD_revman, MD, SMDH, SMD1, ROM"), "use SMD, SMD_revman or MD"),
     Case("batch-prior-old-syntax", "option", 'batch --mu-prior "normal:loc=0" (the older syntax)',
          ("batch", "{tmp}/pub.csv", "--out", "{tmp}/out", "--mu-prior", "normal:loc=0"),
          _err("command line, option '--mu-prior': cannot read 'normal:loc=0': write the prior as "
@@ -570,7 +570,7 @@ CASES: list[Case] = [
     _pub_case("published-ci-level-percent", "ci_level = 95", ",0.95,", ",95,",
               _err("{tmp}/data/published.csv, line 2, column 'ci_level': must lie in (0, 1), e.g. 0.95 (not a percentage)"), "write 0.95"),
     _pub_case("published-unknown-measure", "measure SMDD", ",SMD,", ",SMDD,",
-              _err("{tmp}/data/published.csv, line 2, column 'measure': unknown effect measure 'SMDD' (did you mean 'SMD'?); use one of "
+              _err("{tmp}/data/published.csv, line 2, column 'measure': unknown effect measure 'SMDD' (did you mean 'SMD'? two-group continuous: SMD, SMD_revman, MD, SMDH, SMD1, ROM); use one of "
                    f"{', '.join(MEASURES)}"), "use a registry code"),
     _pub_case("published-p-above-1", "p = 1.69", ",0.69,", ",1.69,",
               _err("{tmp}/data/published.csv, line 2, column 'p': a p-value lies in [0, 1], got 1.69"), "correct p"),

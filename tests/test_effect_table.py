@@ -6,6 +6,7 @@ tests/golden/metafor.json (made by validation/metafor/make_golden.R).
 """
 import doctest
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,14 @@ def test_from_ci_reported_and_analysis_scale():
 
 
 def test_escalc_binary_by_hand_and_double_zero_note():
-    es = escalc("RR", ai=[4, 0], n1i=[100, 50], ci=[8, 0], n2i=[100, 50], study=["A", "B"], zero_rule="revman")
+    # issue 18: a row escalc cannot compute keeps its place as NaN, named in a warning (metafor's escalc);
+    # complete() (what the estimators use) leaves it out with a note
+    with pytest.warns(UserWarning, match=r"1 of 2 rows not estimable, kept as NaN: B \(no events in either arm"):
+        full = escalc("RR", ai=[4, 0], n1i=[100, 50], ci=[8, 0], n2i=[100, 50], study=["A", "B"],
+                      zero_rule="revman")
+    assert full.study == ("A", "B") and np.isnan(full.yi[1]) and np.isnan(full.vi[1])
+    assert full.not_estimable == {"B": "no events in either arm, or only events"}
+    es = full.complete()
     assert es.study == ("A",) and es.measure == "RR"
     assert es.yi[0] == pytest.approx(np.log(0.5), rel=1e-15)
     assert es.vi[0] == pytest.approx(1 / 4 - 1 / 100 + 1 / 8 - 1 / 100, rel=1e-15)
@@ -103,7 +111,10 @@ def test_escalc_matches_metafor(case):
     df["trial"] = [f"t{i}" for i in range(len(df))]
     # the golden cases were made with escalc(drop00 = TRUE) for RR/OR (RevMan's rule)
     rule = "revman" if case["measure"] in ("RR", "OR") else "metafor"
-    es = escalc(case["measure"], data=df, study="trial", zero_rule=rule, **{c: c for c in case["data"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the not-estimable rows (checked below)
+        full = escalc(case["measure"], data=df, study="trial", zero_rule=rule, **{c: c for c in case["data"]})
+    es = full.complete()
     ref_yi = np.array([np.nan if v is None else v for v in case["yi"]])
     ref_vi = np.array([np.nan if v is None else v for v in case["vi"]])
     ok = np.isfinite(ref_yi)
@@ -111,6 +122,8 @@ def test_escalc_matches_metafor(case):
     np.testing.assert_allclose(es.yi, ref_yi[ok], rtol=1e-10)
     np.testing.assert_allclose(es.vi, ref_vi[ok], rtol=1e-10)
     assert len(es.notes) == int((~ok).sum())
+    assert full.study == tuple(df["trial"])  # row positions do not shift
+    np.testing.assert_array_equal(np.isnan(full.yi), ~ok)
 
 
 def test_escalc_continuous_and_errors():

@@ -145,7 +145,7 @@ def test_escalc_frame():
     m = escalc("SMD", m1i=[5], sd1i=[2], n1i=[10], m2i=[4], sd2i=[2], n2i=[10])
     assert m["yi"].iloc[0] == pytest.approx(0.5 * hedges_j(18), rel=1e-14)
     assert escalc("RD", ai=[2], n1i=[10], ci=[4], n2i=[10])["yi"].iloc[0] == pytest.approx(-0.2)
-    with pytest.raises(ValueError, match="unknown measure"):
+    with pytest.raises(ValueError, match="HR is not computed from raw data"):
         escalc("HR")
     with pytest.raises(ValueError, match="needs"):
         escalc("RR", ai=[1], n1i=[10])

@@ -45,6 +45,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy import optimize, special
 
 from bayesmeta.bayes import _kernels as K
@@ -533,6 +534,77 @@ class NormalNormalPosterior:
         if self.log_marginal_likelihood is not None:
             lines.append(f"  log marginal likelihood {self.log_marginal_likelihood:.4f}")
         return "\n".join(lines)
+
+
+    # --- notebooks and the PyData stack (issue 18) -------------------------------------------
+    def __repr__(self) -> str:
+        lo, hi = self.mu.interval(0.95, "hdi")
+        tlo, thi = self.tau.interval(0.95, "hdi")
+        return (f"<NormalNormalPosterior exact, k={self.k}; priors {self.tau_prior}, {self.mu_prior}; "
+                f"mu median {self.mu.median():.4g} [95% HDI {lo:.4g}, {hi:.4g}]; "
+                f"tau median {self.tau.median():.4g} [95% HDI {tlo:.4g}, {thi:.4g}]>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        s = self.summary(0.95, "hdi", studies=False)
+        rows = "".join(
+            f"<tr><td>{escape(str(r['parameter']))}</td><td>{r['mode']:.4f}</td><td>{r['median']:.4f}</td>"
+            f"<td>{r['mean']:.4f}</td><td>{r['sd']:.4f}</td><td>[{r['hdi95_lb']:.4f}, {r['hdi95_ub']:.4f}]</td></tr>"
+            for _, r in s.iterrows())
+        lml = ("" if self.log_marginal_likelihood is None
+               else f"; log marginal likelihood {self.log_marginal_likelihood:.4f}")
+        return (
+            "<div><b>Normal-normal hierarchical model, exact posterior</b> (numerical integration)<br>"
+            f"k = {self.k} studies; prior on tau: {escape(str(self.tau_prior))}; prior on mu: "
+            f"{escape(str(self.mu_prior))}{lml}<br>"
+            "<table><thead><tr><th>parameter</th><th>mode</th><th>median</th><th>mean</th><th>sd</th>"
+            "<th>95% HDI</th></tr></thead><tbody>" + rows + "</tbody></table></div>"
+        )
+
+    def to_datatree(self, draws: int = 1000, chains: int = 4, seed: int | None = 0) -> xr.DataTree:
+        """Exact Monte Carlo draws as an ArviZ-ready ``xarray.DataTree``.
+
+        ``az.summary(post.to_datatree())`` and every ArviZ plot then work on the exact posterior.
+        The draws are independent (:meth:`draws`), split into ``chains`` chains of ``draws`` each so
+        that ArviZ's R-hat and ESS are defined (they are ~1 and ~the number of draws); the
+        exact summaries (:meth:`summary`) need no draws and have no Monte Carlo error.
+
+        Parameters
+        ----------
+        draws : int
+            Draws per chain.
+        chains : int
+            Number of chains (independent blocks).
+        seed : int, optional
+            Random seed (reproducible by default).
+
+        Returns
+        -------
+        xarray.DataTree
+            Groups ``posterior`` (``tau``, ``mu``, ``theta_new`` and ``theta`` with dim ``study``) and
+            ``observed_data`` (``y``, ``sei``); the priors in the root attributes.
+        """
+        if int(draws) < 1 or int(chains) < 1:
+            raise ValueError(f"draws and chains must be positive, got draws={draws}, chains={chains}")
+        n, c = int(draws), int(chains)
+        d = self.draws(n * c, rng=seed)
+        coords = {"chain": np.arange(c), "draw": np.arange(n), "study": list(self.labels)}
+        post = xr.Dataset(
+            {
+                "tau": (("chain", "draw"), d["tau"].reshape(c, n)),
+                "mu": (("chain", "draw"), d["mu"].reshape(c, n)),
+                "theta_new": (("chain", "draw"), d["theta_new"].reshape(c, n)),
+                "theta": (("chain", "draw", "study"), d["theta"].reshape(c, n, self.k)),
+            },
+            coords=coords,
+        )
+        obs = xr.Dataset({"y": ("study", np.asarray(self.yi)), "sei": ("study", np.asarray(self.sei))},
+                         coords={"study": list(self.labels)})
+        tree = xr.DataTree.from_dict({"/posterior": post, "/observed_data": obs})
+        tree.attrs = {"inference": "exact posterior (numerical integration); independent Monte Carlo draws",
+                      "tau_prior": str(self.tau_prior), "mu_prior": str(self.mu_prior), "seed": str(seed)}
+        return tree
 
 
 def _opt(v) -> float | None:

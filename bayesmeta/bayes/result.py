@@ -161,6 +161,66 @@ class BayesResult:
             lines.append("  WARNING: this fit did NOT pass the convergence gate; do not report it as final.")
         return "\n".join(lines)
 
+    # --- notebooks and the PyData stack (issue 18) -------------------------------------------
+    def _quick(self, name: str) -> tuple[float, float, float] | None:
+        if name not in self.posterior:
+            return None
+        x = self.posterior[name].to_numpy().ravel()
+        lo, med, hi = np.quantile(x, [0.025, 0.5, 0.975])
+        return float(med), float(lo), float(hi)
+
+    def _sampling_line(self) -> str:
+        post = self.posterior
+        att = self.meta.get("attempts") or []
+        retry = ""
+        if len(att) > 1:
+            retry = f"; re-sampled once after a failed gate ({'; '.join(att[0].get('problems', []))})"
+        return (f"{post.sizes.get('chain', 0)} chains x {post.sizes.get('draw', 0)} draws "
+                f"({self.meta.get('sampler')}, seed {self.meta.get('seed')}){retry}")
+
+    def _convergence_text(self) -> str:
+        if self.diagnostics.chains < 2:
+            return "convergence not checked: R-hat needs >= 2 chains"
+        return "converged" if self.converged else "NOT converged: " + "; ".join(self.diagnostics.messages)
+
+    def __repr__(self) -> str:
+        parts = []
+        for name in ("mu", "tau"):
+            q = self._quick(name)
+            if q is not None:
+                parts.append(f"{name} median {q[0]:.4g} [95% ETI {q[1]:.4g}, {q[2]:.4g}]")
+        return (f"<BayesResult {self.model.split(' (')[0]}, k={len(self.labels)}, measure {self.measure}; "
+                f"{self._sampling_line()}; {'; '.join(parts)}; {self._convergence_text()}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        pri = {k: Prior.from_dict(v) for k, v in self.priors.items()}
+        rows = []
+        for name in ("mu", "tau", "theta_new"):
+            if name not in self.posterior:
+                continue
+            x = self.posterior[name].to_numpy().ravel()
+            q = np.quantile(x, [0.025, 0.5, 0.975])
+            rows.append(f"<tr><td>{name}</td><td>{q[1]:.4f}</td><td>{x.mean():.4f}</td><td>{x.std():.4f}</td>"
+                        f"<td>[{q[0]:.4f}, {q[2]:.4f}]</td></tr>")
+        conv = self._convergence_text()
+        colour = "" if self.converged else ' style="color:#b00"'
+        return (
+            f"<div><b>Bayesian random-effects meta-analysis</b>: {escape(self.model)}<br>"
+            f"k = {len(self.labels)} studies; measure {escape(self.measure)}; "
+            + "; ".join(f"prior on {k}: {escape(str(p))}" for k, p in pri.items())
+            + f"<br>{escape(self._sampling_line())}; <span{colour}>{escape(conv)}</span> "
+            f"({escape(str(self.diagnostics).splitlines()[0])})<br>"
+            "<table><thead><tr><th>parameter</th><th>median</th><th>mean</th><th>sd</th><th>95% ETI</th></tr>"
+            "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+            "<small>Monte Carlo errors and HDIs: <code>.summary()</code>; ArviZ: <code>.to_datatree()</code></small></div>"
+        )
+
+    def to_datatree(self) -> xr.DataTree:
+        """The posterior as an ArviZ-ready ``xarray.DataTree`` (``az.summary(fit.to_datatree())``)."""
+        return self.tree
+
     # --- persistence ---------------------------------------------------------------------
     def _attrs(self) -> dict:
         return {

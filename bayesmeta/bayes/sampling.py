@@ -5,8 +5,11 @@ A :class:`Sampler` keeps the compiled model of each structure (factory, k, prior
 and data are ``pm.Data`` and are swapped with ``compiled.with_data(...)``, so a prior-sensitivity
 refit costs a fraction of a second instead of a compile. PyMC's own NUTS stays available
 (``sampler="pymc"``). Every fit passes the diagnostics gate of :mod:`bayesmeta.bayes.diagnostics`; on
-failure it is retried once with target_accept 0.99 and doubled tuning and draws, then flagged as
-not converged in every output.
+failure it is retried once with target_accept 0.99 and doubled tuning (the same number of draws:
+a result always holds exactly the draws asked for), a ``UserWarning`` says so (and what failed),
+and a result that still fails is flagged as not converged in every output. With ``chains=1``
+R-hat cannot be computed (it compares chains): the warning says so and the result is marked not
+converged; use two or more chains.
 
 For the marginal normal-normal model the study effects are drawn from their exact conditionals
 given :math:`(\mu, \tau)`:
@@ -18,6 +21,7 @@ from __future__ import annotations
 from bayesmeta.bayes import _env  # noqa: F401
 
 import time
+import warnings
 
 import numpy as np
 import nutpie
@@ -136,15 +140,35 @@ def run_sampler(key, build, data: dict, *, draws, tune, chains, seed, target_acc
 
 def _sample_with_gate(key, build, data, var_names, *, draws, tune, chains, seed, target_accept, sampler,
                       engine: Sampler | None = None):
+    """Sample, check, and on a failed gate re-sample once (same draws, 2x tuning, target_accept 0.99).
+
+    Returns the tree, its diagnostics and the attempts (settings, passed, problems of each); every
+    failed attempt is reported in a ``UserWarning``, never silently.
+    """
+    if int(chains) < 1 or int(draws) < 1:
+        raise ValueError(f"chains and draws must be positive, got chains={chains}, draws={draws}")
     settings = dict(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, sampler=sampler)
     tree = run_sampler(key, build, data, **settings, engine=engine)
     diag = check(tree, var_names)
-    attempts = [dict(settings, passed=diag.passed)]
+    attempts = [dict(settings, passed=diag.passed, problems=list(diag.messages))]
+    if int(chains) < 2:
+        warnings.warn(
+            f"chains={chains}: R-hat compares chains and needs at least 2, so convergence cannot be "
+            "checked; the result is marked not converged. Sample with chains >= 2 (default 4).",
+            UserWarning, stacklevel=3)
+        attempts[0]["problems"] = ["R-hat needs >= 2 chains", *[m for m in diag.messages if "R-hat" not in m]]
+        return tree, diag, attempts
     if not diag.passed:
-        settings = dict(settings, draws=2 * draws, tune=2 * tune, target_accept=max(target_accept, 0.99))
+        first = "; ".join(diag.messages)
+        settings = dict(settings, tune=2 * tune, target_accept=max(target_accept, 0.99))
         tree = run_sampler(key, build, data, **settings, engine=engine)
         diag = check(tree, var_names)
-        attempts.append(dict(settings, passed=diag.passed))
+        attempts.append(dict(settings, passed=diag.passed, problems=list(diag.messages)))
+        outcome = "passed" if diag.passed else "still failed (" + "; ".join(diag.messages) + "): NOT converged"
+        warnings.warn(
+            f"diagnostics gate failed ({first}); re-sampled once with tune={settings['tune']} and "
+            f"target_accept={settings['target_accept']:g} (draws unchanged, {draws} per chain): {outcome}",
+            UserWarning, stacklevel=3)
     return tree, diag, attempts
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from bayesmeta.data import tables
 from bayesmeta.data.tables import ArmTable, Table, Vocabulary
-from bayesmeta.effects.measures import get_measure
+from bayesmeta.effects.measures import MEASURES, get_measure
 from bayesmeta.effects.table import EffectTable
 from bayesmeta.errors import DataError, Problem
 
@@ -339,7 +339,7 @@ def to_effects(
 
 def _arm_measure(measure: str | None, kind: str, f: str):
     data = "continuous" if kind.startswith("continuous") else "binary"
-    allowed = {"continuous": "SMD, SMD_revman, MD", "binary": "RR, OR, RD"}[data]
+    allowed = ", ".join(c for c, mm in MEASURES.items() if mm.data == data)  # the measures registry
     if measure is None:
         raise DataError(
             Problem(

@@ -11,8 +11,18 @@ outcome says which side favours the experimental arm:
 Non-inferiority with margin :math:`\delta > 0` (on the harmful side) is
 :math:`P(\text{effect} < \delta)` when lower is better and :math:`P(\text{effect} > -\delta)`
 otherwise (Spiegelhalter, Abrams & Myles 2004, ch. 6; Zampieri et al. 2021,
-doi:10.1164/rccm.202006-2381CP). A posterior is anything with a ``cdf`` (the exact marginals of
-:mod:`bayesmeta.bayes.exact`, a frozen ``scipy.stats`` distribution) or an array of draws.
+doi:10.1164/rccm.202006-2381CP).
+
+A posterior is a posterior object (the exact posterior of :func:`bayesmeta.solve`, a sampled
+:class:`~bayesmeta.bayes.result.BayesResult`: their ``mu`` is used unless ``parameter=`` says
+otherwise), one marginal with a ``cdf`` (the exact marginals of :mod:`bayesmeta.bayes.exact`, a
+frozen ``scipy.stats`` distribution) or an array of draws.
+
+Every function takes ``(posterior, orientation, ...)`` in that order, then its own argument
+(``margin``, ``margins``, ``half_width``): ``bm.prob_benefit(post, o)``,
+``bm.prob_noninferior(post, o, 1.25)``, ``bm.noninferiority_curve(post, o, margins)``. The older
+order with the orientation last (``prob_noninferior(post, 1.25, o)``) still works: an
+:class:`Orientation` is recognised wherever it is passed.
 """
 
 from __future__ import annotations
@@ -145,9 +155,50 @@ def margin_from_native(margin_native, sd):
     return np.asarray(margin_native, dtype=float) / sd
 
 
-def _cdf(posterior, x):
-    """P(effect <= x) from an exact marginal (``.cdf``) or from draws."""
+def marginal(posterior, parameter: str = "mu"):
+    """The marginal of ``parameter`` in a posterior object, or ``posterior`` itself when it already
+    is one marginal (an object with ``cdf``, or draws).
+
+    Exact posteriors (``bm.solve``) give their exact marginal (``mu``, ``tau``, ``theta_new``);
+    sampled results (``bm.sample``) and DataTrees give the draws of ``parameter``.
+    """
+    if isinstance(posterior, Orientation):
+        raise TypeError("a posterior was expected, got an Orientation: pass (posterior, orientation, ...)")
+    if hasattr(posterior, "cdf"):
+        return posterior
+    exact = getattr(posterior, parameter, None) if parameter.isidentifier() else None
+    if exact is not None and hasattr(exact, "cdf"):  # the exact posterior: its marginal
+        return exact
+    if hasattr(posterior, "posterior") and hasattr(posterior, "draws") and callable(posterior.draws):
+        return posterior.draws(parameter)  # a sampled BayesResult
+    tree = getattr(posterior, "children", None)
+    if tree is not None and "posterior" in tree:  # an xarray DataTree
+        return np.asarray(posterior["posterior"][parameter])
+    if hasattr(posterior, "data_vars") and parameter in posterior.data_vars:  # an xarray Dataset
+        return np.asarray(posterior[parameter])
+    if isinstance(posterior, dict) and parameter in posterior:
+        return np.asarray(posterior[parameter])
+    return posterior
+
+
+def _args(fn: str, posterior, orientation, value, name: str, new: str):
+    """(orientation, value) from either order: (post, orientation, value) or (post, value, orientation)."""
+    if isinstance(orientation, Orientation):
+        if isinstance(value, Orientation):
+            raise TypeError(f"{fn}: two orientations given; call {new}")
+        return orientation, value
+    if isinstance(value, Orientation):  # the older order, orientation last
+        return value, orientation
+    raise TypeError(
+        f"{fn} needs an Orientation (bm.Orientation(lower_is_better=...)); call {new}, got "
+        f"{type(orientation).__name__} and {type(value).__name__} for orientation and {name}"
+    )
+
+
+def _cdf(posterior, x, parameter: str = "mu"):
+    """P(effect <= x) from a posterior object, an exact marginal (``.cdf``) or draws."""
     x = np.asarray(x, dtype=float)
+    posterior = marginal(posterior, parameter)
     if hasattr(posterior, "cdf"):
         return np.asarray(posterior.cdf(x), dtype=float)
     draws = np.sort(np.asarray(posterior, dtype=float).ravel())
@@ -156,61 +207,116 @@ def _cdf(posterior, x):
     return np.searchsorted(draws, x, side="right") / draws.size
 
 
-def prob_benefit(posterior, orientation: Orientation):
+def prob_benefit(posterior, orientation: Orientation, *, parameter: str = "mu"):
     """P(the effect favours the experimental arm), i.e. P(effect < 0) when lower is better; with a
-    superiority threshold, P(effect beyond it on the beneficial side) (:attr:`Orientation.benefit_bound`)."""
-    p_below = _cdf(posterior, orientation.benefit_bound)
+    superiority threshold, P(effect beyond it on the beneficial side) (:attr:`Orientation.benefit_bound`).
+
+    Parameters
+    ----------
+    posterior : posterior object, marginal or draws
+        ``bm.solve(...)`` or ``bm.sample(...)`` results (their ``parameter``), one marginal, draws.
+    orientation : Orientation
+    parameter : str
+        Which parameter of a posterior object (``"mu"``; ``"theta_new"`` for a new study).
+    """
+    if not isinstance(orientation, Orientation):
+        raise TypeError(f"prob_benefit(posterior, orientation): orientation must be an Orientation, got "
+                        f"{type(orientation).__name__}")
+    p_below = _cdf(posterior, orientation.benefit_bound, parameter)
     return p_below if orientation.lower_is_better else 1.0 - p_below
 
 
-def prob_harm(posterior, orientation: Orientation):
+def prob_harm(posterior, orientation: Orientation, *, parameter: str = "mu"):
     """P(the effect favours the control arm): P(effect > 0) when lower is better (from the null,
-    whatever the superiority threshold)."""
-    p_below = _cdf(posterior, 0.0)
+    whatever the superiority threshold). Arguments as :func:`prob_benefit`."""
+    if not isinstance(orientation, Orientation):
+        raise TypeError(f"prob_harm(posterior, orientation): orientation must be an Orientation, got "
+                        f"{type(orientation).__name__}")
+    p_below = _cdf(posterior, 0.0, parameter)
     return 1.0 - p_below if orientation.lower_is_better else p_below
 
 
-def prob_noninferior(posterior, margin, orientation: Orientation):
+def prob_noninferior(posterior, orientation, margin=None, *, parameter: str = "mu"):
     """P(experimental arm non-inferior): the effect is on the harmful side by less than ``margin``.
 
-    ``margin`` is a magnitude (SMD/MD units, or a ratio such as 1.25 for ratio measures).
+    Parameters
+    ----------
+    posterior : posterior object, marginal or draws
+        As :func:`prob_benefit`.
+    orientation : Orientation
+    margin : float or array_like
+        A magnitude (SMD/MD units, or a ratio on the harmful side such as 1.25 for ratio measures).
+    parameter : str
+        Which parameter of a posterior object (``"mu"``).
+
+    Notes
+    -----
+    The older order ``prob_noninferior(posterior, margin, orientation)`` is accepted too.
     """
+    orientation, margin = _args("prob_noninferior", posterior, orientation, margin, "margin",
+                                "prob_noninferior(posterior, orientation, margin)")
+    if margin is None:
+        raise TypeError("prob_noninferior(posterior, orientation, margin): margin is missing")
     d = orientation.to_analysis_scale(margin)
     if orientation.lower_is_better:
-        return _cdf(posterior, d)
-    return 1.0 - _cdf(posterior, -d)
+        return _cdf(posterior, d, parameter)
+    return 1.0 - _cdf(posterior, -d, parameter)
 
 
-def prob_rope(posterior, half_width, orientation: Orientation):
-    """P(|effect| < half_width): inside the region of practical equivalence (Kruschke 2018)."""
+def prob_rope(posterior, orientation, half_width=None, *, parameter: str = "mu"):
+    """P(|effect| < half_width): inside the region of practical equivalence (Kruschke 2018).
+
+    Arguments ``(posterior, orientation, half_width)``; the older ``(posterior, half_width,
+    orientation)`` is accepted too.
+    """
+    orientation, half_width = _args("prob_rope", posterior, orientation, half_width, "half_width",
+                                    "prob_rope(posterior, orientation, half_width)")
+    if half_width is None:
+        raise TypeError("prob_rope(posterior, orientation, half_width): half_width is missing")
     h = orientation.to_analysis_scale(half_width, symmetric=True)
-    return _cdf(posterior, h) - _cdf(posterior, -h)
+    return _cdf(posterior, h, parameter) - _cdf(posterior, -h, parameter)
 
 
-def noninferiority_curve(posterior, margins, orientation: Orientation) -> pd.DataFrame:
-    """P(non-inferior) over a grid of margins, with P(benefit) and P(harm) alongside."""
-    margins = np.asarray(margins, dtype=float)
+def noninferiority_curve(posterior, orientation, margins=None, *, parameter: str = "mu") -> pd.DataFrame:
+    """P(non-inferior) over a grid of margins.
+
+    Arguments ``(posterior, orientation, margins)`` as its siblings (the older ``(posterior,
+    margins, orientation)`` is accepted too); ``margins`` defaults to :func:`margin_grid` up to
+    0.5 on the analysis scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``margin`` (as printed), ``margin_analysis_scale``, ``p_noninferior``.
+    """
+    orientation, margins = _args("noninferiority_curve", posterior, orientation, margins, "margins",
+                                 "noninferiority_curve(posterior, orientation, margins)")
+    margins = margin_grid(orientation, 0.5) if margins is None else np.asarray(margins, dtype=float)
     return pd.DataFrame(
         {
             "margin": margins,
             "margin_analysis_scale": orientation.to_analysis_scale(margins),
-            "p_noninferior": prob_noninferior(posterior, margins, orientation),
+            "p_noninferior": prob_noninferior(posterior, orientation, margins, parameter=parameter),
         }
     )
 
 
-def decision_table(posterior, margins, orientation: Orientation, rope=None) -> pd.DataFrame:
+def decision_table(posterior, orientation, margins=None, rope=None, *, parameter: str = "mu") -> pd.DataFrame:
     """One row per margin: P(non-inferior), P(benefit), P(harm), optional P(in ROPE). Without
     margins (a superiority or estimation question), one row with ``margin`` and
-    ``p_noninferior`` missing."""
-    if np.size(margins) == 0:
+    ``p_noninferior`` missing. Arguments ``(posterior, orientation, margins)`` as its siblings
+    (the older ``(posterior, margins, orientation)`` is accepted too)."""
+    orientation, margins = _args("decision_table", posterior, orientation, margins, "margins",
+                                 "decision_table(posterior, orientation, margins)")
+    post = marginal(posterior, parameter)
+    if margins is None or np.size(margins) == 0:
         out = pd.DataFrame({"margin": [np.nan], "margin_analysis_scale": [np.nan], "p_noninferior": [np.nan]})
     else:
-        out = noninferiority_curve(posterior, margins, orientation)
-    out["p_benefit"] = float(prob_benefit(posterior, orientation))
-    out["p_harm"] = float(prob_harm(posterior, orientation))
+        out = noninferiority_curve(post, orientation, margins)
+    out["p_benefit"] = float(prob_benefit(post, orientation))
+    out["p_harm"] = float(prob_harm(post, orientation))
     if rope is not None:
         out["rope"] = rope
-        out["p_rope"] = float(prob_rope(posterior, rope, orientation))
+        out["p_rope"] = float(prob_rope(post, orientation, rope))
     out["orientation"] = orientation.describe()
     return out

@@ -7,20 +7,17 @@ implied by a confidence interval, and which side of the null favours the experim
 Direction: every effect is *experimental minus control* (ratios *experimental / control*), as
 metafor's ``escalc`` computes it (arm 1 minus arm 2).
 
-===============  ======================================================  =====  ===========
-code             measure                                                 ratio  analysed as
-===============  ======================================================  =====  ===========
-``SMD``          standardised mean difference, Hedges' g (metafor)      no     g
-``SMD_revman``   standardised mean difference, Hedges' g (RevMan 5)     no     g
-``MD``           mean difference                                         no     MD
-``RR``           risk ratio                                              yes    log RR
-``OR``           odds ratio                                              yes    log OR
-``RD``           risk difference                                         no     RD
-``HR``           hazard ratio                                            yes    log HR
-``ROM``          ratio of means                                          yes    log ROM
-``IRR``          incidence rate ratio                                    yes    log IRR
-``GEN``          generic effect already on its analysis scale (``yi``)   no     yi
-===============  ======================================================  =====  ===========
+The registry (:data:`MEASURES`) holds every measure of metafor's ``escalc`` a reanalyst meets,
+grouped in families (:data:`FAMILIES`): two-group continuous (``MD``, ``SMD``, ``SMD_revman``,
+``SMDH``, ``SMD1``, ``ROM``), two-group binary (``RR``, ``OR``, ``PETO``, ``RD``, ``AS``),
+time-to-event (``HR``), two-group rates (``IRR``, ``IRD``, ``IRSD``), correlations (``COR``,
+``UCOR``, ``ZCOR``, ``PCOR``, ``ZPCOR``, ``SPCOR``), single-group proportions (``PR``, ``PLN``,
+``PLO``, ``PAS``, ``PFT``), single-group rates (``IR``, ``IRLN``, ``IRS``, ``IRFT``), single-group
+means (``MN``, ``MNLN``), change scores (``MC``, ``SMCC``, ``SMCR``, ``SMCRH``, ``ROMC``) and
+``GEN`` (a generic effect on its analysis scale). Each knows its analysis scale (its
+``transform``: log for ratios, Fisher's z for ZCOR, logit for PLO, ...) and the back-transform
+that reports it (r from z, proportions from logits, rate ratios; the Freeman-Tukey inverses with
+the harmonic mean of the sample sizes, as metafor's ``transf.ipft.hm``).
 
 A Wald confidence interval is symmetric on the analysis scale, so the standard error it implies is
 
@@ -50,44 +47,89 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-__all__ = ["MEASURES", "RATIO_MEASURES", "Measure", "get_measure", "is_ratio", "se_from_ci"]
+__all__ = ["FAMILIES", "MEASURES", "RATIO_MEASURES", "Measure", "get_measure", "is_ratio", "se_from_ci"]
+
+
+_TRANSFORMS = ("identity", "log", "logit", "fisher_z", "arcsine", "pft", "sqrt", "irft")
+
+
+def _harmonic(n: ArrayLike | None, what: str, code: str) -> float:
+    if n is None:
+        raise ValueError(
+            f"the {code} back-transform needs the {what} (metafor's transf.i{code.lower()}.hm uses their "
+            f"harmonic mean): pass {'ni' if what == 'sample sizes' else 'ti'}="
+        )
+    a = np.atleast_1d(np.asarray(n, dtype=float))
+    a = a[np.isfinite(a)]
+    if a.size == 0 or np.any(a <= 0):
+        raise ValueError(f"the {code} back-transform needs positive {what}")
+    return float(1.0 / np.mean(1.0 / a))
 
 
 @dataclass(frozen=True)
 class Measure:
-    """An effect measure and the rules that depend on it.
+    r"""An effect measure and the rules that depend on it.
 
     Parameters
     ----------
     code : str
-        Short code as metafor and RevMan spell it (``"SMD"``, ``"RR"``, ...).
+        Short code as metafor and RevMan spell it (``"SMD"``, ``"RR"``, ``"ZCOR"``, ...).
     name : str
         Plain-language name.
     ratio : bool
-        A ratio measure: analysed on the log scale, reported as a ratio, null value 1.
-    data : {"continuous", "binary", "time-to-event", "count", "any"}
-        The kind of arm-level data it is computed from (``"any"``: given as contrasts only).
+        A two-group ratio measure: analysed on the log scale, reported as a ratio, null value 1.
+    data : str
+        The kind of data it is computed from: ``"continuous"`` or ``"binary"`` arms,
+        ``"time-to-event"``, ``"count"`` (two-group events and person-time), ``"correlation"``,
+        ``"partial correlation"``, ``"proportion"``, ``"rate"`` (one group), ``"mean"`` (one group),
+        ``"change"`` (paired pre/post), ``"any"`` (given as contrasts only).
+    family : str
+        The family a reader looks in (``"two-group continuous"``, ``"correlation"``, ...): unknown
+        codes are answered with the codes of the nearest family.
+    transform : str, optional
+        The analysis scale: ``"identity"``, ``"log"``, ``"logit"``, ``"fisher_z"``, ``"arcsine"``
+        (:math:`\arcsin\sqrt p`), ``"pft"`` (Freeman-Tukey double arcsine), ``"sqrt"``, ``"irft"``
+        (Freeman-Tukey for rates). Default: ``"log"`` for ratios, else ``"identity"``.
+    inputs : tuple of str
+        The arguments of :func:`bayesmeta.effects.escalc.escalc` it needs (metafor's names).
+    reported : str, optional
+        Label of the back-transformed (reported) quantity; default the code.
     """
 
     code: str
     name: str
     ratio: bool
     data: str
+    family: str = "generic"
+    transform: str = ""
+    inputs: tuple[str, ...] = ()
+    reported: str = ""
+
+    def __post_init__(self) -> None:
+        t = self.transform or ("log" if self.ratio else "identity")
+        if t not in _TRANSFORMS:
+            raise ValueError(f"unknown transform {t!r}")
+        object.__setattr__(self, "transform", t)
 
     @property
     def scale(self) -> str:
-        """The analysis scale: ``"log"`` for ratios, else ``"identity"``."""
-        return "log" if self.ratio else "identity"
+        """The analysis scale (the transform): ``"log"`` for ratios, ``"fisher_z"`` for ZCOR, ..."""
+        return self.transform
 
     @property
     def label(self) -> str:
-        """Label of the analysis-scale quantity (``"log RR"``, ``"SMD"``)."""
+        """Label of the analysis-scale quantity (``"log RR"``, ``"SMD"``, ``"Fisher's z (ZCOR)"``)."""
         code = "SMD" if self.code == "SMD_revman" else self.code
-        return f"log {code}" if self.ratio else code
+        if self.ratio:
+            return f"log {code}"
+        return {"log": f"log {self.reported_label} ({code})", "logit": f"logit {self.reported_label} ({code})",
+                "fisher_z": f"Fisher's z ({code})"}.get(self.transform, code)
 
     @property
     def reported_label(self) -> str:
-        """Label of the reported quantity (``"RR"``, ``"SMD"``)."""
+        """Label of the reported quantity (``"RR"``, ``"SMD"``, ``"r"`` for ZCOR, ``"proportion"``)."""
+        if self.reported:
+            return self.reported
         return "SMD" if self.code == "SMD_revman" else self.code
 
     @property
@@ -100,25 +142,112 @@ class Measure:
         """The null value as reported (1 for ratios, 0 otherwise)."""
         return 1.0 if self.ratio else 0.0
 
-    def to_analysis(self, x: ArrayLike) -> NDArray[np.float64]:
-        """A reported value (a ratio for ratio measures) on the analysis scale.
+    def to_analysis(self, x: ArrayLike, ni: ArrayLike | None = None) -> NDArray[np.float64]:
+        """A reported value (a ratio, a proportion, a correlation) on the analysis scale.
+
+        Parameters
+        ----------
+        x : array_like
+            Values as reported.
+        ni : array_like, optional
+            Sample sizes (person-times for IRFT), needed for the Freeman-Tukey transforms only.
 
         Raises
         ------
         ValueError
-            For a non-positive ratio.
+            For a value outside the measure's range (a non-positive ratio, a proportion outside
+            [0, 1], a correlation outside (-1, 1)).
         """
         x = np.asarray(x, dtype=float)
-        if self.ratio:
+        t = self.transform
+        if t == "log":
             if np.any(x <= 0):
-                raise ValueError(f"{self.code} values on the ratio scale must be positive, got {x}")
+                what = "ratio scale" if self.ratio else "reported scale"
+                raise ValueError(f"{self.code} values on the {what} must be positive, got {x}")
             return np.log(x)
+        if t == "logit":
+            if np.any((x <= 0) | (x >= 1)):
+                raise ValueError(f"{self.code}: proportions must lie in (0, 1), got {x}")
+            return np.log(x / (1 - x))
+        if t == "fisher_z":
+            if np.any(np.abs(x) >= 1):
+                raise ValueError(f"{self.code}: correlations must lie in (-1, 1), got {x}")
+            return np.arctanh(x)
+        if t == "arcsine":
+            if np.any((x < 0) | (x > 1)):
+                raise ValueError(f"{self.code}: proportions must lie in [0, 1], got {x}")
+            return np.arcsin(np.sqrt(x))
+        if t == "sqrt":
+            if np.any(x < 0):
+                raise ValueError(f"{self.code}: rates must be non-negative, got {x}")
+            return np.sqrt(x)
+        if t == "pft":
+            n = _harmonic(ni, "sample sizes", self.code)
+            return 0.5 * (np.arcsin(np.sqrt(x * n / (n + 1))) + np.arcsin(np.sqrt((x * n + 1) / (n + 1))))
+        if t == "irft":
+            tt = _harmonic(ni, "person-times", self.code)
+            return 0.5 * (np.sqrt(x) + np.sqrt(x + 1 / tt))
         return x
 
-    def back_transform(self, x: ArrayLike) -> NDArray[np.float64]:
-        """An analysis-scale value as reported (``exp`` for ratios, identity otherwise)."""
+    def back_transform(self, x: ArrayLike, ni: ArrayLike | None = None) -> NDArray[np.float64]:
+        r"""An analysis-scale value as reported (metafor's ``transf.*`` functions).
+
+        ``exp`` for ratios and log measures (PLN, IRLN, MNLN), the inverse logit for PLO,
+        :math:`r = \tanh z` for ZCOR and ZPCOR (``transf.ztor``), :math:`\sin^2 x` for PAS
+        (``transf.iarcsin``), :math:`x^2` for IRS, the inverse Freeman-Tukey transforms for PFT
+        (Miller 1978, ``transf.ipft.hm``) and IRFT (``transf.iirft``) with the harmonic mean of
+        the sample sizes (person-times) ``ni``, the identity otherwise.
+
+        Parameters
+        ----------
+        x : array_like
+            Values on the analysis scale (a pooled estimate, its interval bounds).
+        ni : array_like, optional
+            Sample sizes (PFT) or person-times (IRFT) of the studies; their harmonic mean is used.
+
+        Returns
+        -------
+        ndarray
+
+        References
+        ----------
+        Miller JJ (1978). The inverse of the Freeman-Tukey double arcsine transformation. Am Stat
+        32:138. doi:10.1080/00031305.1978.10479283
+
+        Examples
+        --------
+        >>> round(float(get_measure("ZCOR").back_transform(0.5)), 6)  # tanh(0.5)
+        0.462117
+        >>> round(float(get_measure("PLO").back_transform(0.0)), 6)
+        0.5
+        """
         x = np.asarray(x, dtype=float)
-        return np.exp(x) if self.ratio else x
+        t = self.transform
+        if t == "log":
+            return np.exp(x)
+        if t == "logit":
+            return 1.0 / (1.0 + np.exp(-x))
+        if t == "fisher_z":
+            return np.tanh(x)
+        if t == "arcsine":
+            return np.where(x < 0, 0.0, np.where(x > np.pi / 2, 1.0, np.sin(x) ** 2))
+        if t == "sqrt":
+            return np.where(x < 0, 0.0, x**2)
+        if t == "pft":
+            n = _harmonic(ni, "sample sizes", self.code)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s2 = np.sin(2 * x)
+                z = 0.5 * (1 - np.sign(np.cos(2 * x)) * np.sqrt(1 - (s2 + (s2 - 1 / s2) / n) ** 2))
+            lo = np.arcsin(np.sqrt(1 / (n + 1))) / 2  # transf.pft(0, n)
+            hi = (np.arcsin(np.sqrt(n / (n + 1))) + np.pi / 2) / 2  # transf.pft(1, n)
+            return np.where(x > hi, 1.0, np.where(x < lo, 0.0, z))
+        if t == "irft":
+            tt = _harmonic(ni, "person-times", self.code)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (1 / tt - 8 * x**2 + 16 * tt * x**4) / (16 * x**2 * tt)
+            z = np.where(x < 0.5 * np.sqrt(1 / tt), 0.0, z)  # below transf.irft(0, ti)
+            return np.where(z <= np.finfo(float).eps, 0.0, z)
+        return x
 
     def se_from_ci(
         self, lb: ArrayLike, ub: ArrayLike, level: float = 0.95, scale: str = "reported"
@@ -132,8 +261,8 @@ class Measure:
         level : float
             Its coverage (0.95).
         scale : {"reported", "analysis"}
-            ``"reported"``: bounds as printed (ratios for ratio measures); ``"analysis"``: bounds
-            already on the analysis scale (log ratios).
+            ``"reported"``: bounds as printed (ratios for ratio measures, correlations for ZCOR,
+            proportions for PLO); ``"analysis"``: bounds already on the analysis scale.
 
         Returns
         -------
@@ -147,7 +276,11 @@ class Measure:
         """
         if scale not in ("reported", "analysis"):
             raise ValueError("scale must be 'reported' or 'analysis'")
-        return se_from_ci(lb, ub, level=level, log=self.ratio and scale == "reported")
+        if scale == "analysis" or self.transform == "identity":
+            return se_from_ci(lb, ub, level=level)
+        if self.transform == "log":
+            return se_from_ci(lb, ub, level=level, log=True)
+        return se_from_ci(self.to_analysis(lb), self.to_analysis(ub), level=level)
 
     def ci_to_analysis(
         self, estimate: float, lb: float, ub: float, level: float = 0.95, scale: str = "reported"
@@ -174,29 +307,87 @@ class Measure:
         return -1 if lower_is_better else 1
 
 
+_CONT = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
+_BIN = ("ai", "n1i", "ci", "n2i")
+_RATES = ("x1i", "t1i", "x2i", "t2i")
+_CHANGE = ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri")
+_F2C, _F2B, _F2R = "two-group continuous", "two-group binary", "two-group rates"
+_FCOR, _FPR, _FIR, _FMN, _FCH = (
+    "correlation", "single-group proportion", "single-group rate", "single-group mean", "change score"
+)
+
 _ALL = (
-    Measure("SMD", "standardised mean difference (Hedges' g, metafor convention)", False, "continuous"),
-    Measure(
-        "SMD_revman", "standardised mean difference (Hedges' g, RevMan 5 convention)", False, "continuous"
-    ),
-    Measure("MD", "mean difference", False, "continuous"),
-    Measure("RR", "risk ratio", True, "binary"),
-    Measure("OR", "odds ratio", True, "binary"),
-    Measure("RD", "risk difference", False, "binary"),
-    Measure("HR", "hazard ratio", True, "time-to-event"),
-    Measure("ROM", "ratio of means", True, "continuous"),
-    Measure("IRR", "incidence rate ratio", True, "count"),
-    Measure("GEN", "generic effect on its analysis scale", False, "any"),
+    Measure("SMD", "standardised mean difference (Hedges' g, metafor convention)", False, "continuous",
+            _F2C, inputs=_CONT),
+    Measure("SMD_revman", "standardised mean difference (Hedges' g, RevMan 5 convention)", False, "continuous",
+            _F2C, inputs=_CONT),
+    Measure("MD", "mean difference", False, "continuous", _F2C, inputs=_CONT),
+    Measure("SMDH", "standardised mean difference with heteroscedastic SDs (Bonett 2009)", False, "continuous",
+            _F2C, inputs=_CONT),
+    Measure("SMD1", "mean difference standardised by the control arm's SD (Glass's delta)", False,
+            "continuous", _F2C, inputs=("m1i", "n1i", "m2i", "sd2i", "n2i")),
+    Measure("ROM", "ratio of means", True, "continuous", _F2C, inputs=_CONT),
+    Measure("RR", "risk ratio", True, "binary", _F2B, inputs=_BIN),
+    Measure("OR", "odds ratio", True, "binary", _F2B, inputs=_BIN),
+    Measure("PETO", "Peto's one-step odds ratio", True, "binary", _F2B, inputs=_BIN, reported="OR"),
+    Measure("RD", "risk difference", False, "binary", _F2B, inputs=_BIN),
+    Measure("AS", "arcsine square-root risk difference", False, "binary", _F2B, inputs=_BIN),
+    Measure("HR", "hazard ratio", True, "time-to-event", "time-to-event"),
+    Measure("IRR", "incidence rate ratio", True, "count", _F2R, inputs=_RATES),
+    Measure("IRD", "incidence rate difference", False, "count", _F2R, inputs=_RATES),
+    Measure("IRSD", "square-root transformed incidence rate difference", False, "count", _F2R, inputs=_RATES),
+    Measure("COR", "raw correlation coefficient", False, "correlation", _FCOR, inputs=("ri", "ni"),
+            reported="r"),
+    Measure("UCOR", "bias-corrected correlation coefficient (Olkin & Pratt 1958)", False, "correlation", _FCOR,
+            inputs=("ri", "ni"), reported="r"),
+    Measure("ZCOR", "Fisher's r-to-z transformed correlation", False, "correlation", _FCOR, "fisher_z",
+            ("ri", "ni"), "r"),
+    Measure("PCOR", "partial correlation (from a regression t statistic)", False, "partial correlation",
+            _FCOR, inputs=("ti", "ni", "mi"), reported="partial r"),
+    Measure("ZPCOR", "Fisher's z transformed partial correlation", False, "partial correlation", _FCOR,
+            "fisher_z", ("ti", "ni", "mi"), "partial r"),
+    Measure("SPCOR", "semi-partial correlation", False, "partial correlation", _FCOR,
+            inputs=("ti", "ni", "mi", "r2i"), reported="semi-partial r"),
+    Measure("PR", "raw proportion", False, "proportion", _FPR, inputs=("xi", "ni"), reported="proportion"),
+    Measure("PLN", "log proportion", False, "proportion", _FPR, "log", ("xi", "ni"), "proportion"),
+    Measure("PLO", "logit proportion (log odds)", False, "proportion", _FPR, "logit", ("xi", "ni"),
+            "proportion"),
+    Measure("PAS", "arcsine square-root proportion", False, "proportion", _FPR, "arcsine", ("xi", "ni"),
+            "proportion"),
+    Measure("PFT", "Freeman-Tukey double arcsine proportion", False, "proportion", _FPR, "pft", ("xi", "ni"),
+            "proportion"),
+    Measure("IR", "incidence rate", False, "rate", _FIR, inputs=("xi", "ti"), reported="rate"),
+    Measure("IRLN", "log incidence rate", False, "rate", _FIR, "log", ("xi", "ti"), "rate"),
+    Measure("IRS", "square-root incidence rate", False, "rate", _FIR, "sqrt", ("xi", "ti"), "rate"),
+    Measure("IRFT", "Freeman-Tukey transformed incidence rate", False, "rate", _FIR, "irft", ("xi", "ti"),
+            "rate"),
+    Measure("MN", "raw mean", False, "mean", _FMN, inputs=("mi", "sdi", "ni"), reported="mean"),
+    Measure("MNLN", "log mean", False, "mean", _FMN, "log", ("mi", "sdi", "ni"), "mean"),
+    Measure("MC", "raw mean change (paired)", False, "change", _FCH, inputs=_CHANGE),
+    Measure("SMCC", "standardised mean change, change-score standardisation", False, "change", _FCH,
+            inputs=_CHANGE),
+    Measure("SMCR", "standardised mean change, raw-score standardisation (Becker 1988)", False, "change", _FCH,
+            inputs=("m1i", "m2i", "sd1i", "ni", "ri")),
+    Measure("SMCRH", "standardised mean change, raw-score standardisation, heteroscedastic", False, "change",
+            _FCH, inputs=_CHANGE),
+    Measure("ROMC", "ratio of means for paired data (log)", True, "change", _FCH, inputs=_CHANGE),
+    Measure("GEN", "generic effect on its analysis scale", False, "any", "generic"),
 )
 
 #: The registry, by code.
 MEASURES: dict[str, Measure] = {m.code: m for m in _ALL}
 #: Codes of the ratio measures (analysed on the log scale).
 RATIO_MEASURES: frozenset[str] = frozenset(m.code for m in _ALL if m.ratio)
+#: Codes by family (the vocabulary a reader is shown).
+FAMILIES: dict[str, tuple[str, ...]] = {}
+for _m in _ALL:
+    FAMILIES[_m.family] = (*FAMILIES.get(_m.family, ()), _m.code)
 _ALIASES = {
     "SMD_REVMAN": "SMD_revman",
     "HEDGES": "SMD",
+    "HEDGESG": "SMD",
     "G": "SMD",
+    "GLASS": "SMD1",
     "YI": "GEN",
     "GENERIC": "GEN",
     "LOGRR": "RR",
@@ -204,7 +395,33 @@ _ALIASES = {
     "LOGHR": "HR",
     "LOGROM": "ROM",
     "LOGIRR": "IRR",
+    "R": "COR",
+    "CORR": "COR",
+    "CORRELATION": "COR",
+    "FISHERZ": "ZCOR",
+    "Z": "ZCOR",
+    "PROPORTION": "PR",
+    "LOGIT": "PLO",
+    "RATE": "IR",
+    "MEAN": "MN",
 }
+_FAMILY_WORDS = (("COR", _FCOR), ("PROP", _FPR), ("RATE", _FIR), ("MEAN", _FMN), ("CHANGE", _FCH))
+
+
+def _suggestion(up: str) -> str:
+    """' (did you mean 'X'? <family>: A, B, C)' for an unknown code, or ''."""
+    family = next((f for word, f in _FAMILY_WORDS if word in up), None)
+    pool = list(FAMILIES[family]) if family else [*MEASURES, *_ALIASES]
+    close = difflib.get_close_matches(up, [c.upper() for c in pool], n=1, cutoff=0.6)
+    if not close and family is None:
+        return ""
+    best = None
+    if close:
+        best = get_measure(next(c for c in pool if c.upper() == close[0]))
+    fam = best.family if best is not None else family
+    members = FAMILIES[fam] if fam else ()
+    head = f"did you mean {best.code!r}? " if best is not None else ""
+    return f" ({head}{fam}: {', '.join(members)})"
 
 
 def get_measure(code: str | Measure) -> Measure:
@@ -222,12 +439,15 @@ def get_measure(code: str | Measure) -> Measure:
     Raises
     ------
     ValueError
-        Naming the valid codes and the closest one.
+        Naming the valid codes and the closest one, with the codes of its family (a
+        correlation is offered correlations, never an odds ratio).
 
     Examples
     --------
     >>> get_measure("or").label
     'log OR'
+    >>> get_measure("zcor").reported_label
+    'r'
     """
     if isinstance(code, Measure):
         return code
@@ -237,9 +457,9 @@ def get_measure(code: str | Measure) -> Measure:
         return MEASURES[up]
     if up in _ALIASES:
         return MEASURES[_ALIASES[up]]
-    close = difflib.get_close_matches(up, [*MEASURES, *_ALIASES], n=1)
-    hint = f" (did you mean {_ALIASES.get(close[0], close[0])!r}?)" if close else ""
-    raise ValueError(f"unknown effect measure {code!r}{hint}; use one of {', '.join(MEASURES)}")
+    if up == "SMD_REVMAN":
+        return MEASURES["SMD_revman"]
+    raise ValueError(f"unknown effect measure {code!r}{_suggestion(up)}; use one of {', '.join(MEASURES)}")
 
 
 def is_ratio(code: str | Measure) -> bool:

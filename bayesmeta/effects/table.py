@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -103,6 +104,9 @@ class EffectTable:
         Where the numbers come from (a file path, a call).
     notes : tuple of str
         What was done on the way (studies left out and why).
+    not_estimable : mapping of str to str
+        Rows kept with ``yi = vi = NaN`` (row label -> reason), as :func:`escalc` keeps rows it
+        cannot compute; :meth:`complete` drops them. Every other row must be finite.
 
     Examples
     --------
@@ -121,6 +125,7 @@ class EffectTable:
     arms: pd.DataFrame | None = None
     source: str = ""
     notes: tuple[str, ...] = ()
+    not_estimable: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         yi = _readonly(self.yi, "yi")
@@ -149,10 +154,19 @@ class EffectTable:
             mods[str(name)] = vals
         if problems:
             raise ValueError("EffectTable: " + "; ".join(problems))
-        bad_y = [study[i] for i in np.flatnonzero(~np.isfinite(yi))]
+        labels = [f"{s} ({t})" for s, t in zip(study, tp)] if tp is not None else list(study)
+        missing = {str(k): str(v) for k, v in dict(self.not_estimable).items()}
+        unknown = [k_ for k_ in missing if k_ not in labels]
+        if unknown:
+            problems.append(f"not_estimable names rows that are not in the table: {', '.join(unknown)}")
+        na = np.array([lab in missing for lab in labels], dtype=bool)
+        bad_na = [labels[i] for i in np.flatnonzero(na & ~(np.isnan(yi) & np.isnan(vi)))]
+        if bad_na:
+            problems.append(f"rows marked not estimable must have yi and vi NaN: {', '.join(bad_na)}")
+        bad_y = [study[i] for i in np.flatnonzero(~np.isfinite(yi) & ~na)]
         if bad_y:
             problems.append(f"yi is not a finite number for {', '.join(bad_y)}")
-        bad_v = [study[i] for i in np.flatnonzero(~(np.isfinite(vi) & (vi > 0)))]
+        bad_v = [study[i] for i in np.flatnonzero(~(np.isfinite(vi) & (vi > 0)) & ~na)]
         if bad_v:
             problems.append(f"vi must be a positive finite variance; not so for {', '.join(bad_v)}")
         keys = list(zip(study, tp)) if tp is not None else list(study)
@@ -182,6 +196,7 @@ class EffectTable:
         set_(self, "moderators", mods)
         set_(self, "arms", arms)
         set_(self, "notes", tuple(self.notes))
+        set_(self, "not_estimable", missing)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -316,32 +331,41 @@ class EffectTable:
         measure: str,
         *,
         study: Sequence[Any] | None = None,
-        add: float = 0.5,
+        add: float | None = None,
         to: str = "only0",
         drop00: bool | None = None,
+        vtype: str | Sequence[str] = "LS",
         zero_rule: str = "metafor",
+        missing: str = "drop",
         **kwargs: Any,
     ) -> EffectTable:
-        """An effect table from arm-level data through :func:`bayesmeta.effects.escalc.escalc`.
+        """An effect table from raw data through :func:`bayesmeta.effects.escalc.escalc`.
 
         Parameters
         ----------
-        measure : {"SMD", "SMD_revman", "MD", "RR", "OR", "RD"}
+        measure : str
+            Any measure of :data:`bayesmeta.effects.measures.MEASURES` computed from raw data
+            (``SMD``, ``RR``, ``ZCOR``, ``PLO``, ``IRR``, ``SMCR``, ...).
         study : sequence, optional
-        add, to, drop00, zero_rule
-            Zero-cell handling for binary measures (see :func:`bayesmeta.effects.escalc.escalc`:
-            ``zero_rule="metafor"`` keeps double-zero studies with 0.5 added, ``"revman"`` drops them).
+        add, to, drop00, vtype, zero_rule
+            metafor's arguments (see :func:`bayesmeta.effects.escalc.escalc`: ``zero_rule="metafor"``
+            keeps double-zero studies with 0.5 added, ``"revman"`` drops them from RR and OR).
+        missing : {"drop", "keep"}
+            Rows that cannot be computed (double-zero studies under ``drop00``, missing inputs,
+            ``ni <= 3`` for correlations, ...): ``"drop"`` leaves them out with a note (the readers'
+            behaviour); ``"keep"`` keeps them with ``yi = vi = NaN``, listed in
+            :attr:`not_estimable` with the reason (metafor's ``escalc``; estimators of the public
+            API omit them with a warning).
         **kwargs
-            Arm-level arrays with metafor's names, arm 1 experimental: ``m1i, sd1i, n1i, m2i, sd2i,
-            n2i`` (continuous) or ``ai, n1i, ci, n2i`` (binary; ``bi``/``di`` non-events may be
-            given instead of ``n1i``/``n2i``); and ``timepoint``, ``subgroup``, ``moderators``,
-            ``source``, ``notes``.
+            The measure's inputs with metafor's names, arm 1 experimental
+            (:func:`bayesmeta.effects.escalc.required_inputs`: ``m1i, sd1i, n1i, m2i, sd2i, n2i``;
+            ``ai, n1i, ci, n2i`` or ``ai, bi, ci, di``; ``ri, ni``; ``xi, ni``; ``x1i, t1i, x2i,
+            t2i``; ...); and ``timepoint``, ``subgroup``, ``moderators``, ``source``, ``notes``.
 
         Notes
         -----
-        Studies that are not estimable on the measure's scale (double-zero studies for RR and OR)
-        are left out of ``yi``/``vi`` with a note; :attr:`arms` keeps them (Mantel-Haenszel and
-        binomial models use every study).
+        :attr:`arms` keeps the raw data of every study, including those not estimable on the
+        measure's scale (Mantel-Haenszel and binomial models use every study).
 
         Examples
         --------
@@ -351,51 +375,33 @@ class EffectTable:
         (1, ('study 2: not estimable for RR (no events in either arm, or only events), left out',))
         """
         m = get_measure(measure)
-        kind = m.data
-        if kind not in ARM_COLUMNS:
+        if not m.inputs:
             raise ValueError(
                 f"{m.code} is not computed from arm-level data; use EffectTable.from_ci or from_yi_sei"
             )
-        arrays = {
-            k: kwargs.pop(k)
-            for k in list(kwargs)
-            if k in {*ARM_COLUMNS["continuous"], *ARM_COLUMNS["binary"], "bi", "di"}
-        }
-        if kind == "binary":
+        if missing not in ("drop", "keep"):
+            raise ValueError("missing must be 'drop' or 'keep'")
+        arrays = {k: kwargs.pop(k) for k in list(kwargs) if k in RAW_ARGUMENTS}
+        if m.data == "binary":
             for ev, non, n in (("ai", "bi", "n1i"), ("ci", "di", "n2i")):
                 if n not in arrays and non in arrays and ev in arrays:
                     arrays[n] = np.asarray(arrays[ev], dtype=float) + np.asarray(arrays.pop(non), dtype=float)
-        need = ARM_COLUMNS[kind]
-        missing = [c for c in need if c not in arrays]
-        if missing:
-            raise ValueError(f"{m.code} needs {', '.join(need)}; missing {', '.join(missing)}")
-        extra = sorted(set(arrays) - set(need))
-        if extra:
-            raise ValueError(
-                f"{m.code} is computed from {', '.join(need)}; {', '.join(extra)} do not belong to it"
-            )
-        cols: dict[str, Any] = {c: np.atleast_1d(np.asarray(arrays[c], dtype=float)) for c in need}
+        cols: dict[str, Any] = {c: np.atleast_1d(np.asarray(v, dtype=float)) for c, v in arrays.items()}
         sizes = {c: v.size for c, v in cols.items()}
-        if len(set(sizes.values())) != 1:
+        if len(set(sizes.values())) > 1:
             raise ValueError(
                 "arm-level arrays differ in length: " + ", ".join(f"{c}={n}" for c, n in sizes.items())
             )
-        k = next(iter(sizes.values()))
+        opts: dict[str, Any] = {"add": add, "to": to, "drop00": drop00, "vtype": vtype, "zero_rule": zero_rule}
+        es = _escalc.escalc(m.code, **opts, **cols)
+        yi, vi = es["yi"].to_numpy(), es["vi"].to_numpy()
+        k = yi.size
         labels = _default_study(study, k)
         if len(labels) != k:
             raise ValueError(f"{len(labels)} study labels for {k} studies")
-        code = "SMD_REVMAN" if m.code == "SMD_revman" else m.code
-        opts: dict[str, Any] = (
-            {"add": add, "to": to, "drop00": drop00, "zero_rule": zero_rule} if kind == "binary" else {}
-        )
-        es = _escalc.escalc(code, **opts, **cols)
-        yi, vi = es["yi"].to_numpy(), es["vi"].to_numpy()
-        ok = np.isfinite(yi) & np.isfinite(vi)
+        ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
+        reasons = _reasons(m.code, cols, yi, vi, ok, drop00, zero_rule)
         notes = list(kwargs.pop("notes", ()))
-        for i in np.flatnonzero(~ok):
-            notes.append(
-                f"{labels[i]}: not estimable for {m.code} (no events in either arm, or only events), left out"
-            )
         arms = pd.DataFrame({"study": labels, **cols})
         per_row: dict[str, Any] = {}
         for name in ("timepoint", "subgroup"):
@@ -403,22 +409,31 @@ class EffectTable:
                 vals = list(kwargs.pop(name))
                 if len(vals) != k:
                     raise ValueError(f"{len(vals)} {name} values for {k} studies")
-                per_row[name] = [v for v, o in zip(vals, ok) if o]
+                per_row[name] = vals
                 arms[name] = vals
-        mods = {
-            n: tuple(v for v, o in zip(vals, ok) if o)
-            for n, vals in dict(kwargs.pop("moderators", {})).items()
-        }
+        mods = {n: tuple(v) for n, v in dict(kwargs.pop("moderators", {})).items()}
         kwargs.setdefault("source", f"escalc({m.code!r}, ...)")
+        tp = per_row.get("timepoint")
+        row_labels = [f"{s} ({t})" for s, t in zip(labels, tp)] if tp is not None else list(labels)
+        if missing == "keep":
+            return cls(
+                study=labels, yi=np.where(ok, yi, np.nan), vi=np.where(ok, vi, np.nan), measure=m.code,
+                arms=arms, moderators=mods, notes=tuple(notes),
+                not_estimable={row_labels[i]: reasons[i] for i in np.flatnonzero(~ok)}, **per_row, **kwargs,
+            )
+        for i in np.flatnonzero(~ok):
+            notes.append(f"{row_labels[i]}: not estimable for {m.code} ({reasons[i]}), left out")
+        if not ok.any():
+            raise ValueError(f"no study is estimable for {m.code}: " + "; ".join(notes[-k:]))
         return cls(
             study=tuple(s for s, o in zip(labels, ok) if o),
             yi=yi[ok],
             vi=vi[ok],
             measure=m.code,
             arms=arms,
-            moderators=mods,
+            moderators={n: tuple(v for v, o in zip(vals, ok) if o) for n, vals in mods.items()},
             notes=tuple(notes),
-            **per_row,
+            **{n: tuple(v for v, o in zip(vals, ok) if o) for n, vals in per_row.items()},  # type: ignore[arg-type]
             **kwargs,
         )
 
@@ -469,8 +484,9 @@ class EffectTable:
     def __repr__(self) -> str:
         extra = [n for n in ("timepoint", "subgroup") if getattr(self, n) is not None] + list(self.moderators)
         more = f", columns {extra}" if extra else ""
+        na = f", {len(self.not_estimable)} not estimable" if self.not_estimable else ""
         return (
-            f"EffectTable(k={self.k}, measure={self.measure!r} ({self.measure_info.label}){more}, "
+            f"EffectTable(k={self.k}{na}, measure={self.measure!r} ({self.measure_info.label}){more}, "
             f"source={self.source!r})"
         )
 
@@ -538,7 +554,98 @@ class EffectTable:
             subgroup=pick_opt(self.subgroup),
             moderators={n: pick(v) for n, v in self.moderators.items()},
             arms=arms,
+            not_estimable={k: v for k, v in self.not_estimable.items() if k in set(pick(self.labels))},
         )
+
+    def complete(self) -> EffectTable:
+        """The table without its not-estimable rows (each noted), as estimators use it.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     es = escalc("RR", ai=[4, 0], n1i=[100, 50], ci=[8, 0], n2i=[100, 50], drop00=True)
+        >>> es.k, es.complete().k, es.complete().notes
+        (2, 1, ('study 2: not estimable for RR (no events in either arm, or only events), left out',))
+        """
+        if not self.not_estimable:
+            return self
+        keep = np.array([lab not in self.not_estimable for lab in self.labels])
+        if not keep.any():
+            raise ValueError(
+                "no row is estimable: " + "; ".join(f"{k} ({v})" for k, v in self.not_estimable.items())
+            )
+        notes = tuple(f"{k}: not estimable for {self.measure} ({v}), left out" for k, v in self.not_estimable.items())
+        out = self.select(keep)
+        return replace(out, notes=(*self.notes, *notes), not_estimable={}, arms=self.arms)  # MH uses every study
+
+    def summary(self, level: float = 0.95, back_transform: bool = False) -> pd.DataFrame:
+        r"""Per-study estimates with Wald tests and intervals (metafor's ``summary(escalc)``).
+
+        Parameters
+        ----------
+        level : float
+            Interval coverage, a probability (0.95; 95 is read as 95%, as metafor).
+        back_transform : bool
+            Report ``yi`` and the interval on the measure's reported scale (ratios, r from z,
+            proportions from logits; the Freeman-Tukey inverses with each study's own ``ni`` or
+            ``ti``), as ``summary(escalc, transf=...)``: ``vi``, ``sei``, ``zi`` and ``pval`` are
+            then left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``study`` [``timepoint``], ``yi``, ``vi``, ``sei``, ``zi`` (:math:`y_i/\mathrm{SE}_i`),
+            ``pval`` (two-sided), ``ci{L}_lb``, ``ci{L}_ub`` (e.g. ``ci95_lb``); NaN rows stay.
+
+        Examples
+        --------
+        >>> es = EffectTable.from_yi_sei([0.5], [0.25], study=["a"])
+        >>> [float(x) for x in es.summary().round(4).iloc[0].tolist()[1:]]
+        [0.5, 0.0625, 0.25, 2.0, 0.0455, 0.01, 0.99]
+        """
+        from scipy import stats
+
+        if level >= 1 and level < 100:
+            level = level / 100
+        if not 0 < level < 1:
+            raise ValueError(f"level must be a probability in (0, 1) (or a percentage), got {level}")
+        tag = f"ci{100 * level:g}".replace(".", "_")
+        z = stats.norm.ppf(0.5 + level / 2)
+        yi, sei = self.yi, self.sei
+        lb, ub = yi - z * sei, yi + z * sei
+        d: dict[str, Any] = {"study": list(self.study)}
+        if self.timepoint is not None:
+            d["timepoint"] = list(self.timepoint)
+        m = self.measure_info
+        if back_transform:
+            if m.transform in ("pft", "irft"):
+                col = "ni" if m.transform == "pft" else "ti"
+                if self.arms is None or col not in self.arms:
+                    raise ValueError(f"the {m.code} back-transform needs each study's {col} (make the table with escalc)")
+                n = self.arms[col].to_numpy(float)
+                if n.size != self.k:
+                    raise ValueError(f"the {m.code} back-transform needs one {col} per row")
+
+                def bt(x: NDArray[np.float64]) -> NDArray[np.float64]:
+                    return np.array([float(m.back_transform(v, ni=[ni])) for v, ni in zip(x, n)])
+            else:
+
+                def bt(x: NDArray[np.float64]) -> NDArray[np.float64]:
+                    return np.asarray(m.back_transform(x), dtype=float)
+
+            d.update({"yi": bt(yi), f"{tag}_lb": bt(lb), f"{tag}_ub": bt(ub)})
+            out = pd.DataFrame(d)
+            out.attrs["scale"] = m.reported_label
+            return out
+        with np.errstate(invalid="ignore"):
+            zi = yi / sei
+        d.update({"yi": yi.copy(), "vi": self.vi.copy(), "sei": sei.copy(), "zi": zi,
+                  "pval": 2 * stats.norm.sf(np.abs(zi)), f"{tag}_lb": lb, f"{tag}_ub": ub})
+        out = pd.DataFrame(d)
+        out.attrs["scale"] = m.label
+        return out
 
 
 def _default_study(study: Sequence[Any] | None, k: int) -> tuple[str, ...]:
@@ -549,35 +656,82 @@ def _default_study(study: Sequence[Any] | None, k: int) -> tuple[str, ...]:
     return tuple(str(s) for s in study)
 
 
+#: Every raw-data argument name of metafor's ``escalc`` that :func:`escalc` understands.
+RAW_ARGUMENTS = frozenset(
+    {"ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "m2i", "sd1i", "sd2i", "x1i", "x2i", "t1i", "t2i",
+     "ri", "ni", "ti", "mi", "xi", "sdi", "r2i"}
+)
+
+
+def _reasons(code: str, cols: Mapping[str, NDArray[np.float64]], yi: NDArray[np.float64],
+             vi: NDArray[np.float64], ok: NDArray[np.bool_], drop00: bool | None, zero_rule: str) -> list[str]:
+    """Why each row is not estimable ('' for rows that are)."""
+    m = get_measure(code)
+    out = []
+    for i in range(yi.size):
+        if ok[i]:
+            out.append("")
+            continue
+        absent = [c for c, v in cols.items() if not np.isfinite(v[i])]
+        if absent:
+            out.append(f"missing {', '.join(absent)}")
+        elif m.data == "binary" and bool(_escalc.double_zero(cols["ai"][i], cols["n1i"][i], cols["ci"][i],
+                                                             cols["n2i"][i])):
+            out.append("no events in either arm, or only events")
+        elif m.data == "count" and cols["x1i"][i] == 0 and cols["x2i"][i] == 0:
+            out.append("no events in either group")
+        elif (code in ("COR", "ZCOR") and cols["ni"][i] <= 3) or (code == "UCOR" and cols["ni"][i] <= 4):
+            out.append(f"ni = {cols['ni'][i]:g} is too small for {code}")
+        elif np.isfinite(vi[i]) and vi[i] <= 0:
+            out.append("its sampling variance is 0")
+        else:
+            out.append(f"yi = {yi[i]:.4g}, vi = {vi[i]:.4g} from these values")
+    return out
+
+
 def escalc(
     measure: str,
     *,
     data: pd.DataFrame | None = None,
     study: Any = None,
-    add: float = 0.5,
+    add: float | None = None,
     to: str = "only0",
     drop00: bool | None = None,
+    vtype: str | Sequence[str] = "LS",
     zero_rule: str = "metafor",
     **arrays: Any,
 ) -> EffectTable:
-    r"""Effect sizes from arm-level data, as an :class:`EffectTable` (metafor's ``escalc``).
+    r"""Effect sizes from raw data, as an :class:`EffectTable` (metafor's ``escalc``).
+
+    One row per input row, in input order: a row that cannot be computed (a double-zero study under
+    ``drop00``, a missing value, ``ni <= 3`` for a correlation, a zero variance) keeps its place
+    with ``yi = vi = NaN`` and its reason in :attr:`EffectTable.not_estimable`, and a
+    ``UserWarning`` names it; the estimators of ``import bayesmeta as bm`` then omit it with a
+    warning, as metafor's ``rma`` does. :meth:`EffectTable.summary` gives the per-study table of
+    metafor's ``summary(escalc)``.
 
     Parameters
     ----------
-    measure : {"SMD", "SMD_revman", "MD", "RR", "OR", "RD"}
-        ``"SMD"`` is Hedges' g as metafor computes it, ``"SMD_revman"`` as RevMan 5 does; RR and OR
-        are analysed on the log scale (:mod:`bayesmeta.effects.measures`).
+    measure : str
+        Any measure computed from raw data (:data:`bayesmeta.effects.measures.MEASURES`): ``MD``,
+        ``SMD`` (Hedges' g as metafor), ``SMD_revman`` (as RevMan 5), ``SMDH``, ``SMD1``, ``ROM``;
+        ``RR``, ``OR``, ``PETO``, ``RD``, ``AS``; ``IRR``, ``IRD``, ``IRSD``; ``COR``, ``UCOR``,
+        ``ZCOR``, ``PCOR``, ``ZPCOR``, ``SPCOR``; ``PR``, ``PLN``, ``PLO``, ``PAS``, ``PFT``;
+        ``IR``, ``IRLN``, ``IRS``, ``IRFT``; ``MN``, ``MNLN``; ``MC``, ``SMCC``, ``SMCR``, ``SMCRH``,
+        ``ROMC``.
     data : pandas.DataFrame, optional
         When given, every other argument may name a column of ``data`` (as in metafor).
     study : sequence or str, optional
         Study labels (or the name of a column of ``data``).
-    add, to, drop00, zero_rule
-        Zero-cell handling for RR, OR and RD (see :func:`bayesmeta.effects.escalc.escalc`; the
-        default keeps double-zero studies as metafor does, ``zero_rule="revman"`` drops them).
+    add, to, drop00, vtype, zero_rule
+        metafor's arguments with metafor's defaults (see :func:`bayesmeta.effects.escalc.escalc`;
+        ``add`` is 0.5, but 0 for AS, IRSD, PAS, PFT, IRS and IRFT; ``zero_rule="revman"`` drops
+        double-zero studies from RR and OR as RevMan does).
     **arrays
-        ``m1i, sd1i, n1i, m2i, sd2i, n2i`` (continuous) or ``ai, n1i, ci, n2i`` (binary; or ``bi``
-        and ``di`` in place of ``n1i`` and ``n2i``), arm 1 experimental, arm 2 control; and
-        ``timepoint``, ``subgroup``, ``moderators``, ``source``.
+        The measure's inputs with metafor's names, arm 1 experimental, arm 2 control
+        (``m1i, sd1i, n1i, m2i, sd2i, n2i``; ``ai, bi, ci, di`` or ``ai, n1i, ci, n2i``; ``ri, ni``;
+        ``xi, ni``; ``xi, ti``; ``x1i, t1i, x2i, t2i``; ``mi, sdi, ni``; ``m1i, m2i, sd1i, sd2i, ni,
+        ri``; ``ti, ni, mi``); and ``timepoint``, ``subgroup``, ``moderators``, ``source``.
 
     Returns
     -------
@@ -593,6 +747,9 @@ def escalc(
     >>> es = escalc("RR", ai=[4, 6], n1i=[100, 120], ci=[8, 10], n2i=[100, 110], study=["A", "B"])
     >>> es.yi.round(4).tolist()  # log(4/100) - log(8/100); log(6/120) - log(10/110) = log 0.55
     [-0.6931, -0.5978]
+    >>> es = escalc("ZCOR", ri=[0.3, 0.5], ni=[30, 53])
+    >>> es.vi.round(4).tolist(), es.measure_info.back_transform(es.yi).round(2).tolist()  # 1/(n-3), r = tanh z
+    ([0.037, 0.02], [0.3, 0.5])
     """
     if data is not None:
 
@@ -607,6 +764,15 @@ def escalc(
 
         study = col(study)
         arrays = {k: (col(v) if k not in ("source",) else v) for k, v in arrays.items()}
-    return EffectTable.from_arms(
-        measure, study=study, add=add, to=to, drop00=drop00, zero_rule=zero_rule, **arrays
+    es = EffectTable.from_arms(
+        measure, study=study, add=add, to=to, drop00=drop00, vtype=vtype, zero_rule=zero_rule,
+        missing="keep", **arrays
     )
+    if es.not_estimable:
+        warnings.warn(
+            f"escalc({es.measure!r}): {len(es.not_estimable)} of {es.k} rows not estimable, kept as NaN: "
+            + "; ".join(f"{k} ({v})" for k, v in es.not_estimable.items()),
+            UserWarning,
+            stacklevel=2,
+        )
+    return es
