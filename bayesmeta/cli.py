@@ -274,6 +274,15 @@ _SPEC_TO_OPTION = (
 )
 
 
+def _given(param: str) -> bool:
+    """The option was given on the command line (not its default)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    src = ctx.get_parameter_source(param)
+    return src is not None and src.name == "COMMANDLINE"
+
+
 def _as_options(e: DataError) -> DataError:
     """A spec problem of the spec that `analyse` built, renamed to the option that set the key."""
     from bayesmeta.errors import Problem
@@ -289,7 +298,14 @@ def _as_options(e: DataError) -> DataError:
 @main.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--measure", required=True, help=MEASURE_HELP
+    "--measure",
+    default=None,
+    help=MEASURE_HELP + " Required, except for a RevMan review, whose analyses carry their own.",
+)
+@click.option(
+    "--comparison",
+    default=None,
+    help="RevMan review: the comparison to reanalyse (number or name) [default: all].",
 )
 @click.option(
     "--lower-is-better/--higher-is-better",
@@ -326,7 +342,10 @@ def _as_options(e: DataError) -> DataError:
     "and sceptical normal priors].",
 )
 @click.option(
-    "--outcome", default=None, help="Outcome to analyse (the file's outcome column), if it holds several."
+    "--outcome",
+    default=None,
+    help="Outcome to analyse (the file's outcome column), if it holds several; for a RevMan review the "
+    "outcome's number, name or analysis number (1.2) [default: all].",
 )
 @click.option("--timepoint", default=None, help="Time point to analyse (one per study).")
 @click.option("--experimental", default=None, help="Label of the experimental arm (arm column).")
@@ -361,7 +380,8 @@ def _as_options(e: DataError) -> DataError:
 @_fail_on_data_error
 def analyse(
     data: Path,
-    measure: str,
+    measure: str | None,
+    comparison: str | None,
     lower_is_better: bool | None,
     margins: tuple[float, ...],
     question: str,
@@ -386,12 +406,30 @@ def analyse(
     with vi or sei). The spec the run used is written beside the report, so that
     `bayesmeta reanalyze OUT/spec.toml` repeats it and the file can be edited.
     """
+    from bayesmeta.data.revman.read import is_revman_file
     from bayesmeta.errors import Problem
     from bayesmeta.pipeline.quick import spec_for_data
     from bayesmeta.pipeline.reanalysis import reanalyse
     from bayesmeta.pipeline.spec import spec_from_dict, to_toml
     from bayesmeta.report.writer import IncompleteRun, check_target, write
 
+    if is_revman_file(data):
+        from bayesmeta.cli_review import analyse_review
+
+        analyse_review(
+            data, comparison=comparison, outcome=outcome, measure=measure, lower_is_better=lower_is_better,
+            margins=margins, question=question if _given("question") else None, tau_priors=tau_priors,
+            mu_priors=mu_priors, timepoint=timepoint, experimental=experimental, control=control, seed=seed,
+            draws=draws, chains=chains, no_sample=no_sample, preset=preset,
+            superiority_threshold=superiority_threshold, out=out, quiet=quiet, command=_command_line(),
+        )
+        return
+    if comparison is not None:
+        raise DataError(Problem("command line", None, "--comparison", "only a RevMan review (.rm5, .zip or "
+                                "RevMan's analysis CSV) has comparisons"))
+    if measure is None:
+        raise DataError(Problem("command line", None, "--measure", "give the effect measure of the data "
+                                "(SMD, SMD_revman, MD, RR, OR, RD, HR, ROM, IRR or GEN)"))
     if lower_is_better is None:
         raise DataError(
             Problem(

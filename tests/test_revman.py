@@ -288,3 +288,34 @@ def test_cli_check_revman(tmp_path):
     bad.write_text("<notxml")
     res = CliRunner().invoke(main, ["check-revman", str(bad)])
     assert res.exit_code == 2 and "not well-formed XML" in res.output
+
+
+# ----------------------------------------------------------------------------- the synthetic review (metafor)
+SYNTH = Path(__file__).resolve().parents[1] / "data" / "revman_synthetic" / "Synthetic.rm5"
+
+
+@pytest.mark.reference
+def test_synthetic_review_reproduced_against_metafor():
+    """Stored numbers computed by metafor 3.8.1 (validation/revman/make_synthetic_review.R): random-effects
+    MH with subgroups, Peto, RevMan's SMD, O-E, generic inverse variance and RD all agree to 1e-9 relative."""
+    r = bm.read_revman(SYNTH)
+    kinds = [(a.settings.data_type, a.settings.method, a.settings.measure, a.settings.random) for a in r]
+    assert kinds == [("dichotomous", "MH", "RR", True), ("dichotomous", "Peto", "OR", False),
+                     ("continuous", "IV", "SMD_revman", True), ("oe", "Peto", "HR", False),
+                     ("giv", "IV", "HR", True), ("dichotomous", "MH", "RD", False)]
+    chk = bm.check_revman(r)
+    t = chk.table
+    assert chk.ok and t["agrees_stored"].all(), chk.differences("stored")
+    assert len(t) == 200
+    rel = t.abs_diff / t.revman.abs().clip(lower=1e-300)
+    assert (rel[t.revman != 0] < 1e-9).all()
+    assert {"Q_int", "Q_int_p", "I2_int"} <= set(t[t.analysis == "1.1"].quantity)
+    assert set(t[(t.analysis == "1.1") & (t.study == "")].subgroup) == {"", "Low dose", "High dose"}
+    # the double-zero study is read, not estimable, and left out of the effect table with a note
+    a = r["1.1"]
+    evans = next(s for s in a.studies if s.study == "Evans")
+    assert not evans.estimable and "Evans" not in set(t[t.analysis == "1.1"].study)
+    es = a.effect_table()
+    assert es.k == 6 and any("Evans" in n for n in es.notes)
+    assert es.subgroup is not None and set(es.subgroup) == {"Low dose", "High dose"}
+    assert r["1.6"].favours_left == "Favours placebo"

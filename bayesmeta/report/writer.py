@@ -251,6 +251,9 @@ def write(
     if spec_path.is_relative_to(out) and spec_path.is_file():
         # the spec lives in the report folder (as `bayesmeta analyse` writes it): it is an input, keep it
         extra.setdefault(spec_path.relative_to(out).as_posix(), spec_path.read_text(encoding="utf-8"))
+    for inp in map(Path, r.inputs):  # data files inside the report folder (`bayesmeta analyse REVIEW` writes them there)
+        if inp.is_relative_to(out) and inp.is_file():
+            extra.setdefault(inp.relative_to(out).as_posix(), inp.read_text(encoding="utf-8"))
     try:
         for name, text in extra.items():
             _io.write_text(tmp / name, text)

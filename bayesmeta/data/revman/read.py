@@ -7,7 +7,7 @@ from pathlib import Path
 from bayesmeta.data.revman.model import Review
 from bayesmeta.errors import DataError, Problem
 
-__all__ = ["REVMAN_SUFFIXES", "read_revman"]
+__all__ = ["REVMAN_SUFFIXES", "is_revman_file", "read_revman"]
 
 REVMAN_SUFFIXES = (".rm5", ".csv", ".zip")
 
@@ -70,3 +70,17 @@ def read_revman(path: str | Path) -> Review:
             f"(Cochrane data package), got {suffix or 'no suffix'}",
         )
     )
+
+
+def is_revman_file(path: str | Path) -> bool:
+    """A RevMan file by suffix (``.rm5``, ``.zip``) or, for a CSV, by RevMan's export header."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".rm5", ".zip"):
+        return True
+    if suffix != ".csv" or not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(4096).decode("utf-8-sig", errors="replace").splitlines()[:1]
+    first = head[0].casefold().replace(" ", "") if head else ""
+    return first.startswith("comparisonnumber,") or "comparisonnumber,outcomenumber" in first
