@@ -8,8 +8,6 @@ against the exact marginal's own cdf (the same number by two routes) and against
 
 from __future__ import annotations
 
-import warnings
-
 import arviz as az
 import matplotlib
 import numpy as np
