@@ -587,7 +587,7 @@ def _mix_mode1(w, m, s, mean, sd, start, n_check):
     a, b = lo, hi
     x = min(max(start, a), b)
     for _ in range(200):
-        p, d, d2 = _mix_eval2(w, m, s, x)
+        _, d, d2 = _mix_eval2(w, m, s, x)
         if d > 0:
             a = x
         elif d < 0:
