@@ -40,6 +40,8 @@ is pinned in ``tests/golden/bayesmeta_modes.json`` (``validation/bayesmeta/make_
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -450,6 +452,48 @@ class NormalNormalPosterior:
         var = s2 * (1 - Bi) + Bi**2 * r.V[0]
         return NormalMixture(r.w[0], mean, np.sqrt(var))
 
+    def theta_summary(self, prob: float = 0.95, kind: str = "hdi", workers: int | None = None) -> pd.DataFrame:
+        r"""Every study's shrinkage marginal at once: ``study``, ``mode``, ``median``, ``mean``, ``sd``
+        and the ``kind`` interval at level ``prob`` (columns as :meth:`summary`), the same numbers as
+        :meth:`theta` study by study (to 1e-12 relative; tested) from one compiled kernel
+        (:func:`bayesmeta.bayes._kernels.study_marginals`) that builds each study's mixture in
+        turn, never the (k, nodes) arrays; chunks of studies run on threads (``workers``, default
+        one per core). A mode is refined by Newton steps on the density's derivative; when a
+        check of 8 points finds a higher density elsewhere (a second mode) that study's mode comes
+        from the global search of :meth:`NormalMixture.mode`."""
+        if not 0 < prob < 1:
+            raise ValueError("prob must lie in (0, 1)")
+        if kind not in ("eti", "hdi"):
+            raise ValueError(f"unknown interval kind {kind!r}; use 'eti' or 'hdi'")
+        r = self._rows
+        keep = r.w[0] > 0
+        w, m, V, tc = (np.ascontiguousarray(np.asarray(a[0], dtype=float)[keep]) for a in (r.w, r.m, r.V, r.tau_c))
+        yi = np.ascontiguousarray(self.yi, dtype=float)
+        vi = np.ascontiguousarray(self.sei, dtype=float) ** 2
+        k = yi.size
+        out = np.empty((k, 6))
+        ok = np.ones(k, dtype=np.bool_)
+        n_threads = 1 if workers == 1 else (workers or os.cpu_count() or 1)
+        n_chunks = max(1, min(n_threads * 4, k // 256))
+        bounds = np.linspace(0, k, n_chunks + 1).astype(np.int64)
+
+        def one(c):
+            K.study_marginals(w, m, V, tc, yi, vi, float(prob), kind == "hdi", int(bounds[c]), int(bounds[c + 1]),
+                              out, ok)
+
+        if n_chunks > 1 and n_threads > 1:
+            with ThreadPoolExecutor(max_workers=n_threads) as pool:
+                list(pool.map(one, range(n_chunks)))
+        else:
+            for c in range(n_chunks):
+                one(c)
+        for i in np.flatnonzero(~ok):  # a second mode (or one at an end of the means' range)
+            out[i, 5] = self.theta(int(i)).mode()
+        pct = round(prob * 100)
+        return pd.DataFrame({"study": list(self.labels), "mode": out[:, 5], "median": out[:, 2],
+                             "mean": out[:, 0], "sd": out[:, 1], f"{kind}{pct}_lb": out[:, 3],
+                             f"{kind}{pct}_ub": out[:, 4]})
+
     def prob(self, parameter: str, c: float, side: str = "below") -> float:
         """P(parameter < c) (``side="below"``) or P(parameter > c) for ``mu``, ``theta_new``, ``tau``."""
         if parameter == "mu":
@@ -477,15 +521,19 @@ class NormalNormalPosterior:
         rows = []
         items: list[tuple[str, TauPosterior | NormalMixture]] = [
             ("tau", self.tau), ("mu", self.mu), ("theta_new", self.theta_new)]
-        if studies:
-            items += [(f"theta[{lab}]", self.theta(i)) for i, lab in enumerate(self.labels)]
         jmap = dict(zip(("tau", "mu"), self.joint_map, strict=True))
         for name, d in items:
             lo, hi = d.interval(prob, kind)
             rows.append({"parameter": name, "mode": d.mode(), "median": d.median(), "mean": d.mean(),
                          "sd": d.sd(), f"{kind}{pct}_lb": lo, f"{kind}{pct}_ub": hi,
                          "map_joint": jmap.get(name, np.nan)})
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if not studies:
+            return out
+        th = self.theta_summary(prob, kind)
+        th.insert(0, "parameter", [f"theta[{lab}]" for lab in self.labels])
+        th = th.drop(columns="study").assign(map_joint=np.nan)
+        return pd.concat([out, th], ignore_index=True)
 
     def draws(self, n: int, rng=None) -> dict[str, np.ndarray]:
         """Exact Monte Carlo draws of tau, mu, theta_new and theta (n, k) from the posterior:
