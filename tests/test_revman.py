@@ -319,3 +319,17 @@ def test_synthetic_review_reproduced_against_metafor():
     assert es.k == 6 and any("Evans" in n for n in es.notes)
     assert es.subgroup is not None and set(es.subgroup) == {"Low dose", "High dose"}
     assert r["1.6"].favours_left == "Favours placebo"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("declared", ["windows-1252", "UTF-8"])
+def test_rm5_windows_characters(tmp_path, declared):
+    """A Windows-1252 en dash (byte 0x96) in a file declaring windows-1252 (expat cannot) or, wrongly,
+    UTF-8 is read as the dash, with a note saying how."""
+    data = FILES["rm5"].read_bytes().replace(b'encoding="ISO-8859-1"', f'encoding="{declared}"'.encode())
+    f = tmp_path / "w.rm5"
+    f.write_bytes(data.replace(b">Aspirin<", b">Aspirin \x96 low dose<"))
+    r = bm.read_revman(f)
+    assert r["1.1"].experimental == "Aspirin – low dose"
+    assert "windows-1252" in r.notes[0].casefold() or "Windows-1252" in r.notes[0]
+    assert r.sha256 != bm.read_revman(FILES["rm5"]).sha256

@@ -13,6 +13,7 @@ package meta reads (``R/read.rm5-internal.R``) and RevMan 5.0-5.4 write.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
@@ -40,6 +41,39 @@ class _LineBuilder(TreeBuilder):
         if self.parser is not None:
             self.lines[id(el)] = int(self.parser.parser.CurrentLineNumber)
         return el
+
+
+_EXPAT_ENCODINGS = ("utf-8", "utf8", "utf-16", "utf16", "iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii")
+
+
+def _recode(data: bytes) -> tuple[bytes, str | None]:
+    """Bytes expat can read, and a note when they had to be re-encoded.
+
+    Expat knows only UTF-8, UTF-16, ISO-8859-1 and ASCII. A file declaring another encoding
+    (``windows-1252``) is decoded by Python and re-declared as UTF-8; a file whose bytes are not
+    valid in its declared UTF-8 (RevMan 5 files with Windows characters, which meta's ``read.rm5``
+    transliterates) is read as Windows-1252, with a note.
+    """
+    m = re.match(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']", data[:300])
+    declared = m.group(1).decode("ascii").lower() if m else "utf-8"
+    if declared.replace("_", "-") not in _EXPAT_ENCODINGS:
+        try:
+            text = data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            text = data.decode("cp1252", errors="replace")
+        return _redeclare(text), f"declared encoding {declared!r} re-encoded as UTF-8"
+    if declared.startswith("utf-8") or declared == "utf8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return _redeclare(data.decode("cp1252", errors="replace")), (
+                f"bytes not valid UTF-8 (first at byte {e.start}); read as Windows-1252"
+            )
+    return data, None
+
+
+def _redeclare(text: str) -> bytes:
+    return re.sub(r"^(\s*<\?xml[^>]*encoding=)[\"'][^\"']*[\"']", r'\1"UTF-8"', text, count=1).encode("utf-8")
 
 
 def _parse(path: Path, data: bytes) -> tuple[Element, dict[int, int]]:
@@ -290,6 +324,8 @@ def read_rm5(path: str | Path, data: bytes | None = None) -> Review:
     path = Path(path)
     if data is None:
         data = path.read_bytes()
+    raw = data
+    data, recoded = _recode(data)
     root, lines = _parse(path, data)
     if root.tag != "COCHRANE_REVIEW":
         raise DataError(
@@ -337,7 +373,7 @@ def read_rm5(path: str | Path, data: bytes | None = None) -> Review:
         file=str(path),
         format="rm5",
         title=title,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=hashlib.sha256(raw).hexdigest(),
         analyses=tuple(analyses),
-        notes=tuple(r.notes),
+        notes=((recoded,) if recoded else ()) + tuple(r.notes),
     )
