@@ -333,3 +333,25 @@ def test_rm5_windows_characters(tmp_path, declared):
     assert r["1.1"].experimental == "Aspirin – low dose"
     assert "windows-1252" in r.notes[0].casefold() or "Windows-1252" in r.notes[0]
     assert r.sha256 != bm.read_revman(FILES["rm5"]).sha256
+
+
+@pytest.mark.unit
+def test_arm_table_is_the_toolkits(reviews):
+    """Analysis.arm_table() is a validated ArmTable the study-level pipeline takes; its effects equal
+    effect_table()'s and RevMan's stored log ORs."""
+    from bayesmeta.data.tables import ArmTable
+    from bayesmeta.pipeline.study_level import contrasts_from_arms
+
+    a = reviews["rm5"]["1.1"]
+    t = a.arm_table()
+    assert isinstance(t, ArmTable) and t.kind == "binary_arms" and len(t) == 14
+    assert (t.experimental, t.control) == ("Aspirin", "Control") and t.sha256 == reviews["rm5"].sha256
+    assert t.frame["source"].iloc[0] == "Fleiss1993.rm5 (line 447, <DICH_DATA>), analysis 1.1"
+    yi, vi, labels, *_ = contrasts_from_arms(t, "1.1", "OR", None, preset="revman5")
+    es = a.effect_table()
+    order = [list(es.study).index(s) for s in labels]
+    np.testing.assert_allclose(yi, es.yi[order], rtol=1e-14)
+    np.testing.assert_allclose(vi, es.vi[order], rtol=1e-14)
+    assert reviews["csv"]["1.2"].arm_table().kind == "continuous_arms"
+    with pytest.raises(ValueError, match="not arms"):
+        bm.read_revman(SYNTH)["1.5"].arm_table()

@@ -255,12 +255,13 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
         raise DataError(problems)
     if not analyses:
         raise DataError(Problem(f, None, None, "no outcome rows (rows with a Data Type); is this RevMan's analysis export?"))
+    sha = hashlib.sha256(data).hexdigest()
     return Review(
         file=f,
         format="csv",
         title=next(iter(comps.values()), path.stem) if len(comps) == 1 else path.stem,
-        sha256=hashlib.sha256(data).hexdigest(),
-        analyses=tuple(analyses),
+        sha256=sha,
+        analyses=tuple(dataclasses.replace(a, review_sha256=sha) for a in analyses),
         notes=tuple(notes),
     )
 

@@ -12,6 +12,7 @@ package meta reads (``R/read.rm5-internal.R``) and RevMan 5.0-5.4 write.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -277,8 +278,6 @@ def _analysis(r: _Reader, el: Element, kind: str, comp_no: int, comp: str, names
                     studies.append(_study(r, d, names, settings, src, g))
     pooled = _pooled(r, el, src, with_int=settings.subgroups)
     if settings.subgroups and subgroups:
-        import dataclasses
-
         pooled = dataclasses.replace(pooled, Q_int_df=float(len(subgroups) - 1))
     if not pooled.computed:
         r.notes.append(f"analysis {oid} ({name}): RevMan stored no pooled result ({loc})")
@@ -369,11 +368,12 @@ def read_rm5(path: str | Path, data: bytes | None = None) -> Review:
         raise DataError(r.problems)
     if not analyses:
         raise DataError(Problem(str(path), lines.get(id(aad)), "<ANALYSES_AND_DATA>", "the review holds no analyses with study data"))
+    sha = hashlib.sha256(raw).hexdigest()
     return Review(
         file=str(path),
         format="rm5",
         title=title,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        analyses=tuple(analyses),
+        sha256=sha,
+        analyses=tuple(dataclasses.replace(a, review_sha256=sha) for a in analyses),
         notes=((recoded,) if recoded else ()) + tuple(r.notes),
     )
