@@ -355,3 +355,39 @@ def test_arm_table_is_the_toolkits(reviews):
     assert reviews["csv"]["1.2"].arm_table().kind == "continuous_arms"
     with pytest.raises(ValueError, match="not arms"):
         bm.read_revman(SYNTH)["1.5"].arm_table()
+
+
+@pytest.mark.unit
+def test_csv_semicolons_and_decimal_commas(tmp_path, reviews):
+    """RevMan in a decimal-comma locale exports ';'-separated fields with decimal commas: same numbers."""
+    import csv as _csv
+
+    rows = list(_csv.reader(io.StringIO(FILES["csv"].read_text(encoding="utf-8"))))
+    buf = io.StringIO()
+    w = _csv.writer(buf, delimiter=";")
+    for r in rows:
+        w.writerow([v.replace(".", ",") if v.replace(".", "").replace("-", "").isdigit() else v for v in r])
+    f = tmp_path / "de.csv"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    r = bm.read_revman(f)
+    assert r["1.1"].pooled.estimate == reviews["csv"]["1.1"].pooled.estimate == 0.89686556
+    assert r["1.2"].arms().equals(reviews["csv"]["1.2"].arms())
+    assert any("decimal commas" in n for n in r.notes)
+
+
+@pytest.mark.unit
+def test_csv_not_estimable_and_untyped_subgroup_rows(tmp_path):
+    lines = FILES["csv"].read_text(encoding="utf-8").splitlines()
+    # a "Not estimable" study estimate, and the 1.1 studies split into a subgroup whose row has no data type
+    lines[3] = lines[3].replace("0.71971415,0.19721981,0.48897453,1.05933628", "Not estimable,,,")
+    sub = "1,1,1,Low dose,,,,,,,,,,,,,0.9,,0.8,1.0,100,1.5,0.2,10,0,2,0.05,,,,2,,,,,,"
+    assert sub.count(",") == lines[0].count(",")
+    out = [lines[0], lines[1], lines[2], sub] + [ln.replace("1,1,0,", "1,1,1,", 1) for ln in lines[3:10]] + lines[10:]
+    f = tmp_path / "sg.csv"
+    f.write_text("\n".join(out) + "\n", encoding="utf-8")
+    r = bm.read_revman(f)
+    a = r["1.1"]
+    assert [g.name for g in a.subgroups] == ["Low dose"] and a.subgroups[0].pooled.Q == 1.5
+    assert a.k == 7 and all(s.subgroup == "Low dose" for s in a.studies)
+    mrc = next(s for s in a.studies if s.study == "MRC-1")
+    assert not mrc.estimable and math.isnan(mrc.stored_estimate) and mrc.events_1 == 49

@@ -277,6 +277,8 @@ def _analysis(r: _Reader, el: Element, kind: str, comp_no: int, comp: str, names
                 if d.tag == f"{tag}_DATA":
                     studies.append(_study(r, d, names, settings, src, g))
     pooled = _pooled(r, el, src, with_int=settings.subgroups)
+    if el.get("ESTIMABLE") == "NO":  # RevMan writes 0 for what it could not estimate
+        pooled = Pooled(estimate=math.nan, ci_lb=math.nan, ci_ub=math.nan, k=pooled.k, source=src)
     if settings.subgroups and subgroups:
         pooled = dataclasses.replace(pooled, Q_int_df=float(len(subgroups) - 1))
     if not pooled.computed:
