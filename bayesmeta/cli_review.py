@@ -59,9 +59,9 @@ def analyse_review(
     tmp = Path(tempfile.mkdtemp(prefix=".bayesmeta-review-"))
     try:
         (tmp / "data").mkdir()
-        texts = write_review_data(analyses, tmp / "data")
-        raw = spec_for_review(
-            review, analyses, tmp / "data", tmp, lower_is_better=lower_is_better, question=question,
+        units = write_review_data(analyses, tmp / "data")
+        raw, notes = spec_for_review(
+            review, units, tmp / "data", tmp, lower_is_better=lower_is_better, question=question,
             margins=list(margins), tau_priors=list(tau_priors), mu_priors=list(mu_priors), seed=seed,
             sample=not no_sample, draws=draws, chains=chains,
         )
@@ -73,21 +73,21 @@ def analyse_review(
         spec = spec_from_dict(raw, tmp / "spec.toml")
         text = to_toml(
             raw,
-            header=f"Written by `{command}`.\nOne [[study_level]] block per analysis of {Path(data).name}; the data "
-            "files in data/ were written from it (each row's source names the file and line).\nRepeat with: "
+            header=f"Written by `{command}`.\nOne [[study_level]] block per analysis of {Path(data).name} (per "
+            "subgroup where subgroups share studies); the data files in data/ were written from it (each row's "
+            "source names the file and line).\n" + "".join(f"Note: {n}\n" for n in notes) + "Repeat with: "
             "bayesmeta reanalyze spec.toml (paths are relative to this file); edit freely (docs/spec.md).",
         )
         (tmp / "spec.toml").write_text(text, encoding="utf-8")
         r = reanalyse(spec, progress=not quiet)
         if r.failed_blocks:
             raise IncompleteRun(r, target)
-        summary = review_summary(review, analyses, r, interval=spec.interval_prob, kind=spec.interval_kind)
+        summary = review_summary(review, units, r, interval=spec.interval_prob, kind=spec.interval_kind)
         check = check_revman(review)
         extra = {"spec.toml": text, "review_summary.md": f"# {review.title}: one row per outcome\n\n" + _table_md(summary)}
         extra.update({f"data/{f.name}": f.read_text(encoding="utf-8") for f in sorted((tmp / "data").glob("*.csv"))})
         extra["review_summary.csv"] = summary.to_csv(index=False)
         extra["revman_check.csv"] = check.table.to_csv(index=False)
-        assert len(texts) == len(analyses)
         written = write(r, target, command=command, extra=extra)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -95,6 +95,8 @@ def analyse_review(
 
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 40):
         click.echo(summary.drop(columns=["revman_source"]).to_string(index=False))
+    for n in notes:
+        click.echo(f"note: {n}")
     click.echo(str(check))
     click.echo(f"Report written to {written.out}")
     click.echo(f"Spec written to {written.out / 'spec.toml'} (repeat: bayesmeta reanalyze {written.out / 'spec.toml'})")

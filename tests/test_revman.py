@@ -319,3 +319,75 @@ def test_synthetic_review_reproduced_against_metafor():
     assert es.k == 6 and any("Evans" in n for n in es.notes)
     assert es.subgroup is not None and set(es.subgroup) == {"Low dose", "High dose"}
     assert r["1.6"].favours_left == "Favours placebo"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("declared", ["windows-1252", "UTF-8"])
+def test_rm5_windows_characters(tmp_path, declared):
+    """A Windows-1252 en dash (byte 0x96) in a file declaring windows-1252 (expat cannot) or, wrongly,
+    UTF-8 is read as the dash, with a note saying how."""
+    data = FILES["rm5"].read_bytes().replace(b'encoding="ISO-8859-1"', f'encoding="{declared}"'.encode())
+    f = tmp_path / "w.rm5"
+    f.write_bytes(data.replace(b">Aspirin<", b">Aspirin \x96 low dose<"))
+    r = bm.read_revman(f)
+    assert r["1.1"].experimental == "Aspirin – low dose"
+    assert "windows-1252" in r.notes[0].casefold() or "Windows-1252" in r.notes[0]
+    assert r.sha256 != bm.read_revman(FILES["rm5"]).sha256
+
+
+@pytest.mark.unit
+def test_arm_table_is_the_toolkits(reviews):
+    """Analysis.arm_table() is a validated ArmTable the study-level pipeline takes; its effects equal
+    effect_table()'s and RevMan's stored log ORs."""
+    from bayesmeta.data.tables import ArmTable
+    from bayesmeta.pipeline.study_level import contrasts_from_arms
+
+    a = reviews["rm5"]["1.1"]
+    t = a.arm_table()
+    assert isinstance(t, ArmTable) and t.kind == "binary_arms" and len(t) == 14
+    assert (t.experimental, t.control) == ("Aspirin", "Control") and t.sha256 == reviews["rm5"].sha256
+    assert t.frame["source"].iloc[0] == "Fleiss1993.rm5 (line 447, <DICH_DATA>), analysis 1.1"
+    yi, vi, labels, *_ = contrasts_from_arms(t, "1.1", "OR", None, preset="revman5")
+    es = a.effect_table()
+    order = [list(es.study).index(s) for s in labels]
+    np.testing.assert_allclose(yi, es.yi[order], rtol=1e-14)
+    np.testing.assert_allclose(vi, es.vi[order], rtol=1e-14)
+    assert reviews["csv"]["1.2"].arm_table().kind == "continuous_arms"
+    with pytest.raises(ValueError, match="not arms"):
+        bm.read_revman(SYNTH)["1.5"].arm_table()
+
+
+@pytest.mark.unit
+def test_csv_semicolons_and_decimal_commas(tmp_path, reviews):
+    """RevMan in a decimal-comma locale exports ';'-separated fields with decimal commas: same numbers."""
+    import csv as _csv
+
+    rows = list(_csv.reader(io.StringIO(FILES["csv"].read_text(encoding="utf-8"))))
+    buf = io.StringIO()
+    w = _csv.writer(buf, delimiter=";")
+    for r in rows:
+        w.writerow([v.replace(".", ",") if v.replace(".", "").replace("-", "").isdigit() else v for v in r])
+    f = tmp_path / "de.csv"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    r = bm.read_revman(f)
+    assert r["1.1"].pooled.estimate == reviews["csv"]["1.1"].pooled.estimate == 0.89686556
+    assert r["1.2"].arms().equals(reviews["csv"]["1.2"].arms())
+    assert any("decimal commas" in n for n in r.notes)
+
+
+@pytest.mark.unit
+def test_csv_not_estimable_and_untyped_subgroup_rows(tmp_path):
+    lines = FILES["csv"].read_text(encoding="utf-8").splitlines()
+    # a "Not estimable" study estimate, and the 1.1 studies split into a subgroup whose row has no data type
+    lines[3] = lines[3].replace("0.71971415,0.19721981,0.48897453,1.05933628", "Not estimable,,,")
+    sub = "1,1,1,Low dose,,,,,,,,,,,,,0.9,,0.8,1.0,100,1.5,0.2,10,0,2,0.05,,,,2,,,,,,"
+    assert sub.count(",") == lines[0].count(",")
+    out = [lines[0], lines[1], lines[2], sub] + [ln.replace("1,1,0,", "1,1,1,", 1) for ln in lines[3:10]] + lines[10:]
+    f = tmp_path / "sg.csv"
+    f.write_text("\n".join(out) + "\n", encoding="utf-8")
+    r = bm.read_revman(f)
+    a = r["1.1"]
+    assert [g.name for g in a.subgroups] == ["Low dose"] and a.subgroups[0].pooled.Q == 1.5
+    assert a.k == 7 and all(s.subgroup == "Low dose" for s in a.studies)
+    mrc = next(s for s in a.studies if s.study == "MRC-1")
+    assert not mrc.estimable and math.isnan(mrc.stored_estimate) and mrc.events_1 == 49

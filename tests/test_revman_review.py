@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import bayesmeta as bm
+from bayesmeta.data.revman import Subgroup
 from bayesmeta.errors import DataError
 from bayesmeta.pipeline.review import direction, spec_for_review, write_review_data
 from bayesmeta.pipeline.spec import spec_from_dict
@@ -21,14 +22,15 @@ def rev():
     return bm.read_revman(DATA / "Fleiss1993.rm5")
 
 
-def _spec(rev, tmp_path, analyses=None, **kw):
+def _spec(rev, tmp_path, analyses=None, with_notes=False, **kw):
     analyses = analyses or rev.analyses
     (tmp_path / "data").mkdir(exist_ok=True)
-    write_review_data(analyses, tmp_path / "data")
+    units = write_review_data(analyses, tmp_path / "data")
     opts = dict(lower_is_better=None, question=None, margins=[], tau_priors=[], mu_priors=[], seed=1,
                 sample=False, draws=100, chains=2)
     opts.update(kw)
-    return spec_for_review(rev, analyses, tmp_path / "data", tmp_path, **opts)
+    raw, notes = spec_for_review(rev, units, tmp_path / "data", tmp_path, **opts)
+    return (raw, notes) if with_notes else raw
 
 
 @pytest.mark.unit
@@ -80,6 +82,28 @@ def test_direction_required_when_the_file_does_not_say(tmp_path):
     assert p.column == "--lower-is-better" and "1.1 Aspirin" in p.message and "1.2 Mental" in p.message
     raw = _spec(pkg, tmp_path, lower_is_better=True)
     assert all(b["lower_is_better"] for b in raw["study_level"])
+
+
+@pytest.mark.unit
+def test_subgroups_sharing_studies_are_analysed_apart(rev, tmp_path):
+    """Subgroups holding the same studies (time points of the same patients) become one block each,
+    with the subgroup as the time point; RevMan's total would count the patients twice."""
+    a = rev["1.1"]
+    rows = [dataclasses.replace(s, subgroup_no=g, subgroup=name) for g, name in ((1, "1 month"), (2, "1 year"))
+            for s in a.studies]
+    rows[0] = dataclasses.replace(rows[0], events_1=float("nan"))  # MRC-1 at 1 month: not reported
+    subs = (Subgroup(1, "1 month"), Subgroup(2, "1 year"))
+    b = dataclasses.replace(a, studies=tuple(rows), subgroups=subs,
+                            settings=dataclasses.replace(a.settings, subgroups=True))
+    review = dataclasses.replace(rev, analyses=(b,))
+    raw, notes = _spec(review, tmp_path, with_notes=True)
+    assert [(x["id"], x["timepoint"]) for x in raw["study_level"]] == [("a1_1_s1", "1 month"), ("a1_1_s2", "1 year")]
+    assert notes == ("1.1 Aspirin for Preventing Death after Myocardial Infarction, subgroup 1 month (OR; Aspirin "
+                     "vs Control): MRC-1 (1 month): events or totals missing; left out",)
+    data = pd.read_csv(tmp_path / "data" / "analysis_1_1.csv")
+    assert "timepoint" in data and len(data) == 2 * 13
+    spec = spec_from_dict(raw, tmp_path / "spec.toml")
+    assert [x.timepoint for x in spec.study_level] == ["1 month", "1 year"]
 
 
 @pytest.mark.e2e

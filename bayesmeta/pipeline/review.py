@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from bayesmeta.data.revman.model import Analysis, Review
 from bayesmeta.effects.measures import get_measure
 from bayesmeta.errors import DataError, Problem
 
-__all__ = ["block_id", "direction", "review_summary", "spec_for_review", "write_review_data"]
+__all__ = ["Unit", "block_id", "direction", "review_summary", "review_units", "spec_for_review", "write_review_data"]
 
 
 def block_id(a: Analysis) -> str:
@@ -85,49 +86,104 @@ def _fmt(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def write_review_data(analyses: tuple[Analysis, ...], folder: Path) -> dict[str, str]:
-    """Write one CSV per analysis into ``folder``; returns ``{block id: CSV text}``.
+@dataclass(frozen=True)
+class Unit:
+    """One analysed unit of a review: an analysis, or one subgroup of it when its subgroups hold the
+    same studies (time points of the same patients; RevMan's total then counts them more than once).
 
-    Dichotomous: ``study, outcome, arm, events, n, subgroup, source`` (arms ``experimental`` and
-    ``control``); continuous: ``study, outcome, arm, n, mean, sd, subgroup, source``; O-E and generic
-    inverse variance: ``study, outcome, yi, sei, subgroup, source`` on the analysis scale (O-E as
-    Peto's :math:`(O-E)/V`, SE :math:`1/\\sqrt V`).
+    ``timepoint`` is the subgroup's name written in the data file's ``timepoint`` column (None when the
+    analysis is one unit); ``left_out`` names the study rows not written and why.
     """
-    texts: dict[str, str] = {}
+
+    analysis: Analysis
+    id: str
+    file: str
+    timepoint: str | None = None
+    subgroup_no: int | None = None
+    left_out: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        a = self.analysis
+        sub = f", subgroup {self.timepoint}" if self.timepoint else ""
+        return f"{a.id} {a.name}{sub} ({a.settings.measure}; {a.experimental} vs {a.control})"
+
+
+def _complete(a: Analysis, s) -> str | None:
+    """Why a study row cannot be written (values missing or impossible), or None."""
+    t = a.settings.data_type
+    ok = lambda *v: all(math.isfinite(x) for x in v)
+    if t == "dichotomous":
+        if not ok(s.events_1, s.total_1, s.events_2, s.total_2) or min(s.total_1, s.total_2) <= 0:
+            return "events or totals missing"
+    elif t == "continuous":
+        if not ok(s.mean_1, s.sd_1, s.total_1, s.mean_2, s.sd_2, s.total_2) or min(s.sd_1, s.sd_2, s.total_1, s.total_2) <= 0:
+            return "means, SDs or totals missing (or SD 0)"
+    elif t == "oe":
+        if not ok(s.o_e, s.var) or s.var <= 0:
+            return "O-E or variance missing"
+    elif not ok(s.giv_estimate, s.giv_se) or s.giv_se <= 0:
+        return "estimate or SE missing"
+    return None
+
+
+def review_units(analyses: tuple[Analysis, ...]) -> tuple[Unit, ...]:
+    """The units to analyse: one per analysis, or one per subgroup where subgroups share studies."""
+    units = []
     for a in analyses:
+        names = [s.study for s in a.studies if s.subgroup_no is not None]
+        repeated = len(names) != len(set(names)) and len(a.subgroups) > 1
+        left = tuple(f"{s.study}{' (' + s.subgroup + ')' if s.subgroup else ''}: {why}; left out"
+                     for s in a.studies if (why := _complete(a, s)))
+        if repeated:
+            for g in a.subgroups:
+                units.append(Unit(a, f"{block_id(a)}_s{g.no}", _file_name(a), g.name, g.no,
+                                  tuple(x for x in left if f"({g.name})" in x)))
+        else:
+            units.append(Unit(a, block_id(a), _file_name(a), None, None, left))
+    return tuple(units)
+
+
+def write_review_data(analyses: tuple[Analysis, ...], folder: Path) -> tuple[Unit, ...]:
+    """Write one CSV per analysis into ``folder``; returns the units to analyse (:func:`review_units`).
+
+    Dichotomous: ``study, outcome, arm, events, n, source`` (arms ``experimental`` and ``control``);
+    continuous: ``study, outcome, arm, n, mean, sd, source``; O-E and generic inverse variance:
+    ``study, outcome, yi, sei, source`` on the analysis scale (O-E as Peto's :math:`(O-E)/V`, SE
+    :math:`1/\\sqrt V`). Subgroups go into a ``subgroup`` column, or into ``timepoint`` when they hold
+    the same studies (then each subgroup is its own unit). Rows with missing values are left out
+    (the unit's ``left_out`` says which).
+    """
+    units = review_units(analyses)
+    for a in analyses:
+        split = any(u.analysis is a and u.timepoint is not None for u in units)
         buf = io.StringIO()
         w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         t = a.settings.data_type
         sub = any(s.subgroup for s in a.studies)
-        tail = ["subgroup"] if sub else []
-        if t == "dichotomous":
-            w.writerow(["study", "outcome", "arm", "events", "n", *tail, "source"])
-            for s in a.studies:
+        extra = ["timepoint"] if split else (["subgroup"] if sub else [])
+        has_extra = bool(extra)
+        head = {"dichotomous": ["arm", "events", "n"], "continuous": ["arm", "n", "mean", "sd"]}.get(t, ["yi", "sei"])
+        w.writerow(["study", "outcome", *extra, *head, "source"])
+        for s in a.studies:
+            if _complete(a, s):
+                continue
+            if t == "dichotomous":
                 for arm, e, n in (("experimental", s.events_1, s.total_1), ("control", s.events_2, s.total_2)):
-                    w.writerow([s.study, a.id, arm, _fmt(e), _fmt(n), *([s.subgroup or ""] if sub else []), _source(a, s)])
-        elif t == "continuous":
-            w.writerow(["study", "outcome", "arm", "n", "mean", "sd", *tail, "source"])
-            for s in a.studies:
+                    w.writerow([s.study, a.id, *([s.subgroup or ''] if has_extra else []), arm, _fmt(e), _fmt(n), _source(a, s)])
+            elif t == "continuous":
                 for arm, n, m, sd in (("experimental", s.total_1, s.mean_1, s.sd_1), ("control", s.total_2, s.mean_2, s.sd_2)):
-                    w.writerow([s.study, a.id, arm, _fmt(n), _fmt(m), _fmt(sd), *([s.subgroup or ""] if sub else []), _source(a, s)])
-        else:
-            w.writerow(["study", "outcome", "yi", "sei", *tail, "source"])
-            for s in a.studies:
-                if t == "oe":
-                    y = s.o_e / s.var if s.var > 0 else math.nan
-                    se = 1 / math.sqrt(s.var) if s.var > 0 else math.nan
-                else:
-                    y, se = s.giv_estimate, s.giv_se
-                w.writerow([s.study, a.id, _fmt(y), _fmt(se), *([s.subgroup or ""] if sub else []), _source(a, s)])
-        text = buf.getvalue().replace('""', "")
-        texts[block_id(a)] = text
-        (folder / _file_name(a)).write_text(text, encoding="utf-8")
-    return texts
+                    w.writerow([s.study, a.id, *([s.subgroup or ''] if has_extra else []), arm, _fmt(n), _fmt(m), _fmt(sd), _source(a, s)])
+            else:
+                y, se = (s.o_e / s.var, 1 / math.sqrt(s.var)) if t == "oe" else (s.giv_estimate, s.giv_se)
+                w.writerow([s.study, a.id, *([s.subgroup or ''] if has_extra else []), _fmt(y), _fmt(se), _source(a, s)])
+        (folder / _file_name(a)).write_text(buf.getvalue().replace('""', ""), encoding="utf-8")
+    return units
 
 
 def spec_for_review(
     review: Review,
-    analyses: tuple[Analysis, ...],
+    units: tuple[Unit, ...],
     data_dir: Path,
     out: Path,
     *,
@@ -140,17 +196,19 @@ def spec_for_review(
     sample: bool,
     draws: int,
     chains: int,
-) -> dict[str, Any]:
-    """The spec (a dict) reanalysing ``analyses`` of ``review``, their data written in ``data_dir``.
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The spec (a dict) reanalysing the ``units`` of ``review`` (data written in ``data_dir``), and notes.
 
-    ``question`` None means non-inferiority when margins are given, else superiority. Raises
-    :class:`DataError` naming the option (and the analyses) when a choice is missing or does not fit.
+    ``question`` None means non-inferiority when margins are given, else superiority. A unit with
+    fewer than 2 complete studies is left out with a note. Raises :class:`DataError` naming the
+    option (and the analyses) when a choice is missing or does not fit.
     """
     from bayesmeta.pipeline.quick import spec_for_data
 
     problems: list[Problem] = []
+    notes: list[str] = []
     if margins:
-        kinds = {get_measure(a.settings.measure).ratio for a in analyses}
+        kinds = {get_measure(u.analysis.settings.measure).ratio for u in units}
         if len(kinds) > 1:
             problems.append(Problem("command line", None, "--margin", "the selected analyses mix ratio and "
                                     "difference measures, so one margin cannot fit them all: select outcomes of "
@@ -159,27 +217,36 @@ def spec_for_review(
     blocks: list[dict[str, Any]] = []
     mu_sets: dict[str, Any] = {}
     tau_sets: dict[str, Any] = {}
-    undecided = []
-    for a in analyses:
+    undecided: dict[str, str] = {}
+    raw: dict[str, Any] = {}
+    for u in units:
+        a = u.analysis
+        notes += [f"{u.label}: {x}" for x in u.left_out]
+        complete = [s for s in a.studies if (u.subgroup_no is None or s.subgroup_no == u.subgroup_no)
+                    and _complete(a, s) is None]
+        if len(complete) < 2:
+            notes.append(f"{u.label}: {len(complete)} complete stud{'y' if len(complete) == 1 else 'ies'}; "
+                         "not reanalysed (a pooled analysis needs 2)")
+            continue
         lib, why = (lower_is_better, "--lower-is-better/--higher-is-better") if lower_is_better is not None else direction(a)
         if lib is None:
-            undecided.append(f"{a.id} {a.name} ({why})")
+            undecided[a.id] = f"{a.id} {a.name} ({why})"
             continue
         kind = a.settings.data_type
         raw = spec_for_data(
-            data_dir / _file_name(a), out, measure=a.settings.measure, lower_is_better=lib, question=q,
+            data_dir / u.file, out, measure=a.settings.measure, lower_is_better=lib, question=q,
             margins=list(margins), tau_priors=list(tau_priors), mu_priors=list(mu_priors), outcome=a.id,
-            timepoint=None, experimental="experimental" if kind in ("dichotomous", "continuous") else None,
+            timepoint=u.timepoint, experimental="experimental" if kind in ("dichotomous", "continuous") else None,
             control="control" if kind in ("dichotomous", "continuous") else None, seed=seed, sample=sample,
             draws=draws, chains=chains,
         )
         b = raw["study_level"][0]
         code = b["measure"]
-        b["id"] = block_id(a)
-        b["label"] = f"{a.id} {a.name} ({code}; {a.experimental} vs {a.control})"
+        b["id"] = u.id
+        b["label"] = u.label
         for sets, key in ((mu_sets, "mu_priors"), (tau_sets, "tau_priors")):
             mine = raw[key][code]
-            name = code if sets.get(code, mine) == mine else f"{code}_{block_id(a)}"
+            name = code if sets.get(code, mine) == mine else f"{code}_{u.id}"
             sets[name] = mine
             if name != code:
                 b[key] = name
@@ -188,15 +255,18 @@ def spec_for_review(
         problems.append(Problem("command line", None, "--lower-is-better",
                                 "say which direction is better (--lower-is-better or --higher-is-better; or "
                                 "edit lower_is_better per outcome in the spec): the file does not say for "
-                                + "; ".join(undecided)))
+                                + "; ".join(undecided.values())))
+    if not blocks and not problems:
+        problems.append(Problem(review.file, None, None, "no analysis has 2 or more complete studies to reanalyse: "
+                                + "; ".join(notes)))
     if problems:
         raise DataError(problems)
-    return {
+    spec = {
         "analysis": {
             "id": "".join(c if c.isalnum() else "_" for c in Path(review.file).stem).strip("_") or "review",
             "title": f"Bayesian reanalysis of the RevMan review {review.title!r}",
             "citation": f"{Path(review.file).name} (sha256 {review.sha256[:16]}...)",
-            "data": raw["analysis"]["data"] if analyses else "data",
+            "data": raw["analysis"]["data"],
             "report": ".",
             "seed": int(seed),
             "experimental": "experimental",
@@ -208,6 +278,7 @@ def spec_for_review(
         "mu_priors": mu_sets,
         "tau_priors": tau_sets,
     }
+    return spec, tuple(notes)
 
 
 def _bf_words(log_bf: float) -> str:
@@ -223,11 +294,12 @@ def _bf_words(log_bf: float) -> str:
 
 
 def review_summary(
-    review: Review, analyses: tuple[Analysis, ...], reanalysis, interval: float = 0.95, kind: str = "hdi"
+    review: Review, units: tuple[Unit, ...], reanalysis, interval: float = 0.95, kind: str = "hdi"
 ) -> pd.DataFrame:
     """One row per analysis: RevMan's result, the primary posterior and what it says.
 
-    Columns: ``analysis, outcome, k, measure, revman_model, revman_estimate, revman_ci`` (as RevMan
+    Columns: ``analysis, outcome, subgroup`` (when the analysis' subgroups share studies, each is a
+    unit), ``k, measure, revman_model, revman_estimate, revman_ci`` (as RevMan
     stored it, or recomputed with its settings when it stored none: ``revman_source`` says which),
     ``posterior_median, posterior_interval`` (primary priors, exact; the report's interval kind), ``question``,
     ``p_decision`` (P(benefit) for superiority and estimation, P(no worse than the primary margin) for
@@ -240,22 +312,29 @@ def review_summary(
 
     blocks = {b.id: b for b in reanalysis.study_blocks}
     rows = []
-    for a in analyses:
+    for u in units:
+        a = u.analysis
         m = get_measure(a.settings.measure)
         back = (lambda v: float(np.exp(v))) if m.ratio else (lambda v: float(v))
-        p = a.pooled
+        if u.subgroup_no is None:
+            p = a.pooled
+        else:
+            p = next((g.pooled for g in a.subgroups if g.no == u.subgroup_no), None)
         if p is not None and p.computed:
             est, lb, ub, src = p.estimate, p.ci_lb, p.ci_ub, "stored by RevMan"
         else:
-            rec = recompute(a)["total"]
+            rr = recompute(a)
+            rec = rr["total"] if u.subgroup_no is None else rr["subgroups"].get(u.subgroup_no)
             est, lb, ub = (back(rec[k]) for k in ("estimate", "ci_lb", "ci_ub")) if rec else (math.nan,) * 3
             src = "recomputed with RevMan's settings (RevMan stored none)"
         row: dict[str, Any] = {
-            "analysis": a.id, "outcome": a.name, "k": a.k, "measure": a.settings.measure,
+            "analysis": a.id, "outcome": a.name, "subgroup": u.timepoint or "",
+            "k": sum(1 for s in a.studies if u.subgroup_no is None or s.subgroup_no == u.subgroup_no),
+            "measure": a.settings.measure,
             "revman_model": f"{a.settings.method}, {'random' if a.settings.random else 'fixed'}",
             "revman_estimate": est, "revman_ci": f"[{lb:.4g}, {ub:.4g}]", "revman_source": src,
         }
-        b = blocks.get(block_id(a))
+        b = blocks.get(u.id)
         res = b.result if b is not None else None
         if res is None:
             row.update(posterior_median=math.nan, posterior_interval="", question="", p_decision=math.nan,

@@ -103,7 +103,10 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
     if data is None:
         data = path.read_bytes()
     text = _decode(path, data)
-    rows = list(csv.reader(io.StringIO(text)))
+    first = text.split("\n", 1)[0]
+    delim = max((",", ";", "\t"), key=first.count)
+    decimal_comma = delim != ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
     f = str(path)
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError(Problem(f, 1, None, "empty file; expected RevMan 5's analysis export (a header row first)"))
@@ -146,7 +149,7 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
             if key in ("name", "type", "method", "measure", "model", "label_1", "label_2", "left", "right", "year", "swap", "logscale", "enter_n"):
                 d[key] = val.strip()
                 continue
-            got = number(val)
+            got = number(val.replace(".", "").replace(",", ".") if decimal_comma and "," in val else val)
             if got is None:
                 problems.append(Problem(f, line, name, f"expected a number, got {val!r}"))
                 d[key] = math.nan
@@ -159,6 +162,8 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
     comps: dict[int, str] = {}
     outcomes: list[dict[str, Any]] = []
     notes = ["confidence levels are not in RevMan's CSV export: 95% assumed (RevMan's default)"]
+    if decimal_comma:
+        notes.append(f"fields separated by {delim!r}: decimal commas read as decimal points")
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
@@ -183,7 +188,11 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
         if not outcomes or (outcomes[-1]["comp"], outcomes[-1]["no"]) != (c, o):
             problems.append(Problem(f, i, "Outcome Number", f"a study row ({d.get('name')!r}) before its outcome row"))
             continue
-        outcomes[-1]["studies"].append((d, dec, i, g))
+        cur = outcomes[-1]
+        if g > 0 and g not in cur["subgroups"] and not any(x[3] == g for x in cur["studies"]) and _subgroup_row(d):
+            cur["subgroups"][g] = (d, dec, i)  # a subgroup row written without a data type
+            continue
+        cur["studies"].append((d, dec, i, g))
     if problems:
         raise DataError(problems)
 
@@ -255,14 +264,23 @@ def read_analysis_csv(path: str | Path, data: bytes | None = None) -> Review:
         raise DataError(problems)
     if not analyses:
         raise DataError(Problem(f, None, None, "no outcome rows (rows with a Data Type); is this RevMan's analysis export?"))
+    sha = hashlib.sha256(data).hexdigest()
     return Review(
         file=f,
         format="csv",
         title=next(iter(comps.values()), path.stem) if len(comps) == 1 else path.stem,
-        sha256=hashlib.sha256(data).hexdigest(),
-        analyses=tuple(analyses),
+        sha256=sha,
+        analyses=tuple(dataclasses.replace(a, review_sha256=sha) for a in analyses),
         notes=tuple(notes),
     )
+
+
+def _subgroup_row(d: dict[str, Any]) -> bool:
+    """A row that pools (heterogeneity df or Q given) or holds no study values: a subgroup's row."""
+    nan = lambda k: not math.isfinite(d.get(k, math.nan))
+    pools = not nan("df") or not nan("Q")
+    empty = all(nan(k) for k in ("events_1", "total_1", "mean_1", "sd_1", "events_2", "total_2", "o_e", "var", "se"))
+    return pools or empty
 
 
 def _pooled(d: dict[str, Any], dec: dict[str, int], src: Source, with_int: bool) -> Pooled:

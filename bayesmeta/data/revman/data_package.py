@@ -267,8 +267,10 @@ def read_data_package(path: str | Path) -> Review:
         raise DataError(Problem(f, None, None, "the data package holds no analyses with study rows"))
     title = analyses[0].comparison if len({a.comparison for a in analyses}) == 1 else path.stem
     notes.append("the data package stores no 'favours' labels")
-    return Review(file=f, format="zip", title=title, sha256=hashlib.sha256(raw).hexdigest(),
-                  analyses=tuple(analyses), notes=tuple(notes))
+    sha = hashlib.sha256(raw).hexdigest()
+    return Review(file=f, format="zip", title=title, sha256=sha,
+                  analyses=tuple(dataclasses.replace(a, review_sha256=sha) for a in analyses),
+                  notes=tuple(notes))
 
 
 def _study(d, dtype: str, ratio: bool, settings: Settings, src: Source, gname, gnums) -> StudyRow:

@@ -7,7 +7,7 @@ import numpy as np
 from bayesmeta.data.revman.model import Analysis
 from bayesmeta.effects.table import EffectTable
 
-__all__ = ["effect_table", "study_values"]
+__all__ = ["arm_table", "effect_table", "study_values"]
 
 
 def study_values(a: Analysis, preset: str = "revman5", subgroup: int | None = None):
@@ -84,3 +84,36 @@ def effect_table(a: Analysis, preset: str = "revman5", subgroup: int | None = No
         source=f"{a.source.file if a.source else ''}: analysis {a.id} {a.name}".strip(),
         notes=tuple(notes),
     )
+
+
+def arm_table(a: Analysis):
+    """See :meth:`bayesmeta.data.revman.model.Analysis.arm_table`."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from bayesmeta.data.tables import ArmTable
+
+    t = a.settings.data_type
+    if t not in ("dichotomous", "continuous"):
+        raise ValueError(f"analysis {a.id} holds {t} data, not arms; use effect_table()")
+    values = ("events", "n") if t == "dichotomous" else ("n", "mean", "sd")
+    rows = []
+    for s in a.studies:
+        src = f"{Path(s.source.file).name} ({s.source.location}), analysis {a.id}" if s.source else ""
+        for arm, e, n, m, sd in ((a.experimental, s.events_1, s.total_1, s.mean_1, s.sd_1),
+                                 (a.control, s.events_2, s.total_2, s.mean_2, s.sd_2)):
+            vals = {"events": e, "n": n} if t == "dichotomous" else {"n": n, "mean": m, "sd": sd}
+            missing = not all(np.isfinite(v) for v in vals.values())
+            rows.append({"study": s.study, "outcome": a.id, "timepoint": "all", "arm": arm, **vals,
+                         "source": src, "subgroup": s.subgroup or "",
+                         "status": "missing" if missing else "reported",
+                         "missing_reason": "no values in the review" if missing else ""})
+    df = pd.DataFrame(rows)
+    for c in values:
+        df[c] = df[c].astype("Float64") if c in ("mean", "sd") else df[c].round().astype("Int64")
+    for c in ("study", "outcome", "timepoint", "arm", "source", "subgroup", "status", "missing_reason"):
+        df[c] = df[c].astype("string")
+    return ArmTable(kind="binary_arms" if t == "dichotomous" else "continuous_arms",
+                    path=Path(a.source.file) if a.source else Path(""), sha256=a.review_sha256, _frame=df,
+                    experimental=a.experimental, control=a.control)

@@ -236,6 +236,8 @@ class Analysis:
     pooled : Pooled or None
         RevMan's overall result (None when the file holds none, e.g. "no totals").
     source : Source
+    review_sha256 : str
+        sha256 of the review file (the provenance of :meth:`arm_table`).
     """
 
     comparison_no: int
@@ -251,6 +253,7 @@ class Analysis:
     subgroups: tuple[Subgroup, ...] = ()
     pooled: Pooled | None = None
     source: Source | None = None
+    review_sha256: str = ""
 
     @property
     def id(self) -> str:
@@ -287,6 +290,16 @@ class Analysis:
                 r.update(yi=s.giv_estimate, sei=s.giv_se)
             rows.append(r)
         return pd.DataFrame(rows)
+
+    def arm_table(self):
+        """Dichotomous or continuous study rows as the toolkit's validated
+        :class:`~bayesmeta.data.tables.ArmTable` (one row per arm, the group labels as arm names, the
+        analysis number as outcome, the subgroup, each row's source; rows RevMan holds without values
+        have ``status = "missing"`` and a reason). O-E and generic inverse variance data have no arms:
+        use :meth:`effect_table`."""
+        from bayesmeta.data.revman.effects import arm_table
+
+        return arm_table(self)
 
     def effect_table(self, preset: str = "revman5", subgroup: int | None = None):
         """The studies as an :class:`~bayesmeta.effects.table.EffectTable` (analysis scale).

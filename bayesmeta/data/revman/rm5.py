@@ -12,7 +12,9 @@ package meta reads (``R/read.rm5-internal.R``) and RevMan 5.0-5.4 write.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
@@ -40,6 +42,39 @@ class _LineBuilder(TreeBuilder):
         if self.parser is not None:
             self.lines[id(el)] = int(self.parser.parser.CurrentLineNumber)
         return el
+
+
+_EXPAT_ENCODINGS = ("utf-8", "utf8", "utf-16", "utf16", "iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii")
+
+
+def _recode(data: bytes) -> tuple[bytes, str | None]:
+    """Bytes expat can read, and a note when they had to be re-encoded.
+
+    Expat knows only UTF-8, UTF-16, ISO-8859-1 and ASCII. A file declaring another encoding
+    (``windows-1252``) is decoded by Python and re-declared as UTF-8; a file whose bytes are not
+    valid in its declared UTF-8 (RevMan 5 files with Windows characters, which meta's ``read.rm5``
+    transliterates) is read as Windows-1252, with a note.
+    """
+    m = re.match(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']", data[:300])
+    declared = m.group(1).decode("ascii").lower() if m else "utf-8"
+    if declared.replace("_", "-") not in _EXPAT_ENCODINGS:
+        try:
+            text = data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            text = data.decode("cp1252", errors="replace")
+        return _redeclare(text), f"declared encoding {declared!r} re-encoded as UTF-8"
+    if declared.startswith("utf-8") or declared == "utf8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return _redeclare(data.decode("cp1252", errors="replace")), (
+                f"bytes not valid UTF-8 (first at byte {e.start}); read as Windows-1252"
+            )
+    return data, None
+
+
+def _redeclare(text: str) -> bytes:
+    return re.sub(r"^(\s*<\?xml[^>]*encoding=)[\"'][^\"']*[\"']", r'\1"UTF-8"', text, count=1).encode("utf-8")
 
 
 def _parse(path: Path, data: bytes) -> tuple[Element, dict[int, int]]:
@@ -242,9 +277,9 @@ def _analysis(r: _Reader, el: Element, kind: str, comp_no: int, comp: str, names
                 if d.tag == f"{tag}_DATA":
                     studies.append(_study(r, d, names, settings, src, g))
     pooled = _pooled(r, el, src, with_int=settings.subgroups)
+    if el.get("ESTIMABLE") == "NO":  # RevMan writes 0 for what it could not estimate
+        pooled = Pooled(estimate=math.nan, ci_lb=math.nan, ci_ub=math.nan, k=pooled.k, source=src)
     if settings.subgroups and subgroups:
-        import dataclasses
-
         pooled = dataclasses.replace(pooled, Q_int_df=float(len(subgroups) - 1))
     if not pooled.computed:
         r.notes.append(f"analysis {oid} ({name}): RevMan stored no pooled result ({loc})")
@@ -290,6 +325,8 @@ def read_rm5(path: str | Path, data: bytes | None = None) -> Review:
     path = Path(path)
     if data is None:
         data = path.read_bytes()
+    raw = data
+    data, recoded = _recode(data)
     root, lines = _parse(path, data)
     if root.tag != "COCHRANE_REVIEW":
         raise DataError(
@@ -333,11 +370,12 @@ def read_rm5(path: str | Path, data: bytes | None = None) -> Review:
         raise DataError(r.problems)
     if not analyses:
         raise DataError(Problem(str(path), lines.get(id(aad)), "<ANALYSES_AND_DATA>", "the review holds no analyses with study data"))
+    sha = hashlib.sha256(raw).hexdigest()
     return Review(
         file=str(path),
         format="rm5",
         title=title,
-        sha256=hashlib.sha256(data).hexdigest(),
-        analyses=tuple(analyses),
-        notes=tuple(r.notes),
+        sha256=sha,
+        analyses=tuple(dataclasses.replace(a, review_sha256=sha) for a in analyses),
+        notes=((recoded,) if recoded else ()) + tuple(r.notes),
     )

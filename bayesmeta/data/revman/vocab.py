@@ -112,7 +112,8 @@ _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def number(text: str | None) -> tuple[float, int | None] | None:
-    """``(value, decimals)`` of a number as RevMan wrote it; NaN for empty; None if not a number.
+    """``(value, decimals)`` of a number as RevMan wrote it; NaN for empty (and RevMan's "Not
+    estimable"); None if not a number.
 
     ``decimals`` counts the digits after the decimal point (less the exponent), the precision the
     value was stored with; None for empty values and infinities. Thousands separators (``1,234``)
@@ -121,7 +122,7 @@ def number(text: str | None) -> tuple[float, int | None] | None:
     if text is None:
         return math.nan, None
     s = str(text).strip().replace(",", "")
-    if s == "" or s.casefold() in ("nan", "#n/a", "na"):
+    if s == "" or s.casefold() in ("nan", "#n/a", "na", "not estimable", "not applicable"):
         return math.nan, None
     if s.casefold() in ("infinity", "+infinity", "inf"):
         return math.inf, None
