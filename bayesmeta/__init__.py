@@ -37,21 +37,39 @@ if _sys.version_info < (3, 12):  # noqa: UP036  # pragma: no cover - guarded at 
         f"Python {_sys.version.split()[0]}). Run ./dev, which finds a suitable interpreter."
     )
 
+# the metafor-shaped front door: estimators and post-fit verbs (helper "metafor")
 from bayesmeta.api import (
+    anova,
+    blup,
+    confint,
+    cumul,
+    fitstats,
+    fsn,
+    hc,
+    influence,
+    leave1out,
     leave_one_out,
     mixed_effects_test,
     model_average,
     posterior_predictive_check,
+    predict,
     prior_sensitivity,
     publication_bias,
+    ranef,
+    ranktest,
+    regtest,
     rma,
+    rma_glmm,
     rma_mh,
+    rma_peto,
+    robust,
     sample,
     sample_multilevel,
     selmodel,
     solve,
     subgroup_analysis,
     subgroup_analysis_mh,
+    trimfill,
 )
 from bayesmeta.bayes import priors
 from bayesmeta.bayes.prior_atlas import from_atlas
@@ -154,4 +172,24 @@ __all__ = [
     "subgroup_analysis_mh",
     "tipping_prior_mean",
     "tipping_prior_scale",
+]
+# the metafor-shaped front door (helper "metafor")
+__all__ += [
+    "anova",
+    "blup",
+    "confint",
+    "cumul",
+    "fitstats",
+    "fsn",
+    "hc",
+    "influence",
+    "leave1out",
+    "predict",
+    "ranef",
+    "ranktest",
+    "regtest",
+    "rma_glmm",
+    "rma_peto",
+    "robust",
+    "trimfill",
 ]
