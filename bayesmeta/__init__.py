@@ -41,21 +41,40 @@ if _sys.version_info < (3, 12):  # noqa: UP036  # pragma: no cover - guarded at 
 
 # --- issue 18 (helper nb): measures and notebooks: bm.plot, the measure families -------------
 from bayesmeta import plot
+
+# the metafor-shaped front door: estimators and post-fit verbs (helper "metafor")
 from bayesmeta.api import (
+    anova,
+    blup,
+    confint,
+    cumul,
+    fitstats,
+    fsn,
+    hc,
+    influence,
+    leave1out,
     leave_one_out,
     mixed_effects_test,
     model_average,
     posterior_predictive_check,
+    predict,
     prior_sensitivity,
     publication_bias,
+    ranef,
+    ranktest,
+    regtest,
     rma,
+    rma_glmm,
     rma_mh,
+    rma_peto,
+    robust,
     sample,
     sample_multilevel,
     selmodel,
     solve,
     subgroup_analysis,
     subgroup_analysis_mh,
+    trimfill,
 )
 from bayesmeta.bayes import priors
 from bayesmeta.bayes.prior_atlas import from_atlas
@@ -174,3 +193,23 @@ from bayesmeta.data.revman import Review, read_revman  # noqa: E402
 from bayesmeta.published.revman_check import RevManCheck, check_revman  # noqa: E402
 
 __all__ += ["Review", "RevManCheck", "check_revman", "read_revman"]
+# the metafor-shaped front door (helper "metafor")
+__all__ += [
+    "anova",
+    "blup",
+    "confint",
+    "cumul",
+    "fitstats",
+    "fsn",
+    "hc",
+    "influence",
+    "leave1out",
+    "predict",
+    "ranef",
+    "ranktest",
+    "regtest",
+    "rma_glmm",
+    "rma_peto",
+    "robust",
+    "trimfill",
+]

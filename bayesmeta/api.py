@@ -29,14 +29,34 @@ __all__ = [
     "posterior_predictive_check",
     "prior_sensitivity",
     "publication_bias",
-    "rma",
-    "rma_mh",
     "sample",
     "sample_multilevel",
-    "selmodel",
     "solve",
     "subgroup_analysis",
     "subgroup_analysis_mh",
+]
+# the metafor-shaped front door (helper "metafor")
+__all__ += [
+    "anova",
+    "blup",
+    "confint",
+    "cumul",
+    "fitstats",
+    "fsn",
+    "hc",
+    "influence",
+    "leave1out",
+    "predict",
+    "ranef",
+    "ranktest",
+    "regtest",
+    "rma",
+    "rma_glmm",
+    "rma_mh",
+    "rma_peto",
+    "robust",
+    "selmodel",
+    "trimfill",
 ]
 
 _MAKE = (
@@ -78,71 +98,6 @@ def _binary_arms(data: EffectTable, fn: str) -> dict[str, Any]:
             "n1i=..., ci=..., n2i=...) or bm.read_csv on a binary file"
         )
     return {c: arms[c].to_numpy(float) for c in ("ai", "n1i", "ci", "n2i")}
-
-
-def rma(
-    data: EffectTable,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
-    tau2: float | None = None,
-    pi: str = "metafor",
-) -> _rma.RMAResult:
-    """Common-effect or random-effects meta-analysis, as metafor's ``rma``.
-
-    Parameters
-    ----------
-    data : EffectTable
-    method : {"EE", "DL", "REML", "PM", "ML", "HE", "SJ"}
-        tau^2 estimator (metafor's codes).
-    test : {"z", "t", "knha", "knha_adhoc"}
-    level : float
-        Confidence level.
-    tau2 : float, optional
-        Fix tau^2.
-    pi : {"metafor", "t_k-2"}
-        Default prediction interval.
-
-    Returns
-    -------
-    RMAResult
-        See :func:`bayesmeta.frequentist.rma.rma`.
-
-    Examples
-    --------
-    >>> import bayesmeta as bm
-    >>> es = bm.EffectTable.from_yi_vi([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.05])
-    >>> round(bm.rma(es, method="DL").mu, 4)  # metafor: coef(rma(yi, vi, method="DL")) = 0.2973588
-    0.2974
-    """
-    t = _table(data, "rma")
-    return _rma.rma(t.yi, vi=t.vi, labels=t.labels, method=method, test=test, level=level, tau2=tau2, pi=pi)
-
-
-def rma_mh(
-    data: EffectTable, *args: Any, measure: str | None = None, level: float = 0.95, **kwargs: Any
-) -> _mh.MHResult:
-    """Mantel-Haenszel meta-analysis of the table's 2x2 counts (RevMan 5 / metafor ``rma.mh``).
-
-    Parameters
-    ----------
-    data : EffectTable
-        Made from binary arm-level data (it keeps every study, also those not estimable).
-    measure : {"RR", "OR", "RD"}, optional
-        Default: the table's measure.
-    level : float
-    **kwargs
-        Passed to :func:`bayesmeta.frequentist.mantel_haenszel.rma_mh` (``drop00``,
-        ``rd_variance``, ``mh_correction``, ``add``, ``method_tau``).
-
-    Returns
-    -------
-    MHResult
-    """
-    t = _table(data, "rma_mh")
-    if args:
-        raise TypeError("bm.rma_mh takes the EffectTable and keyword arguments (measure=, level=, ...)")
-    return _mh.rma_mh(**_binary_arms(t, "rma_mh"), measure=measure or t.measure, level=level, **kwargs)
 
 
 def solve(
@@ -471,34 +426,6 @@ def publication_bias(data: EffectTable, mu_prior: Prior, tau_prior: Prior, direc
         _prior(tau_prior, "tau_prior", "publication_bias", "tau"), direction=direction, **kwargs)
 
 
-def selmodel(data: EffectTable, steps: Sequence[float] = (0.025,), alternative: str = "greater",
-             method: str = "ML", level: float = 0.95):
-    """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
-
-    Parameters
-    ----------
-    data : EffectTable
-    steps : sequence of float
-        One-sided p-value cut-points (1 is appended).
-    alternative : {"greater", "less"}
-        Direction in which significant results are favoured.
-    method : {"ML", "EE"}
-        Random effects (tau^2 by ML) or common effect.
-    level : float
-        Confidence level of the Wald CI of mu.
-
-    Returns
-    -------
-    SelectionModelResult
-        See :func:`bayesmeta.frequentist.selection.selmodel`.
-    """
-    from bayesmeta.frequentist import selection
-
-    t = _table(data, "selmodel")
-    return selection.selmodel(t.yi, t.vi, steps=steps, alternative=alternative, method=method, level=level,
-                              labels=t.labels)
-
-
 def leave_one_out(data: EffectTable, tau_prior: Prior, mu_prior: Prior | None = None):
     """Exact leave-one-study-out predictive checks under the random- and common-effect models.
 
@@ -573,3 +500,689 @@ def prior_sensitivity(
         threshold=threshold,
         primary=primary,
     )
+
+
+# ============================================================================ the metafor-shaped front door
+# (helper "metafor"; every verb takes the EffectTable or a fitted result first)
+
+_FIT_TYPES = "a fit of bm.rma (with or without mods)"
+
+
+def _level(level: Any) -> float:
+    from bayesmeta.frequentist.rma import as_level
+
+    return as_level(level)
+
+
+def _formula_terms(formula: str) -> tuple[list[tuple[str, bool]], bool]:
+    """Terms of a one-sided formula (``"~ ablat + factor(alloc)"``): (name, categorical) and the intercept."""
+    rhs = formula.strip()
+    if not rhs.startswith("~"):
+        raise ValueError(f"mods formula must start with '~' (e.g. '~ ablat + year'); got {formula!r}")
+    rhs = rhs[1:].replace("-1", "+ -1").replace("- 1", "+ -1")
+    intercept = True
+    terms: list[tuple[str, bool]] = []
+    for raw in (p.strip() for p in rhs.split("+")):
+        if raw in ("", "1"):
+            continue
+        if raw in ("0", "-1"):
+            intercept = False
+            continue
+        if any(ch in raw for ch in "*:^|"):
+            raise ValueError(f"mods formula term {raw!r}: interactions are not supported; build the column "
+                             "yourself and pass it in moderators=")
+        cat = raw.startswith("factor(") and raw.endswith(")")
+        terms.append((raw[7:-1].strip() if cat else raw, cat))
+    return terms, intercept
+
+
+def _design(t: EffectTable, mods: Any, intercept: bool, fn: str):
+    """Design matrix (k, p), coefficient names and a mask of the rows with complete moderators."""
+    import numpy as np
+    import pandas as pd
+
+    from bayesmeta.frequentist.metareg import design_matrix
+
+    k = t.k
+    if mods is None:
+        return np.ones((k, 1)), ["intrcpt"], np.ones(k, bool)
+    cats: set[str] = set()
+    if isinstance(mods, str) and mods.strip().startswith("~"):
+        terms, intercept = _formula_terms(mods)
+        mods = [n for n, _ in terms]
+        cats = {n for n, c in terms if c}
+    if isinstance(mods, str):
+        mods = [mods]
+    if isinstance(mods, Mapping | pd.DataFrame):
+        frame = pd.DataFrame({str(c): list(v) for c, v in mods.items()})
+    elif isinstance(mods, Sequence) and mods and all(isinstance(m, str) for m in mods):
+        missing = [m for m in mods if m not in t.moderators]
+        if missing:
+            raise ValueError(f"bm.{fn}: no moderator {', '.join(map(repr, missing))} in the table; "
+                             f"moderators: {', '.join(t.moderators) or 'none'} (add them with moderators=...)")
+        frame = pd.DataFrame({m: list(t.moderators[m]) for m in mods})
+    else:
+        arr = np.asarray(mods, dtype=float)
+        arr = arr.reshape(k, -1) if arr.ndim <= 2 else arr
+        if arr.shape[0] != k:
+            raise ValueError(f"bm.{fn}: mods has {arr.shape[0]} rows for {k} studies")
+        frame = pd.DataFrame(arr, columns=[f"X{j + 1}" for j in range(arr.shape[1])] if arr.shape[1] > 1 else ["mods"])
+    if len(frame) != k:
+        raise ValueError(f"bm.{fn}: mods has {len(frame)} rows for {k} studies")
+    for c in cats:
+        frame[c] = frame[c].astype(str).where(frame[c].notna())
+    ok = frame.notna().all(axis=1).to_numpy()
+    # categorical moderators: levels in alphabetical order (R's factor()), the first is the reference
+    for c in frame.columns:
+        col = frame[c]
+        if c in cats or not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                frame[c] = pd.Categorical(col, categories=sorted(col.dropna().unique(), key=str))
+    X, names = design_matrix(frame[ok].reset_index(drop=True), list(frame.columns), intercept=intercept)
+    return X, names, ok
+
+
+def rma(
+    data: EffectTable,
+    mods: Any = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    *,
+    btt: Any = None,
+    tau2: float | None = None,
+    weights: Any = None,
+    intercept: bool = True,
+    pi: str = "metafor",
+    i2: str | None = None,
+    preset: str | None = None,
+):
+    """Common-effect, random-effects or mixed-effects meta-analysis, as metafor's ``rma``.
+
+    Parameters
+    ----------
+    data : EffectTable
+    mods : str, sequence of str, mapping, DataFrame or array_like, optional
+        Moderators: a formula over the table's moderators (``"~ ablat + factor(alloc)"``; ``"~ 0 + x"``
+        drops the intercept), moderator names (``["ablat", "alloc"]``), columns (a mapping or
+        DataFrame) or a numeric array (k,) or (k, m). Text columns enter as treatment contrasts with
+        alphabetically ordered levels, the first the reference (R's ``factor()``).
+    method : str
+        tau^2 estimator, metafor's codes: ``"EE"`` (``"FE"``), ``"DL"``, ``"REML"``, ``"ML"``, ``"PM"``,
+        ``"PMM"``, ``"EB"``, ``"HE"``, ``"HS"``, ``"HSk"``, ``"SJ"``, ``"SJIT"``, ``"DLIT"``, ``"GENQ"``,
+        ``"GENQM"`` (the last two need ``weights``).
+    test : {"z", "t", "knha", "adhoc"}
+    level : float
+        0.95 or 95 (as metafor).
+    btt : str, int or sequence, optional
+        Coefficients of the omnibus test QM, by name (``"alloc"`` matches every ``alloc[...]``) or
+        0-based position; default all but the intercept.
+    tau2 : float, optional
+        Fix tau^2.
+    weights : array_like, optional
+        Weights of the generalised Q estimators (GENQ, GENQM).
+    intercept : bool
+    pi : {"metafor", "t_k-2", "t_k-1_wald"}
+        Prediction interval reported by intercept-only fits.
+    i2 : {"tau2", "Q"}, optional
+        I^2 definition of intercept-only fits (metafor's from tau^2, or RevMan 5's from Q).
+    preset : {"revman5", "revman2025", "metafor"}, optional
+
+    Returns
+    -------
+    RMAResult or MetaRegResult
+        Intercept-only: :class:`~bayesmeta.frequentist.rma.RMAResult` (``mu``, ``se``, ``zval``/``stat``,
+        ``pval``, ``ci_lb``, ``ci_ub``, ``tau2``, ``QE``, ``QE_p``, ``I2``, ``H2``, ...); with moderators:
+        :class:`~bayesmeta.frequentist.metareg.MetaRegResult` (``beta``, ``se``, ``QM``, ``QE``, ``R2``, ...).
+        Field names are listed in ``docs/api.md``.
+
+    Examples
+    --------
+    >>> import bayesmeta as bm
+    >>> es = bm.EffectTable.from_yi_vi([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.05])
+    >>> round(bm.rma(es, method="DL").mu, 4)  # metafor: coef(rma(yi, vi, method="DL")) = 0.2973588
+    0.2974
+    """
+    import warnings
+
+    import numpy as np
+
+    from bayesmeta.frequentist.anova import resolve_btt
+    from bayesmeta.frequentist.metareg import rma_mods
+
+    t = _table(data, "rma")
+    lv = _level(level)
+    if mods is None and intercept:
+        return _rma.rma(t.yi, vi=t.vi, labels=t.labels, method=method, test=test, level=lv, tau2=tau2, pi=pi,
+                        i2=i2, preset=preset, weights=weights)
+    X, names, ok_mods = _design(t, mods, intercept, "rma")
+    fin = np.isfinite(t.yi) & np.isfinite(t.vi)
+    ok = ok_mods & fin
+    if not ok.all():
+        gone = [lab for lab, o in zip(t.labels, ok, strict=True) if not o]
+        warnings.warn(f"{len(gone)} stud{'y' if len(gone) == 1 else 'ies'} with a missing estimate, variance or "
+                      f"moderator left out of the fit: {', '.join(gone)}", _rma.DroppedStudiesWarning, stacklevel=2)
+    X = X[fin[ok_mods]]
+    rows = np.flatnonzero(ok)
+    w = None if weights is None else np.asarray(weights, float)[rows]
+    b = None if btt is None else resolve_btt(btt, names)
+    return rma_mods(t.yi[rows], t.vi[rows], X, names=names, method=method, test=test, level=lv, btt=b, tau2=tau2,
+                    weights=w, labels=[t.labels[i] for i in rows])
+
+
+def rma_mh(data: EffectTable, *args: Any, measure: str | None = None, level: float = 0.95,
+           rd_variance: str | None = None, preset: str | None = None, **kwargs: Any) -> _mh.MHResult:
+    """Mantel-Haenszel common-effect meta-analysis of the table's 2x2 counts (metafor ``rma.mh``).
+
+    Parameters
+    ----------
+    data : EffectTable
+        Made from binary arm-level data (it keeps every study, also those not estimable).
+    measure : {"RR", "OR", "RD"}, optional
+        Default: the table's measure.
+    level : float
+        0.95 or 95.
+    rd_variance : {"sato", "greenland-robins"}, optional
+        Variance of the MH risk difference: Sato (metafor's, the default here) or Greenland-Robins
+        (RevMan 5's); stated on the result (``rd_variance``) and in its print.
+    preset : {"revman5", "revman2025", "metafor"}, optional
+        RevMan's settings (0.5 added to zero-cell tables in the MH sums, Greenland-Robins RD variance).
+    **kwargs
+        ``drop00``, ``mh_correction``, ``add``, ``method_tau`` (see
+        :func:`bayesmeta.frequentist.mantel_haenszel.rma_mh`).
+
+    Returns
+    -------
+    MHResult
+        ``estimate`` (log scale for RR/OR), ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``QE``/``Q``,
+        ``QE_p``, ``I2``, ``H2``; for OR the Cochran-Mantel-Haenszel test ``MH``, ``MH_p`` and Tarone's
+        heterogeneity test ``TA``, ``TA_p``.
+    """
+    t = _table(data, "rma_mh")
+    if args:
+        raise TypeError("bm.rma_mh takes the EffectTable and keyword arguments (measure=, level=, ...)")
+    if rd_variance is None and preset is None:
+        rd_variance = "sato"
+    return _mh.rma_mh(**_binary_arms(t, "rma_mh"), measure=measure or t.measure, level=_level(level),
+                      rd_variance=rd_variance, preset=preset, **kwargs)
+
+
+def rma_peto(data: EffectTable, level: float = 0.95):
+    """Peto's one-step odds ratio of the table's 2x2 counts (metafor ``rma.peto``; RevMan's Peto method).
+
+    Parameters
+    ----------
+    data : EffectTable
+        Made from binary arm-level data.
+    level : float
+        0.95 or 95.
+
+    Returns
+    -------
+    PetoResult
+        ``estimate``/``beta`` (log OR), ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``QE``, ``QE_p``, ``I2``.
+    """
+    from bayesmeta.frequentist import rare
+
+    t = _table(data, "rma_peto")
+    return rare.rma_peto(**_binary_arms(t, "rma_peto"), level=_level(level))
+
+
+def rma_glmm(data: EffectTable, model: str = "UM.FS", method: str = "ML", level: float = 0.95,
+             nagq: int | None = None, drop00: bool = True):
+    """Binomial GLMM for the table's 2x2 counts, log odds ratio (metafor ``rma.glmm(measure="OR")``).
+
+    Parameters
+    ----------
+    data : EffectTable
+    model : {"UM.FS", "UM.RS", "CM.EL", "CM.AL"}
+    method : {"ML", "EE"}
+    level : float
+    nagq : int, optional
+    drop00 : bool
+
+    Returns
+    -------
+    GLMMResult
+        ``mu``, ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``tau2``, ``I2``, ``H2``, Wald and
+        likelihood-ratio heterogeneity tests ``QE_Wld``, ``QE_Wld_p``, ``QE_LRT``, ``QE_p``.
+    """
+    from bayesmeta.frequentist import glmm
+
+    t = _table(data, "rma_glmm")
+    return glmm.rma_glmm(**_binary_arms(t, "rma_glmm"), model=model, method=method, level=_level(level),
+                         nagq=nagq, drop00=drop00)
+
+
+def _fit_arg(fit: Any, fn: str) -> Any:
+    from bayesmeta.frequentist.metareg import MetaRegResult
+
+    if isinstance(fit, _rma.RMAResult | MetaRegResult):
+        return fit
+    if isinstance(fit, EffectTable):
+        raise TypeError(f"bm.{fn} takes a fitted model: fit = bm.rma(es, ...); bm.{fn}(fit)")
+    raise TypeError(f"bm.{fn} takes {_FIT_TYPES}, not {type(fit).__name__}")
+
+
+def blup(fit: Any, transf: Any = None, level: float | None = None):
+    """Best linear unbiased predictions of the studies' true effects (metafor ``blup``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+        A fit of :func:`rma`.
+    transf : callable, optional
+        Back-transformation (e.g. ``numpy.exp``) of ``pred`` and the bounds (``se`` is then NaN).
+    level : float, optional
+        Default: the fit's level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study``, ``pred``, ``se``, ``pi_lb``, ``pi_ub``.
+    """
+    from bayesmeta.frequentist import blup as _b
+
+    return _b.blup(_fit_arg(fit, "blup"), transf=transf, level=None if level is None else _level(level))
+
+
+def ranef(fit: Any, transf: Any = None, level: float | None = None):
+    """Predicted random effects, the deviations from the fitted mean (metafor ``ranef``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+    transf : callable, optional
+    level : float, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study``, ``pred``, ``se``, ``pi_lb``, ``pi_ub``.
+    """
+    from bayesmeta.frequentist import blup as _b
+
+    return _b.ranef(_fit_arg(fit, "ranef"), transf=transf, level=None if level is None else _level(level))
+
+
+def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True):
+    """Predicted average effect with CI and prediction interval (metafor ``predict``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
+        For MH, Peto and GLMM fits: the pooled estimate with its CI (a GLMM with tau^2 also gets a
+        prediction interval).
+    newmods : array_like, optional
+        Moderator values, one row per prediction, without the intercept. Default: the pooled
+        effect, or the fitted values of the studies for a meta-regression.
+    transf : callable, optional
+        Back-transformation (``numpy.exp`` for ratio measures); ``se`` is then NaN.
+    level : float, optional
+        0.95 or 95; default the fit's level.
+    intercept : bool
+        Include the intercept in the predictions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pred``, ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from bayesmeta.frequentist import blup as _b
+
+    if not isinstance(fit, _rma.RMAResult) and hasattr(fit, "ci_lb") and np.ndim(fit.ci_lb) == 0:
+        est = getattr(fit, "mu", None)
+        est = fit.estimate if est is None else est
+        lv = fit.level if level is None else _level(level)
+        from scipy import stats
+
+        c = stats.norm.ppf(0.5 + lv / 2)
+        row = {"pred": est, "se": fit.se, "ci_lb": est - c * fit.se, "ci_ub": est + c * fit.se}
+        if getattr(fit, "tau2", 0.0) and np.isfinite(getattr(fit, "tau2", np.nan)):
+            h = c * np.sqrt(fit.se**2 + fit.tau2)
+            row.update({"pi_lb": est - h, "pi_ub": est + h})
+        df = pd.DataFrame([row])
+        if transf is not None:
+            for col in df.columns:
+                if col != "se":
+                    df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
+            df["se"] = np.nan
+        return df
+    return _b.predict(_fit_arg(fit, "predict"), newmods=newmods, transf=transf,
+                      level=None if level is None else _level(level), intercept=intercept)
+
+
+def confint(fit: Any, type: str | None = None, level: float | None = None):
+    """Confidence intervals for tau^2, tau, I^2, H^2 and the coefficients (metafor ``confint``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+    type : {"QP", "PL", "GENQ"}, optional
+        Q-profile (default), profile likelihood, generalised Q (default for GENQ/GENQM fits).
+    level : float, optional
+        0.95 or 95; default the fit's level.
+
+    Returns
+    -------
+    ConfintResult
+        ``.random`` (rows ``tau2``, ``tau``, ``I2``, ``H2``; columns ``estimate``, ``ci_lb``, ``ci_ub``)
+        and ``.fixed`` (one row per coefficient).
+    """
+    from bayesmeta.frequentist import confint as _c
+
+    return _c.confint(_fit_arg(fit, "confint"), type=type, level=None if level is None else _level(level))
+
+
+def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None):
+    """Wald tests of coefficients or linear combinations, or a likelihood-ratio test (metafor ``anova``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+        The (full) model.
+    fit2 : RMAResult or MetaRegResult, optional
+        A nested model fitted to the same data (both ML or both REML): likelihood-ratio test.
+    btt : str, int or sequence, optional
+        Coefficients to test jointly, by name (a prefix such as ``"alloc"`` matches its levels) or
+        0-based position; default all but the intercept.
+    L : array_like, optional
+        Linear combinations (rows) of the coefficients.
+
+    Returns
+    -------
+    AnovaResult
+        Wald: ``QM``, ``QM_df``, ``QM_p`` (and ``hyp`` for ``L``); LRT: ``LRT``, ``df``, ``pval``, ``fits``, ``R2``.
+    """
+    from bayesmeta.frequentist import anova as _a
+
+    return _a.anova(_fit_arg(fit, "anova"), None if fit2 is None else _fit_arg(fit2, "anova"), btt=btt, L=L)
+
+
+def fitstats(fit: Any, reml: bool | None = None) -> dict:
+    """logLik, deviance, AIC, BIC and AICc of a fit (metafor ``fitstats``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+    reml : bool, optional
+        Restricted likelihood; default True for REML fits.
+
+    Returns
+    -------
+    dict
+        ``logLik``, ``deviance``, ``AIC``, ``BIC``, ``AICc``, ``n_par``, ``reml``.
+    """
+    from bayesmeta.frequentist.model import fitstats as _f
+
+    return _f(_fit_arg(fit, "fitstats"), reml=reml)
+
+
+def robust(fit: Any, cluster: Any, adjust: bool = True, clubSandwich: bool = False):
+    """Cluster-robust tests and confidence intervals (metafor ``robust``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+    cluster : sequence
+        Cluster label per study (in the fit's order).
+    adjust : bool
+        Small-sample factor n/(n - p) (CR1; metafor's default).
+    clubSandwich : bool
+        CR2 with Satterthwaite degrees of freedom, as R's clubSandwich.
+
+    Returns
+    -------
+    RobustResult
+        ``beta``, ``se``, ``tval``, ``df``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``QM``, ``QM_p``.
+    """
+    return _robust(_fit_arg(fit, "robust"), cluster, adjust, clubSandwich)
+
+
+def _robust(fit: Any, cluster: Any, adjust: bool, club: bool):
+    from bayesmeta.frequentist import robust as _r
+
+    return _r.robust(fit, cluster, adjust=adjust, clubSandwich=club)
+
+
+def influence(fit: Any):
+    """Case-deletion diagnostics (metafor ``influence``).
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rstudent``, ``dffits``, ``cook_d``, ``cov_r``, ``tau2_del``, ``QE_del``, ``hat``, ``weight``
+        and ``dfbetas_<term>`` per study.
+    """
+    from bayesmeta.frequentist import influence as _i
+
+    return _i.influence(_fit_arg(fit, "influence"))
+
+
+def leave1out(fit: Any):
+    """Leave-one-out estimates (metafor ``leave1out``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MHResult or PetoResult
+        An intercept-only fit of :func:`rma`, :func:`rma_mh` or :func:`rma_peto`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per left-out study: ``estimate``, ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``Q``,
+        ``Q_p``, ``I2`` (and ``tau2``, ``H2`` for :func:`rma` fits).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from bayesmeta.frequentist import influence as _i
+    from bayesmeta.frequentist import rare
+
+    if isinstance(fit, _mh.MHResult | rare.PetoResult):
+        if fit.counts is None:
+            raise ValueError("bm.leave1out: this fit does not carry its 2x2 counts")
+        a, n1, c, n2 = fit.counts
+        rows = []
+        r: Any
+        for i in range(a.size):
+            keep = np.arange(a.size) != i
+            if isinstance(fit, _mh.MHResult):
+                r = _mh.rma_mh(a[keep], n1[keep], c[keep], n2[keep], measure=fit.measure, level=fit.level,
+                               drop00=fit.drop00, rd_variance=fit.rd_variance, mh_correction=fit.mh_correction,
+                               add=fit.add)
+            else:
+                r = rare.rma_peto(a[keep], n1[keep], c[keep], n2[keep], level=fit.level)
+            rows.append({"study": f"study {i + 1}", "estimate": r.estimate, "se": r.se, "zval": r.zval,
+                         "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "Q": r.Q, "Q_p": r.Q_p, "I2": r.I2})
+        return pd.DataFrame(rows)
+    f = _fit_arg(fit, "leave1out")
+    if not isinstance(f, _rma.RMAResult):
+        raise ValueError("bm.leave1out needs a model without moderators (as metafor)")
+    return _i.leave1out(f)
+
+
+def cumul(fit: Any, order: Any = None):
+    """Cumulative meta-analysis (metafor ``cumul``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only fit.
+    order : sequence of int, optional
+        0-based positions of the studies in the order they are added (default the fit's order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step: ``study`` added, ``estimate``, ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``,
+        ``Q``, ``Q_p``, ``tau2``, ``I2``, ``H2``.
+    """
+    from bayesmeta.frequentist import influence as _i
+
+    return _i.cumul(_fit_arg(fit, "cumul"), order=order)
+
+
+def _ni(fit: Any, data: EffectTable | None):
+    import numpy as np
+
+    if data is not None and data.arms is not None and {"n1i", "n2i"} <= set(data.arms.columns):
+        return (data.arms["n1i"].to_numpy(float) + data.arms["n2i"].to_numpy(float))
+    if data is not None and "ni" in data.moderators:
+        return np.asarray(data.moderators["ni"], float)
+    return None
+
+
+def regtest(fit: Any, model: str = "rma", predictor: str = "sei", *, ni: Any = None, data: EffectTable | None = None):
+    """Regression test for funnel-plot asymmetry (metafor ``regtest``).
+
+    Parameters
+    ----------
+    fit : fit of bm.rma, or an EffectTable (then fitted with REML first, as metafor's default)
+    model : {"rma", "lm"}
+    predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}
+    ni : array_like, optional
+        Sample sizes for the ``ni`` predictors (default: from the table's arm-level data).
+    data : EffectTable, optional
+        The table the fit was made from (for its sample sizes).
+    """
+    from bayesmeta.frequentist import small_study
+
+    if isinstance(fit, EffectTable):
+        data, fit = fit, rma(fit)
+    f = _fit_arg(fit, "regtest")
+    return small_study.egger_test(f, model=model, predictor=predictor, ni=ni if ni is not None else _ni(f, data))
+
+
+def ranktest(fit: Any, exact: bool = True):
+    """Begg & Mazumdar's rank correlation test for funnel-plot asymmetry (metafor ``ranktest``).
+
+    Parameters
+    ----------
+    fit : fit of :func:`rma` or EffectTable
+    exact : bool
+        Exact p-value when possible (k < 50, no ties), as R's ``cor.test``.
+
+    Returns
+    -------
+    RanktestResult
+        ``tau`` (Kendall's), ``pval``.
+    """
+    from bayesmeta.frequentist import small_study
+
+    if isinstance(fit, EffectTable):
+        return small_study.ranktest(fit.yi, fit.vi, exact=exact)
+    f = _fit_arg(fit, "ranktest")
+    return small_study.ranktest(f.yi, f.vi, exact=exact)
+
+
+def trimfill(fit: Any, side: str | None = None):
+    """Duval & Tweedie's trim and fill with the L0 estimator (metafor ``trimfill``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only fit.
+    side : {"left", "right"}, optional
+        Side of the missing studies (default from Egger's slope, as metafor).
+
+    Returns
+    -------
+    TrimFillResult
+        ``k0``, ``se_k0``, ``side``, ``fit`` (the filled-in fit).
+    """
+    from bayesmeta.frequentist import small_study
+
+    f = _fit_arg(fit, "trimfill")
+    if not isinstance(f, _rma.RMAResult):
+        raise ValueError("bm.trimfill needs a model without moderators (as metafor)")
+    return small_study.trimfill(f, side=side)
+
+
+def fsn(data: Any, type: str = "Rosenthal", alpha: float = 0.05, target: float | None = None):
+    """Fail-safe N (metafor ``fsn``).
+
+    Parameters
+    ----------
+    data : EffectTable or fit of :func:`rma`
+    type : {"Rosenthal", "Orwin", "Rosenberg"}
+    alpha : float
+        Significance level (one-sided for Rosenthal).
+    target : float, optional
+        Orwin's target average effect (default half the observed one).
+
+    Returns
+    -------
+    FsnResult
+        ``fsnum``, ``pval``, ``est``, ``target``.
+    """
+    from bayesmeta.frequentist import fail_safe
+
+    src = data if isinstance(data, EffectTable) else _fit_arg(data, "fsn")
+    return fail_safe.fsn(src.yi, src.vi, type=type, alpha=alpha, target=target)
+
+
+def hc(fit: Any):
+    """Henmi & Copas (2010) estimate and confidence interval beside the fit's (metafor ``hc``).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        An intercept-only fit.
+
+    Returns
+    -------
+    HCResult
+        ``beta``, ``se``, ``ci_lb``, ``ci_ub``, ``tau2`` and the fit's ``beta_rma``, ``ci_lb_rma``, ...
+    """
+    from bayesmeta.frequentist import henmi_copas
+
+    f = _fit_arg(fit, "hc")
+    if not isinstance(f, _rma.RMAResult):
+        raise ValueError("bm.hc needs a model without moderators (as metafor)")
+    b, se, lb, ub, t2 = henmi_copas.hc(f.yi, f.vi, level=f.level)
+    return henmi_copas.HCResult(beta=b, se=se, ci_lb=lb, ci_ub=ub, tau2=t2, beta_rma=f.mu, se_rma=f.se,
+                                ci_lb_rma=f.ci_lb, ci_ub_rma=f.ci_ub, tau2_rma=f.tau2, method_rma=f.method,
+                                level=f.level)
+
+
+def selmodel(data: Any, type: str = "stepfun", steps: Sequence[float] | None = None,
+             alternative: str = "greater", method: str | None = None, level: float = 0.95, **kwargs: Any):
+    """Selection model by maximum likelihood (metafor ``selmodel``) of an EffectTable or an ``rma`` fit.
+
+    Parameters
+    ----------
+    data : EffectTable or fit of bm.rma (intercept-only; its data and ``method`` EE or ML are used)
+    type : {"stepfun"}
+        Selection function (metafor's step function; the continuous families are not implemented).
+    steps : sequence of float, optional
+        One-sided p-value cut-points (default 0.025; 1 is appended).
+    alternative : {"greater", "less"}
+    method : {"ML", "EE"}, optional
+        Default: EE for a common-effect fit, else ML.
+    level : float
+
+    Returns
+    -------
+    SelectionModelResult
+    """
+    from bayesmeta.frequentist import selection
+
+    if isinstance(data, EffectTable):
+        yi, vi, labels, meth = data.yi, data.vi, data.labels, "ML"
+    else:
+        f = _fit_arg(data, "selmodel")
+        if not isinstance(f, _rma.RMAResult):
+            raise ValueError("bm.selmodel: models with moderators are not supported yet")
+        yi, vi, labels, meth = f.yi, f.vi, f.labels, "EE" if f.common_effect else "ML"
+    if type != "stepfun":
+        raise ValueError(f"bm.selmodel: type {type!r} is not available; implemented: 'stepfun'")
+    return selection.selmodel(yi, vi, steps=(0.025,) if steps is None else steps, alternative=alternative,
+                              method=method or meth, level=_level(level), labels=labels, **kwargs)

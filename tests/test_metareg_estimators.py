@@ -51,5 +51,7 @@ def test_rma_mods_against_metafor(key):
 
 
 def test_unknown_method_names_the_choices():
-    with pytest.raises(ValueError, match="one of REML, ML, DL, HE, HS, SJ, PM, EB, EE"):
+    with pytest.raises(ValueError, match="one of REML, ML, DL, HE, HS, HSk, SJ, PM, PMM, EB, DLIT, SJIT, GENQ"):
+        rma_mods(Y, V, np.column_stack([np.ones_like(Y), G["data"]["ablat"]]), method="XX")
+    with pytest.raises(ValueError, match="needs weights="):
         rma_mods(Y, V, np.column_stack([np.ones_like(Y), G["data"]["ablat"]]), method="GENQ")

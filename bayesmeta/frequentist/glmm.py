@@ -67,6 +67,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from bayesmeta.effects.escalc import double_zero
+from bayesmeta.frequentist._display import Displayed
 from bayesmeta.frequentist.rma import DroppedStudiesWarning
 
 __all__ = ["MODELS", "GLMMResult", "nchg_logpmf", "rma_glmm"]
@@ -242,8 +243,8 @@ def _const(model, data):
 # ----------------------------------------------------------------------------- result
 
 
-@dataclass(frozen=True)
-class GLMMResult:
+@dataclass(frozen=True, repr=False)
+class GLMMResult(Displayed):
     r"""A binomial GLMM fit (log odds ratio), immutable.
 
     Attributes
@@ -291,6 +292,13 @@ class GLMMResult:
     params: dict
     QE_Wld: float = float("nan")
     QE_Wld_p: float = float("nan")
+    I2: float = float("nan")
+    H2: float = float("nan")
+
+    @property
+    def beta(self) -> np.ndarray:
+        """``[mu]`` (metafor's ``coef(res)``)."""
+        return np.array([self.mu])
 
     @property
     def tau(self) -> float:
@@ -691,4 +699,18 @@ def rma_glmm(
         params=dict(zip(names, map(float, x))),
         QE_Wld=qw,
         QE_Wld_p=float(stats.chi2.sf(qw, k - 1)) if np.isfinite(qw) and k > 1 else float("nan"),
+        **_i2_h2(a, n1, c, n2, tau2),
     )
+
+
+def _i2_h2(a, n1, c, n2, tau2) -> dict:
+    r"""metafor's I^2 and H^2 of a GLMM: :math:`\hat\tau^2` against the typical within-study variance of
+    the studies' log odds ratios (0.5 added to zero-cell tables), as for ``rma``."""
+    from bayesmeta.effects.escalc import log_or
+    from bayesmeta.frequentist.rma import typical_variance
+
+    if a.size < 2:
+        return {"I2": float("nan"), "H2": float("nan")}
+    _, vi = log_or(a, n1, c, n2, add=0.5)
+    s2 = float(typical_variance(vi))
+    return {"I2": 100 * tau2 / (tau2 + s2), "H2": (tau2 + s2) / s2}

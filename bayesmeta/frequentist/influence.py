@@ -40,7 +40,7 @@ import pandas as pd
 from bayesmeta.frequentist.metareg import MetaRegResult, fit_beta, rma_mods
 from bayesmeta.frequentist.rma import RMAResult, rma
 
-__all__ = ["leave1out", "influence", "baujat", "gosh"]
+__all__ = ["baujat", "cumul", "gosh", "influence", "leave1out"]
 
 
 def _design(fit):
@@ -256,3 +256,45 @@ def gosh(fit, max_subsets: int = 2**16, seed: int = 0) -> pd.DataFrame:
     for j in range(k):
         df[f"incl_{j + 1}"] = incl[order, j]
     return df
+
+
+def _row(label, r) -> dict:
+    return {"study": label, "estimate": r.mu, "se": r.se, "zval" if r.df is None else "tval": r.stat,
+            "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "Q": r.Q, "Q_p": r.Q_p, "tau2": r.tau2,
+            "I2": r.I2, "H2": r.H2}
+
+
+def cumul(fit, order=None) -> pd.DataFrame:
+    """Cumulative meta-analysis (metafor ``cumul``): the fit's estimator and test applied to the first
+    1, 2, ..., k studies (in ``order``, a permutation of 0..k-1, or the fit's order). The first row is
+    the single study (its own estimate and CI; Q = 0, tau^2 = 0, I^2 and H^2 undefined), as metafor.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study`` (the study added), ``estimate``, ``se``, ``zval``/``tval``, ``pval``, ``ci_lb``,
+        ``ci_ub``, ``Q``, ``Q_p``, ``tau2``, ``I2``, ``H2``.
+    """
+    if not isinstance(fit, RMAResult):
+        raise TypeError("cumul needs an intercept-only fit (bm.rma without mods)")
+    ix = np.arange(fit.k) if order is None else np.asarray(order, int)
+    if sorted(ix.tolist()) != list(range(fit.k)):
+        raise ValueError(f"order must be a permutation of 0..{fit.k - 1}")
+    labels = list(fit.labels) or [f"study {i + 1}" for i in range(fit.k)]
+    rows = []
+    for j in range(1, fit.k + 1):
+        s = ix[:j]
+        if j == 1:
+            r = rma(fit.yi[s], fit.vi[s], method="EE", test="z", level=fit.level)
+            row = _row(labels[s[-1]], r)
+            if fit.df is not None:  # metafor: t with 0 df is undefined
+                row = {**{k_: v for k_, v in row.items() if k_ != "zval"}, "tval": np.nan, "pval": np.nan,
+                       "ci_lb": np.nan, "ci_ub": np.nan}
+            row.update({"Q": 0.0, "Q_p": 1.0, "tau2": 0.0, "I2": np.nan, "H2": np.nan})
+        else:
+            r = rma(fit.yi[s], fit.vi[s], method=fit.method, test=fit.test, level=fit.level, i2=fit.i2_def,
+                    tau2=fit.tau2 if fit.tau2_fixed else None,
+                    weights=None if fit.genq_weights is None else fit.genq_weights[s])
+            row = _row(labels[s[-1]], r)
+        rows.append(row)
+    return pd.DataFrame(rows)

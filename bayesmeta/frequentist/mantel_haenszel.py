@@ -48,6 +48,7 @@ Greenland-Robins RD variance.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,8 @@ import pandas as pd
 from scipy import stats
 
 from bayesmeta.effects.escalc import double_zero, log_or, log_rr, rd, zero_cell
+from bayesmeta.frequentist._display import Displayed
+from bayesmeta.frequentist.rare import breslow_day_tarone, cmh_test
 from bayesmeta.frequentist.rma import RMAResult, rma
 
 __all__ = ["rma_mh", "MHResult", "mh_estimate"]
@@ -102,8 +105,8 @@ def mh_estimate(a, b, c, d, measure: str, rd_variance: str = "greenland-robins")
     raise ValueError(f"measure must be one of {MEASURES}")
 
 
-@dataclass(frozen=True)
-class MHResult:
+@dataclass(frozen=True, repr=False)
+class MHResult(Displayed):
     r"""Mantel-Haenszel common-effect result (immutable).
 
     ``estimate``, ``ci_lb``, ``ci_ub`` are on the log scale for RR and OR (use :meth:`summary` for
@@ -131,10 +134,40 @@ class MHResult:
     rd_variance: str = "greenland-robins"
     method_tau: str = "DL"
     n_participants: int = 0
+    MH: float = float("nan")
+    MH_p: float = float("nan")
+    TA: float = float("nan")
+    TA_p: float = float("nan")
+    TA_df: int = 0
+    counts: tuple | None = None
+    drop00: bool = True
+    add: float = 0.5
 
     @property
     def Q_df(self) -> int:
         return self.k_estimable - 1
+
+    # metafor's names (docs/api.md)
+    @property
+    def beta(self) -> np.ndarray:
+        """``[estimate]`` (metafor's ``coef(res)``; log scale for RR and OR)."""
+        return np.array([self.estimate])
+
+    @property
+    def mu(self) -> float:
+        return self.estimate
+
+    @property
+    def QE(self) -> float:
+        return self.Q
+
+    @property
+    def QE_p(self) -> float:
+        return self.Q_p
+
+    @property
+    def QE_df(self) -> int:
+        return self.Q_df
 
     @property
     def ratio(self) -> bool:
@@ -244,19 +277,25 @@ def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: b
         raise ValueError("events must lie between 0 and n, and n must be positive")
     k_all = a.size
     n_part = int(np.sum(n1 + n2))
+    counts = (a.copy(), n1.copy(), c.copy(), n2.copy())
     dz = double_zero(a, n1, c, n2)
     keep = ~dz if (drop00 and measure in ("RR", "OR")) else np.ones(a.shape, bool)
-    a, n1, c, n2 = a[keep], n1[keep], c[keep], n2[keep]
-    if a.size == 0:
-        raise ValueError("no estimable tables")
-    b, d = n1 - a, n2 - c
+    # metafor (raw counts): every table enters the MH sums (double zeros add nothing to them; tables
+    # with only events do, for RR); RevMan 5 (0.5 added): not-estimable tables are left out
     if mh_correction == "only0":
-        adj = np.where(zero_cell(a, n1, c, n2), add, 0.0)
-        est, var = mh_estimate(a + adj, b + adj, c + adj, d + adj, measure, rd_variance)
+        ma, mn1, mc, mn2 = a[keep], n1[keep], c[keep], n2[keep]
+        adj = np.where(zero_cell(ma, mn1, mc, mn2), add, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est, var = mh_estimate(ma + adj, mn1 - ma + adj, mc + adj, mn2 - mc + adj, measure, rd_variance) \
+                if ma.size else (np.nan, np.nan)
     else:
-        est, var = mh_estimate(a, b, c, d, measure, rd_variance)
-    if not (np.isfinite(est) and np.isfinite(var)):
-        raise ValueError(f"the MH {measure} is not estimable from these tables (no events in one arm overall?)")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est, var = mh_estimate(a, n1 - a, c, n2 - c, measure, rd_variance)
+    a, n1, c, n2 = a[keep], n1[keep], c[keep], n2[keep]
+    if not np.isfinite(est):
+        warnings.warn(f"the MH {measure} is not estimable from these tables (no events, or no non-events, in "
+                      "one arm overall): estimate NaN, as metafor's NA", UserWarning, stacklevel=2)
+        est, var = float("nan"), float("nan")
     # study-level estimates with 0.5 added to zero-cell tables, for Q and the random-effects model
     if measure == "RR":
         yi, vi = log_rr(a, n1, c, n2, add=add)
@@ -268,13 +307,20 @@ def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: b
             sel = ~double_zero(a, n1, c, n2)
             yi, vi = yi[sel], vi[sel]
     se = np.sqrt(var)
-    z = est / se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = est / se if se > 0 else float("nan")
     crit = stats.norm.ppf(0.5 + level / 2)
     k = yi.size
-    Q = float(np.sum((yi - est) ** 2 / vi))
-    I2 = 100 * max(0.0, (Q - (k - 1)) / Q) if Q > 0 else 0.0
-    return MHResult(measure=measure, k=k_all, k_estimable=k, estimate=est, se=float(se), zval=float(z),
+    Q = float(np.sum((yi - est) ** 2 / vi)) if k and np.isfinite(est) else float("nan")
+    I2 = (100 * max(0.0, (Q - (k - 1)) / Q) if Q > 0 else 0.0) if np.isfinite(Q) else float("nan")
+    extra: dict = {}
+    if measure == "OR":
+        cm = cmh_test(*counts)
+        bd = breslow_day_tarone(*counts, psi=float(np.exp(est))) if np.isfinite(est) and k > 1 else {}
+        extra = {"MH": cm["statistic"], "MH_p": cm["p"], "TA": bd.get("tarone", float("nan")),
+                 "TA_p": bd.get("tarone_p", float("nan")), "TA_df": bd.get("df", 0)}
+    return MHResult(measure=measure, k=k_all, k_estimable=k, estimate=float(est), se=float(se), zval=float(z),
                     pval=float(2 * stats.norm.sf(abs(z))), ci_lb=float(est - crit * se), ci_ub=float(est + crit * se),
                     Q=Q, Q_p=float(stats.chi2.sf(Q, k - 1)) if k > 1 else np.nan, I2=I2, yi=yi, vi=vi, level=level,
                     H2=Q / (k - 1) if k > 1 else np.nan, mh_correction=mh_correction, rd_variance=rd_variance,
-                    method_tau=method_tau, n_participants=n_part)
+                    method_tau=method_tau, n_participants=n_part, counts=counts, drop00=drop00, add=add, **extra)

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from bayesmeta.frequentist._display import Displayed
 from bayesmeta.frequentist.rma import se_tau2
 
 __all__ = ["MetaRegResult", "design_matrix", "fit_beta", "rma_mods"]
@@ -130,14 +131,95 @@ def _score(yi, vi, X, t, reml):
     return Py @ Py - (np.trace(P) if reml else np.sum(1.0 / (vi + t)))
 
 
-METHODS = ("REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "EE")
+METHODS = ("REML", "ML", "DL", "HE", "HS", "HSk", "SJ", "PM", "PMM", "EB", "DLIT", "SJIT", "GENQ", "GENQM", "EE")
+"""metafor's tau^2 estimators (``GENQ`` and ``GENQM`` need ``weights``)."""
 
 
-def tau2_mods(yi, vi, X, method: str) -> float:
-    """Residual tau^2 of a meta-regression by one of :data:`METHODS` (see the module docstring)."""
+def _generalised_q(yi, vi, X, a):
+    r"""Generalised Q with weights ``a``: (Q_a, P_a) with :math:`P_a = A - AX(X^\top AX)^{-1}X^\top A`."""
+    A = np.diag(a)
+    AX = a[:, None] * X
+    P = A - AX @ np.linalg.solve(X.T @ AX, AX.T)
+    return float(yi @ P @ yi), P
+
+
+def genq_cdf(q, tau2, vi, P, df):
+    r"""P(Q_a <= q) when the true tau^2 is ``tau2``: Q_a is a weighted sum of ``df`` chi^2_1 with the
+    non-zero eigenvalues of :math:`S P_a S`, :math:`S = \mathrm{diag}(\sqrt{v_i + \tau^2})`
+    (Jackson 2013, doi:10.1002/jrsm.1076; metafor's ``.GENQ.func`` with Farebrother's algorithm)."""
+    from bayesmeta.published.quadratic_forms import q_cdf
+
+    s = np.sqrt(vi + tau2)
+    lam = np.linalg.eigvalsh(s[:, None] * P * s[None, :])[::-1][:df]
+    lam = lam[lam > 1e-12 * lam.max()]
+    return float(q_cdf(np.array([q]), lam[None, :])[0])
+
+
+def _iterate(step, t0, threshold=1e-5, maxiter=100):
+    """metafor's fixed-point iteration (stop at an absolute change <= ``threshold``)."""
+    t = t0
+    for _ in range(maxiter):
+        new = step(t)
+        if abs(new - t) <= threshold:
+            return new
+        t = new
+    raise RuntimeError("the iterative tau^2 estimator did not converge")
+
+
+def _root_q(yi, vi, X, target):
+    def q(t):
+        _, _, P = fit_beta(yi, vi, X, t)
+        return float(yi @ P @ yi) - target
+
+    if q(0.0) <= 0:
+        return 0.0
+    hi = max(float(np.var(yi)), 1e-8)
+    while q(hi) > 0:
+        hi *= 10
+        if hi > 1e12:
+            raise RuntimeError("no root of the generalised Q statistic for tau^2 below 1e12")
+    return float(optimize.brentq(q, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def tau2_mods(yi, vi, X, method: str, weights=None, threshold: float = 1e-5) -> float:
+    """Residual tau^2 of a meta-regression by one of :data:`METHODS` (see the module docstring).
+
+    ``weights`` are the weights of the generalised Q estimators (``GENQ``, ``GENQM``);
+    ``threshold`` the convergence criterion of ``DLIT`` and ``SJIT`` (metafor's default 1e-5).
+    """
     k, p = X.shape
     if method == "EE":
         return 0.0
+    if method in ("GENQ", "GENQM"):
+        if weights is None:
+            raise ValueError(f"method {method!r} needs weights= (the weights of the generalised Q statistic)")
+        Qa, Pa = _generalised_q(yi, vi, X, np.asarray(weights, float))
+        if method == "GENQ":
+            return max(0.0, float((Qa - np.sum(np.diag(Pa) * vi)) / np.trace(Pa)))
+        f = lambda t: genq_cdf(Qa, t, vi, Pa, k - p) - 0.5
+        if f(0.0) <= 0:  # P(Q_a <= observed | tau^2 = 0) already below 1/2
+            return 0.0
+        hi = max(100.0 * float(np.var(yi)) + 10.0 * float(np.max(vi)), 1e-8)
+        while f(hi) > 0:
+            hi *= 10
+        return float(optimize.brentq(f, 0.0, hi, xtol=1e-10, maxiter=500))
+    if method == "HSk":
+        _, _, P0 = fit_beta(yi, vi, X, 0.0)
+        return max(0.0, float((k / (k - p) * (yi @ P0 @ yi) - k) / np.sum(1.0 / vi)))
+    if method == "DLIT":
+        def step_dl(t):
+            _, _, P = fit_beta(yi, vi, X, t)
+            return max(0.0, float((yi @ P @ yi - np.sum(np.diag(P) * vi)) / np.trace(P)))
+
+        return _iterate(step_dl, 0.0, threshold)
+    if method == "SJIT":
+        def step_sj(t):
+            _, _, P = fit_beta(yi, vi, X, t)
+            return float(t * (yi @ P @ yi) / (k - p))
+
+        return _iterate(step_sj, float(np.var(yi)), threshold)
+    if method == "PMM":
+        return _root_q(yi, vi, X, float(stats.chi2.ppf(0.5, k - p)))
     if method == "DL":
         _, _, P0 = fit_beta(yi, vi, X, 0.0)
         return max(0.0, float((yi @ P0 @ yi - (k - p)) / np.trace(P0)))
@@ -152,18 +234,7 @@ def tau2_mods(yi, vi, X, method: str) -> float:
         _, _, P = fit_beta(yi, vi, X, t0)
         return float(t0 * (yi @ P @ yi) / (k - p))
     if method in ("PM", "EB"):
-        def q(t):
-            _, _, P = fit_beta(yi, vi, X, t)
-            return float(yi @ P @ yi) - (k - p)
-
-        if q(0.0) <= 0:
-            return 0.0
-        hi = max(float(np.var(yi)), 1e-8)
-        while q(hi) > 0:
-            hi *= 10
-            if hi > 1e12:
-                raise RuntimeError("no root of the generalised Q statistic for tau^2 below 1e12")
-        return float(optimize.brentq(q, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps, maxiter=500))
+        return _root_q(yi, vi, X, k - p)
     reml = method == "REML"
     hi = max(100.0 * float(np.var(yi)) + 10.0 * float(np.max(vi)), 1e-8)
     while _score(yi, vi, X, hi, reml) > 0:
@@ -189,19 +260,27 @@ def tau2_mods(yi, vi, X, method: str) -> float:
     return cands[int(np.argmax([_ll(yi, vi, X, t, reml) for t in cands]))]
 
 
-def _se_tau2(yi, vi, t2, method, X) -> float:
+def _se_tau2(yi, vi, t2, method, X, weights=None) -> float:
     r"""SE of tau^2 as metafor: :func:`bayesmeta.frequentist.rma.se_tau2`, plus HS
-    (:math:`\sqrt{2(k-p) + 4t\,\mathrm{tr}P_0 + 2t^2\mathrm{tr}(P_0^2)}/\sum_i v_i^{-1}`) and EB (as PM)."""
-    if method == "HS":
-        k, p = X.shape
+    (:math:`\sqrt{2(k-p) + 4t\,\mathrm{tr}P_0 + 2t^2\mathrm{tr}(P_0^2)}/\sum_i v_i^{-1}`), HSk (HS
+    times k/(k-p)), GENQ/GENQM (:math:`\sqrt{2\mathrm{tr}(P_aVP_aV) + 4t\,\mathrm{tr}(P_aVP_a) +
+    2t^2\mathrm{tr}(P_a^2)}/\mathrm{tr}P_a`) and EB, PMM, DLIT, SJIT (as PM)."""
+    k, p = X.shape
+    t = max(float(t2), 0.0)
+    if method in ("HS", "HSk"):
         _, _, P0 = fit_beta(yi, vi, X, 0.0)
-        t = max(float(t2), 0.0)
-        return float(np.sqrt(2 * (k - p) + 4 * t * np.trace(P0) + 2 * t**2 * np.sum(P0 * P0)) / np.sum(1.0 / vi))
-    return se_tau2(yi, vi, t2, "PM" if method == "EB" else method, X)
+        se = float(np.sqrt(2 * (k - p) + 4 * t * np.trace(P0) + 2 * t**2 * np.sum(P0 * P0)) / np.sum(1.0 / vi))
+        return se * k / (k - p) if method == "HSk" else se
+    if method in ("GENQ", "GENQM"):
+        _, Pa = _generalised_q(yi, vi, X, np.asarray(weights, float))
+        PV = Pa * vi[None, :]
+        return float(np.sqrt(2 * np.sum(PV * PV.T) + 4 * t * np.sum(PV * Pa) + 2 * t**2 * np.sum(Pa * Pa))
+                     / np.trace(Pa))
+    return se_tau2(yi, vi, t2, "PM" if method in ("EB", "PMM", "DLIT", "SJIT") else method, X)
 
 
-@dataclass(frozen=True)
-class MetaRegResult:
+@dataclass(frozen=True, repr=False)
+class MetaRegResult(Displayed):
     r"""Mixed-effects meta-regression result (immutable).
 
     Attributes
@@ -251,10 +330,18 @@ class MetaRegResult:
     H2: float
     R2: float
     s2w: float
+    labels: tuple[str, ...] = ()
+    tau2_fixed: bool = False
+    weights: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         return int(self.yi.size)
+
+    @property
+    def zval(self) -> np.ndarray:
+        """z (or t) statistics (metafor stores both as ``zval``)."""
+        return self.stat
 
     def coefficients(self) -> pd.DataFrame:
         """Coefficient table: estimate, se, zval/tval, pval, ci{level}_lb/ub (metafor's print)."""
@@ -270,6 +357,10 @@ class MetaRegResult:
                 f"ci{pct}_ub": self.ci_ub,
             }
         )
+
+    def summary(self) -> pd.DataFrame:
+        """The coefficient table (:meth:`coefficients`)."""
+        return self.coefficients()
 
     def predict(self, x) -> dict:
         """Fitted mean for a row ``x`` of the design matrix (with the intercept entry), with its CI."""
@@ -300,8 +391,22 @@ class MetaRegResult:
         return "\n".join(lines)
 
 
+_CANON = {m.upper(): m for m in METHODS} | {"FE": "EE", "MP": "PM"}
+_TESTS = {"z": "z", "t": "t", "knha": "knha", "hksj": "knha", "hk": "knha", "adhoc": "knha_adhoc",
+          "knha_adhoc": "knha_adhoc", "knha_mod": "knha_adhoc"}
+
+
+def canonical_method(method: str, methods=METHODS) -> str:
+    """metafor's estimator code in its canonical spelling (``"hsk"`` -> ``"HSk"``, ``"FE"`` -> ``"EE"``)."""
+    m = _CANON.get(str(method).upper())
+    if m is None or m not in methods:
+        raise ValueError(f"method must be one of {', '.join(methods)} (metafor's codes); got {method!r}")
+    return m
+
+
 def rma_mods(
-    yi, vi, X, names=None, method: str = "REML", test: str = "z", level: float = 0.95, btt=None
+    yi, vi, X, names=None, method: str = "REML", test: str = "z", level: float = 0.95, btt=None,
+    *, tau2: float | None = None, weights=None, labels=None,
 ) -> MetaRegResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = X, method, test)``.
 
@@ -311,11 +416,18 @@ def rma_mods(
     X : array_like (k, p)
         Design matrix including the intercept column (see :func:`design_matrix`).
     names : sequence of str, optional
-    method : {"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "EE"}
-    test : {"z", "knha"}
+    method : str
+        One of :data:`METHODS` (metafor's codes).
+    test : {"z", "t", "knha", "adhoc"}
+        Wald z; t with k - p df; Knapp-Hartung; Knapp-Hartung with the factor truncated at 1.
     level : float
     btt : sequence of int, optional
         Coefficients of the omnibus test; default all but an intercept (a column of ones).
+    tau2 : float, optional
+        Fix the residual tau^2.
+    weights : array_like, optional
+        Weights of the generalised Q estimators (GENQ, GENQM).
+    labels : sequence of str, optional
 
     Returns
     -------
@@ -332,26 +444,33 @@ def rma_mods(
         raise ValueError("yi, vi and X must be finite (drop studies with missing values first)")
     if np.linalg.matrix_rank(X) < p:
         raise ValueError("the design matrix is rank deficient (a moderator is constant or collinear)")
-    if k - p < 1:
+    if k - p < 1 and not (method.upper() in ("EE", "FE") and k - p == 0):
         raise ValueError(f"too few studies (k = {k}) for {p} coefficients")
-    method = method.upper()
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)} (metafor's codes); got {method!r}")
-    test = {"hksj": "knha", "hk": "knha"}.get(test, test)
-    if test not in ("z", "knha"):
-        raise ValueError("test must be 'z' or 'knha'")
+    method = canonical_method(method)
+    if test not in _TESTS:
+        raise ValueError("test must be 'z', 't', 'knha' or 'adhoc'")
+    test = _TESTS[test]
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(p))
     has_int = bool(np.any(np.all(X == 1.0, axis=0)))
     if btt is None:
         btt = tuple(j for j in range(p) if not np.all(X[:, j] == 1.0))
     btt = tuple(int(j) for j in btt)
-    t2 = float(tau2_mods(yi, vi, X, method))
+    t2 = float(tau2) if tau2 is not None else float(tau2_mods(yi, vi, X, method, weights=weights))
     beta, vb, P = fit_beta(yi, vi, X, t2)
     s2w = 1.0
     df = None
-    if test == "knha":
+    if test in ("knha", "knha_adhoc") and method == "EE":
+        import warnings
+
+        warnings.warn("the Knapp-Hartung method is meant for mixed-effects models, not EE (as metafor)",
+                      UserWarning, stacklevel=2)
+    if test in ("knha", "knha_adhoc"):
         s2w = float(yi @ P @ yi / (k - p))
+        if test == "knha_adhoc":
+            s2w = max(1.0, s2w)
         vb = vb * s2w
+        df = k - p
+    elif test == "t":
         df = k - p
     se = np.sqrt(np.diag(vb))
     stat = beta / se
@@ -373,39 +492,18 @@ def rma_mods(
         QM, QM_p = float("nan"), float("nan")
     _, _, P0 = fit_beta(yi, vi, X, 0.0)
     QE = float(yi @ P0 @ yi)
-    s2 = (k - p) / np.trace(P0)
+    s2 = (k - p) / np.trace(P0) if k > p else float("nan")
     I2, H2 = 100 * t2 / (t2 + s2), (t2 + s2) / s2
     R2 = float("nan")
-    if has_int and p > 1 and method != "EE":
-        t0 = tau2_mods(yi, vi, np.ones((k, 1)), method)
+    if has_int and p > 1 and method != "EE" and tau2 is None:
+        t0 = tau2_mods(yi, vi, np.ones((k, 1)), method, weights=weights)
         R2 = 100 * max(0.0, (t0 - t2) / t0) if t0 > 0 else 0.0
     return MetaRegResult(
-        yi=yi,
-        vi=vi,
-        X=X,
-        names=names,
-        method=method,
-        test=test,
-        level=level,
-        beta=beta,
-        se=se,
-        stat=stat,
-        pval=pval,
-        ci_lb=beta - crit * se,
-        ci_ub=beta + crit * se,
-        vb=vb,
-        df=df,
-        tau2=t2,
-        se_tau2=_se_tau2(yi, vi, t2, method, X) if method != "EE" else float("nan"),
-        QE=QE,
-        QE_df=k - p,
-        QE_p=float(stats.chi2.sf(QE, k - p)),
-        QM=QM,
-        QM_df=m,
-        QM_p=QM_p,
-        btt=btt,
-        I2=float(I2),
-        H2=float(H2),
-        R2=float(R2),
-        s2w=s2w,
+        yi=yi, vi=vi, X=X, names=names, method=method, test=test, level=level, beta=beta, se=se, stat=stat,
+        pval=pval, ci_lb=beta - crit * se, ci_ub=beta + crit * se, vb=vb, df=df, tau2=t2,
+        se_tau2=_se_tau2(yi, vi, t2, method, X, weights) if method != "EE" and k > p else float("nan"),
+        QE=QE, QE_df=k - p, QE_p=float(stats.chi2.sf(QE, k - p)) if k > p else float("nan"), QM=QM,
+        QM_df=m, QM_p=QM_p, btt=btt, I2=float(I2), H2=float(H2), R2=float(R2), s2w=s2w,
+        labels=tuple(map(str, labels)) if labels is not None else tuple(f"study {i + 1}" for i in range(k)),
+        tau2_fixed=tau2 is not None, weights=None if weights is None else np.asarray(weights, float),
     )

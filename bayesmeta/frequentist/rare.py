@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from bayesmeta.effects.escalc import double_zero
+from bayesmeta.frequentist._display import Displayed
 
 __all__ = ["PetoResult", "breslow_day_tarone", "cmh_test", "rma_peto"]
 
@@ -58,8 +59,8 @@ def _hyper(a, n1, c, n2):
     return E, V
 
 
-@dataclass(frozen=True)
-class PetoResult:
+@dataclass(frozen=True, repr=False)
+class PetoResult(Displayed):
     """Peto's one-step pooled odds ratio (log scale), immutable."""
 
     k: int
@@ -75,6 +76,29 @@ class PetoResult:
     Q_p: float
     I2: float
     level: float
+    counts: tuple | None = None
+
+    # metafor's names (docs/api.md)
+    @property
+    def beta(self) -> np.ndarray:
+        """``[estimate]`` (metafor's ``coef(res)``; log scale for RR and OR)."""
+        return np.array([self.estimate])
+
+    @property
+    def mu(self) -> float:
+        return self.estimate
+
+    @property
+    def QE(self) -> float:
+        return self.Q
+
+    @property
+    def QE_p(self) -> float:
+        return self.Q_p
+
+    @property
+    def QE_df(self) -> int:
+        return self.Q_df
 
     def summary(self) -> pd.DataFrame:
         """One-row table; log scale plus ``exp_*`` odds-ratio columns."""
@@ -163,6 +187,7 @@ def rma_peto(ai, n1i, ci, n2i, level: float = 0.95) -> PetoResult:
         Q_p=float(stats.chi2.sf(Q, df)) if df > 0 else float("nan"),
         I2=100 * max(0.0, (Q - df) / Q) if Q > 0 else 0.0,
         level=level,
+        counts=(a, n1, c, n2),
     )
 
 

@@ -58,6 +58,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from bayesmeta.frequentist._display import Displayed
+
 __all__ = [
     "METHODS",
     "TESTS",
@@ -77,7 +79,9 @@ __all__ = [
     "typical_variance",
 ]
 
-METHODS = ("EE", "FE", "DL", "REML", "PM", "ML", "HE", "SJ")
+METHODS = ("EE", "FE", "DL", "REML", "PM", "ML", "HE", "SJ", "HS", "HSk", "EB", "PMM", "DLIT", "SJIT", "GENQ",
+           "GENQM")
+_VIA_METAREG = ("HS", "HSk", "EB", "PMM", "DLIT", "SJIT", "GENQ", "GENQM")
 TESTS = ("z", "t", "knha", "knha_adhoc")
 _TEST_ALIASES = {"adhoc": "knha_adhoc", "knha_mod": "knha_adhoc", "hksj": "knha", "hk": "knha"}
 PI_TYPES = ("metafor", "t_k-2", "t_k-1_wald")
@@ -340,8 +344,8 @@ def _pct(level):
     return f"{p:g}".replace(".", "_")
 
 
-@dataclass(frozen=True)
-class RMAResult:
+@dataclass(frozen=True, repr=False)
+class RMAResult(Displayed):
     r"""One common-effect or random-effects meta-analysis (immutable; derived values are returned).
 
     Attributes
@@ -404,10 +408,38 @@ class RMAResult:
     i2_def: str = "tau2"
     preset: str = ""
     n_dropped: int = 0
+    genq_weights: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         return int(self.yi.size)
+
+    # metafor's names (docs/api.md): coef(res) = beta, res$zval, res$QE, res$QEp
+    @property
+    def beta(self) -> np.ndarray:
+        """The coefficient vector, ``[mu]`` (metafor's ``coef(res)``)."""
+        return np.array([self.mu])
+
+    @property
+    def estimate(self) -> float:
+        return self.mu
+
+    @property
+    def zval(self) -> float:
+        """z (or t) statistic of mu (metafor stores both as ``zval``)."""
+        return self.stat
+
+    @property
+    def QE(self) -> float:
+        return self.Q
+
+    @property
+    def QE_p(self) -> float:
+        return self.Q_p
+
+    @property
+    def QE_df(self) -> int:
+        return self.Q_df
 
     @property
     def tau(self) -> float:
@@ -541,8 +573,30 @@ class RMAResult:
 
 # ----------------------------------------------------------------------------- front end
 
+def as_level(level) -> float:
+    """A confidence level as a probability: 0.95 or 95 (as metafor) both give 0.95."""
+    if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating):
+        raise ValueError(f"level must be a number such as 0.95 or 95; got {level!r}")
+    lv = float(level)
+    if 1 < lv < 100:
+        lv /= 100
+    if not 0 < lv < 1:
+        raise ValueError(f"level must lie in (0, 1) or (1, 100) (a percentage, as metafor); got {level!r}")
+    return lv
+
+
+def _se(yi, vi, t2, method, weights, ok):
+    if method in _VIA_METAREG:
+        from bayesmeta.frequentist.metareg import _se_tau2
+
+        w = None if weights is None else np.asarray(weights, float)[ok]
+        return _se_tau2(yi, vi, t2, method, np.ones((yi.size, 1)), w)
+    return se_tau2(yi, vi, t2, method)
+
+
 def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: float = 0.95, labels=None,
-        tau2=None, *, sei=None, pi: str | None = None, i2: str | None = None, preset: str | None = None) -> RMAResult:
+        tau2=None, *, sei=None, pi: str | None = None, i2: str | None = None, preset: str | None = None,
+        weights=None) -> RMAResult:
     r"""Common-effect or random-effects meta-analysis of ``yi`` with sampling variances ``vi``.
 
     Parameters
@@ -572,6 +626,8 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
         from Q (RevMan 5). Default: the preset's, else ``"tau2"``. (Common-effect fits use Q.)
     preset : {"revman5", "revman2025", "metafor"}, optional
         Named settings (:mod:`bayesmeta.frequentist.presets`); explicit arguments override them.
+    weights : array_like, optional
+        Weights of the generalised Q estimators ``"GENQ"`` and ``"GENQM"`` (Jackson 2013).
 
     Returns
     -------
@@ -610,12 +666,12 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
     if preset is not None:
         from bayesmeta.frequentist.presets import get_preset
         pre = get_preset(preset)
-    method = (method if method is not None else pre.method if pre else "REML").upper()
+    method = (method if method is not None else pre.method if pre else "REML")
+    method = {m.upper(): m for m in METHODS}.get(str(method).upper(), str(method))
     test = test if test is not None else pre.test if pre else "z"
     pi = pi if pi is not None else pre.pi if pre else "metafor"
     i2 = i2 if i2 is not None else pre.i2 if pre else "tau2"
-    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not 0 < level < 1:
-        raise ValueError(f"level must be a probability in (0, 1), e.g. 0.95 (not a percentage); got {level!r}")
+    level = as_level(level)
     if i2 not in I2_TYPES:
         raise ValueError(f"i2 must be one of {I2_TYPES}")
     if method not in METHODS:
@@ -637,12 +693,20 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
         t2 = float(tau2)
     elif common:
         t2 = 0.0
+    elif method in _VIA_METAREG:
+        from bayesmeta.frequentist.metareg import tau2_mods
+
+        wts = None if weights is None else np.asarray(weights, float)[ok]
+        t2 = float(tau2_mods(yi, vi, np.ones((k, 1)), method, weights=wts))
     else:
         t2 = float(_ESTIMATORS[method](yi, vi))
     mu, se = mu_hat(yi, vi, t2)
     mu, se = float(mu), float(se)
     df = None
     hk = None
+    if test in ("knha", "knha_adhoc") and common:
+        warnings.warn(f"the Knapp-Hartung method is meant for random-effects models, not {method} (as metafor)",
+                      UserWarning, stacklevel=2)
     if test in ("knha", "knha_adhoc"):
         if k < 2:
             raise ValueError("the Hartung-Knapp test needs k >= 2")
@@ -680,6 +744,7 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
                      pval=float(pval), ci_lb=float(mu - crit * se), ci_ub=float(mu + crit * se), df=df,
                      tau2=t2, Q=float(Q), Q_df=k - 1, Q_p=float(stats.chi2.sf(Q, k - 1)) if k > 1 else np.nan,
                      I2=float(I2), H2=float(H2), labels=labels, pi_type=pi, tau2_fixed=tau2 is not None,
-                     se_tau2=se_tau2(yi, vi, t2, method) if (k > 1 and not common) else float("nan"),
+                     se_tau2=_se(yi, vi, t2, method, weights, ok) if (k > 1 and not common) else float("nan"),
                      hk_scale=None if hk is None else float(hk), i2_def="Q" if (common and tau2 is None) else i2,
-                     preset=pre.name if pre else "", n_dropped=n_dropped)
+                     preset=pre.name if pre else "", n_dropped=n_dropped,
+                     genq_weights=None if weights is None else np.asarray(weights, float)[ok])

@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from bayesmeta.frequentist._display import Displayed
+
 __all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs"]
 
 DELTA_MAX = 100.0  # metafor's default upper bound of the selection weights
@@ -146,8 +148,8 @@ def _hessian(f, x, h):
     return (4 * H(h / 2) - H(h)) / 3
 
 
-@dataclass(frozen=True)
-class SelectionModelResult:
+@dataclass(frozen=True, repr=False)
+class SelectionModelResult(Displayed):
     r"""Maximum-likelihood step-function selection model (immutable).
 
     Attributes

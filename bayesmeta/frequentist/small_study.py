@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bayesmeta.frequentist._display import Displayed
 from bayesmeta.frequentist.metareg import rma_mods
 from bayesmeta.frequentist.rma import RMAResult, rma
 
@@ -94,8 +95,8 @@ def regtest(fit: RMAResult) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class TrimFillResult:
+@dataclass(frozen=True, repr=False)
+class TrimFillResult(Displayed):
     """Trim-and-fill result: the estimated number of missing studies and the filled-in fit."""
 
     k0: int
@@ -175,3 +176,117 @@ def trimfill(fit: RMAResult, side: str | None = None, maxiter: int = 100) -> Tri
     else:
         yf, vf, res = yi0, vi0, fit
     return TrimFillResult(k0=k0, se_k0=float(se_k0), side=side, fit=res, filled_yi=yf, filled_vi=vf)
+
+
+# ----------------------------------------------------------------------------- metafor's regtest / ranktest
+
+_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+
+@dataclass(frozen=True, repr=False)
+class RegtestResult:
+    """Regression test for funnel-plot asymmetry (metafor ``regtest``): ``zval`` (z, or t with ``df``) and
+    ``pval`` of the predictor's coefficient ``slope``; ``est``, ``ci_lb``, ``ci_ub``: the limit estimate
+    (intercept, the effect as the predictor goes to 0); ``model``, ``predictor``."""
+
+    zval: float
+    pval: float
+    df: int | None
+    slope: float
+    est: float
+    ci_lb: float
+    ci_ub: float
+    model: str
+    predictor: str
+    k: int
+
+    def __str__(self) -> str:
+        m = "weighted regression (lm)" if self.model == "lm" else "meta-regression (rma)"
+        st = "z" if self.df is None else f"t({self.df})"
+        return (f"Regression test for funnel plot asymmetry: {m}, predictor {self.predictor} (k = {self.k})\n"
+                f"  {st} = {self.zval:.4f}, p = {self.pval:.4g}\n"
+                f"  limit estimate (as {self.predictor} -> 0): {self.est:.4f} [{self.ci_lb:.4f}, {self.ci_ub:.4f}]")
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def _predictor(name: str, vi, ni):
+    if name in ("sei", "vi"):
+        return np.sqrt(vi) if name == "sei" else vi
+    if ni is None:
+        raise ValueError(f"predictor {name!r} needs the sample sizes (ni=, or a table made from arm-level data)")
+    ni = np.asarray(ni, float)
+    return {"ni": ni, "ninv": 1 / ni, "sqrtni": np.sqrt(ni), "sqrtninv": 1 / np.sqrt(ni)}[name]
+
+
+def egger_test(fit, model: str = "rma", predictor: str = "sei", ni=None) -> RegtestResult:
+    """Egger-type regression test (metafor ``regtest(fit, model=, predictor=)``).
+
+    ``model="rma"`` adds the predictor to the fit's model (same estimator and test); ``model="lm"``
+    is Egger's original weighted least squares (weights 1/vi, t on k - p - 1 df).
+    """
+    from bayesmeta.frequentist.model import model_of
+
+    m = model_of(fit)
+    if predictor not in _PREDICTORS:
+        raise ValueError(f"predictor must be one of {', '.join(_PREDICTORS)}")
+    x = _predictor(predictor, m.vi, ni)
+    X = np.column_stack([m.X, x])
+    names = (*m.names, predictor)
+    if model == "rma":
+        r = rma_mods(m.yi, m.vi, X, names=names, method=m.method, test=m.test, level=m.level, weights=m.weights)
+        b, se, df = r.beta, r.se, r.df
+    elif model == "lm":
+        w = 1.0 / m.vi
+        XtW = X.T * w
+        cov = np.linalg.inv(XtW @ X)
+        b = cov @ XtW @ m.yi
+        res = m.yi - X @ b
+        df = m.k - X.shape[1]
+        s2 = float(np.sum(w * res**2) / df)
+        se = np.sqrt(np.diag(cov) * s2)
+    else:
+        raise ValueError("model must be 'rma' or 'lm'")
+    z = float(b[-1] / se[-1])
+    p = float(2 * (stats.norm.sf(abs(z)) if df is None else stats.t.sf(abs(z), df)))
+    c = stats.norm.ppf(0.5 + m.level / 2) if df is None else stats.t.ppf(0.5 + m.level / 2, df)
+    return RegtestResult(zval=z, pval=p, df=df, slope=float(b[-1]), est=float(b[0]), ci_lb=float(b[0] - c * se[0]),
+                         ci_ub=float(b[0] + c * se[0]), model=model, predictor=predictor, k=m.k)
+
+
+@dataclass(frozen=True, repr=False)
+class RanktestResult:
+    """Begg and Mazumdar's rank correlation test (metafor ``ranktest``): Kendall's ``tau`` and ``pval``."""
+
+    tau: float
+    pval: float
+    k: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return (f"Rank correlation test for funnel plot asymmetry (Begg & Mazumdar 1994; k = {self.k}): "
+                f"Kendall's tau = {self.tau:.4f}, p = {self.pval:.4g} ({'exact' if self.exact else 'normal approx.'})")
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self!s}</pre>"
+
+
+def ranktest(yi, vi, exact: bool = True) -> RanktestResult:
+    r"""Begg & Mazumdar (1994, doi:10.2307/2533446) rank correlation test, as metafor's ``ranktest``:
+    Kendall's tau between :math:`(y_i - \hat\theta_{EE})/\sqrt{v_i - V(\hat\theta_{EE})}` and :math:`v_i`
+    (exact p-value without ties for k < 50, as R's ``cor.test``; else the normal approximation)."""
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    w = 1 / vi
+    theta = np.sum(w * yi) / np.sum(w)
+    ys = (yi - theta) / np.sqrt(vi - 1 / np.sum(w))
+    ties = len(np.unique(ys)) < ys.size or len(np.unique(vi)) < vi.size
+    use_exact = exact and yi.size < 50 and not ties
+    r = stats.kendalltau(ys, vi, method="exact" if use_exact else "asymptotic")
+    return RanktestResult(tau=float(r.statistic), pval=float(r.pvalue), k=int(yi.size), exact=use_exact)

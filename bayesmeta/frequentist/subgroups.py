@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from bayesmeta.frequentist._display import Displayed
 from bayesmeta.frequentist.mantel_haenszel import MHResult, rma_mh
 from bayesmeta.frequentist.rma import RMAResult, rma
 
@@ -131,8 +132,8 @@ def _tau2_mixed(yi, vi, idx, G, method):
     return cands[int(np.argmax([_loglik(yi, vi, idx, G, t, method) for t in cands]))]
 
 
-@dataclass(frozen=True)
-class MixedEffectsTest:
+@dataclass(frozen=True, repr=False)
+class MixedEffectsTest(Displayed):
     """metafor's ``rma(yi, vi, mods = ~ factor(group))``: common tau^2, omnibus test QM."""
 
     method: str
@@ -146,6 +147,15 @@ class MixedEffectsTest:
     QE: float
     QE_df: int
     QE_p: float
+
+    def summary(self) -> pd.DataFrame:
+        """One row per subgroup: estimate and SE under the common tau^2."""
+        return pd.DataFrame({"subgroup": list(self.levels), "estimate": self.mu, "se": self.se})
+
+    def __str__(self) -> str:
+        return (f"Mixed-effects test for subgroup differences (common tau^2 by {self.method} = {self.tau2:.4f}): "
+                f"QM({self.QM_df}) = {self.QM:.4f}, p = {self.QM_p:.4g}; residual QE({self.QE_df}) = "
+                f"{self.QE:.4f}, p = {self.QE_p:.4g}")
 
 
 def mixed_effects_test(yi, vi, groups, method: str = "REML") -> MixedEffectsTest:
@@ -182,8 +192,8 @@ def mixed_effects_test(yi, vi, groups, method: str = "REML") -> MixedEffectsTest
 
 # ----------------------------------------------------------------------------- RevMan-style analysis
 
-@dataclass(frozen=True)
-class SubgroupResult:
+@dataclass(frozen=True, repr=False)
+class SubgroupResult(Displayed):
     """Separate pooled analyses per subgroup, the overall analysis and the tests for differences."""
 
     subgroups: dict

@@ -1,0 +1,1 @@
+"""metafor's testthat expectations ported as golden values (see README.md)."""
