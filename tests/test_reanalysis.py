@@ -74,7 +74,7 @@ def test_report_files(report):
     assert prov["inputs"]["../data/viderman2023/published.csv"] == _hashes()["published.csv"]
     assert prov["expected_missing"] == ["pain_study_level", "odi_study_level", "complications_study_level"]
     md = (out / "report.md").read_text()
-    assert "Methods and results (BARG)" in md and "never invented" in md
+    assert "Methods: the primary analysis" in md and "never invented" in md
     assert not list(out.parent.glob(".viderman2023.*"))  # no temporary folder left
 
 

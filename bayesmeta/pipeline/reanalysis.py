@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import xarray as xr
 
 from bayesmeta.errors import DataError, Problem
 from bayesmeta.pipeline.outcome import OutcomeResult, analyse_outcome, published_row
@@ -43,6 +44,11 @@ class Reanalysis:
         ``{path: sha256}`` of every input file read (the spec file and the data files).
     seconds : float
         Wall time of the analysis.
+    answers : xarray.Dataset or None
+        The analysis plan evaluated (:mod:`bayesmeta.pipeline.answers`): one row per outcome, one
+        column per named departure, ``"primary"`` first. Every headline reads its primary.
+    plans : dict
+        ``{outcome id: OutcomeAnswer}`` (the plan, the evaluated departures, the summary context).
     """
 
     spec: AnalysisSpec
@@ -52,6 +58,8 @@ class Reanalysis:
     missing: pd.DataFrame
     inputs: dict[str, str]
     seconds: float
+    answers: xr.Dataset | None = None
+    plans: dict | None = None
 
     @property
     def failed_blocks(self) -> tuple[StudyLevelBlock, ...]:
@@ -168,6 +176,11 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
     else:
         pub, checks = pd.DataFrame(), pd.DataFrame()
     outs = []
+    answers, plans = None, None
+    if spec.outcomes:
+        from bayesmeta.pipeline.answers import answers_dataset
+
+        answers, plans = answers_dataset(spec, {o.id: published_row(pub, o.id, pub_path) for o in spec.outcomes})
     with _progress(progress) as bar:
         task = bar.add_task("reanalysing outcomes", total=len(spec.outcomes)) if bar else None
         for ospec in spec.outcomes:
@@ -193,4 +206,6 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
         missing=missing_table(spec),
         inputs=file_hashes(read),
         seconds=round(time.perf_counter() - t0, 2),
+        answers=answers,
+        plans=plans,
     )

@@ -76,9 +76,29 @@ OUTCOME_KEYS = (
     "superiority_threshold",
     "baseline_risk",
     "baseline_risk_source",
+    "primary",
+    "heterogeneity",
+    "control_effect",
 )
+# the analysis plan (issue 16): the declared primary analysis, what the paper's figures add on
+# heterogeneity, and the control's effect over placebo (M1) the margin must respect
+PRIMARY_KEYS = ("likelihood", "tau_prior", "mu_prior", "margin", "k", "rationale")
+HETEROGENEITY_KEYS = ("i2", "i2_source", "k_range", "k_source")
+CONTROL_EFFECT_KEYS = ("value", "native", "comparison", "source")
+LIKELIHOOD_NAMES = ("summary_random_effects", "published_heterogeneity")
+#: keys of earlier versions of the spec, with what replaces them
+MIGRATED_KEYS = {
+    "primary_prior": "name the primary analysis in primary = { mu_prior = '...', tau_prior = '...' }",
+    "primary_mu_prior": "use primary = { mu_prior = '...' }",
+    "primary_tau_prior": "use primary = { tau_prior = '...' }",
+    "primary_likelihood": "use primary = { likelihood = 'summary_random_effects' }",
+    "likelihood": "use primary = { likelihood = 'summary_random_effects' | 'published_heterogeneity' }",
+    "i2": "an I^2 read from a figure goes in heterogeneity = { i2 = 0, i2_source = '...' }",
+    "k_range": "use heterogeneity = { k_range = [3, 6], k_source = '...' }",
+    "m1": "use control_effect = { value = ..., source = '...' } (the control's effect over placebo)",
+}
 NATIVE_KEYS = ("unit", "sd", "margins", "sd_source", "margin_source")
-REPEATED_KEYS = ("participants_randomised", "rho", "rho_source")
+REPEATED_KEYS = ("participants_randomised", "rho", "rho_source", "participant_rows", "rows_source")
 STUDY_KEYS = (
     "id",
     "label",
@@ -151,6 +171,11 @@ class OutcomeSpec:
     superiority_threshold: float | None = None  # as printed, on the beneficial side (None: the null)
     baseline_risk: tuple[float, ...] = ()  # control-arm risks for risk differences per 1,000
     baseline_risk_source: str = ""
+    # the analysis plan (pipeline/plan.py): declared primary (empty: the default rule), heterogeneity
+    # information from the paper's figures / a plausible k range, the control's effect over placebo
+    primary: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    heterogeneity: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    control_effect: MappingProxyType | None = None
 
 
 @dataclass(frozen=True)
@@ -372,6 +397,9 @@ class _Checker:
     def unknown(self, table: Mapping, allowed, where: str) -> None:
         for k in table:
             if k not in allowed:
+                if k in MIGRATED_KEYS and where.startswith("outcome["):
+                    self.add(f"{where}.{k}", f"no longer a key: {MIGRATED_KEYS[k]}")
+                    continue
                 close = difflib.get_close_matches(str(k), list(allowed), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(allowed)}"
                 self.add(f"{where}.{k}" if where else str(k), f"unknown key{hint}")
@@ -584,6 +612,81 @@ def _check_baseline_risk(c: _Checker, d: Mapping, where: str, measure: str | Non
     if len(set(vals)) != len(vals):
         c.add(f"{where}.baseline_risk", f"risks repeat a value: {vals}")
     return tuple(float(x) for x in vals), src or ""
+
+
+def _plan_keys(
+    c: _Checker, o: Mapping, where: str, measure: str | None, mu_sets: Mapping, mset: str, tau_sets: Mapping,
+    tset: str, margins: tuple[float, ...] | None,
+) -> tuple[dict, dict, dict | None]:
+    """``primary``, ``heterogeneity`` and ``control_effect`` of an ``[[outcome]]`` (pipeline/plan.py)."""
+    prim: dict = {}
+    raw = o.get("primary")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            c.add(f"{where}.primary", "expected a table {likelihood, tau_prior, mu_prior, margin, k, rationale}")
+        else:
+            w = f"{where}.primary"
+            c.unknown(raw, PRIMARY_KEYS, w)
+            lik = c.get(raw, "likelihood", str, w, default=None, check=lambda v: v in LIKELIHOOD_NAMES,
+                        expect=" | ".join(LIKELIHOOD_NAMES))
+            mu = c.get(raw, "mu_prior", str, w, default=None)
+            if mu is not None and mset in mu_sets and mu not in mu_sets[mset]:
+                c.add(f"{w}.mu_prior", f"{mu!r} is not a prior of [mu_priors.{mset}] (it has: "
+                      f"{', '.join(mu_sets[mset])})")
+            tau = c.get(raw, "tau_prior", str, w, default=None)
+            if tau is not None and (not tset or tau not in tau_sets.get(tset, {})):
+                have = ", ".join(tau_sets.get(tset, {})) if tset else "none"
+                c.add(f"{w}.tau_prior", f"{tau!r} is not a prior of the outcome's tau set (it has: {have})")
+            if lik == "summary_random_effects" and not tset:
+                c.add(f"{w}.likelihood", "summary_random_effects needs tau priors for the outcome's measure "
+                      "([tau_priors.<measure>] or tau_priors = '<set>')")
+            m = c.get(raw, "margin", float, w, default=None)
+            if m is not None and margins is not None and float(m) not in margins:
+                c.add(f"{w}.margin", f"must be one of the margins {list(margins)}, got {m!r}")
+            k = c.get(raw, "k", int, w, default=None, check=lambda v: v >= 2, expect="an integer >= 2")
+            c.get(raw, "rationale", str, w, default="")
+            prim = {kk: v for kk, v in (("likelihood", lik), ("mu_prior", mu), ("tau_prior", tau), ("margin", m),
+                                         ("k", k), ("rationale", raw.get("rationale"))) if v is not None}
+    het: dict = {}
+    raw = o.get("heterogeneity")
+    if raw is not None:
+        w = f"{where}.heterogeneity"
+        if not isinstance(raw, dict):
+            c.add(w, "expected a table {i2, i2_source, k_range, k_source}")
+        else:
+            c.unknown(raw, HETEROGENEITY_KEYS, w)
+            i2 = c.get(raw, "i2", float, w, default=None, check=lambda v: 0 <= v < 100,
+                       expect="I^2 in percent, in [0, 100)")
+            if i2 is not None:
+                src = c.get(raw, "i2_source", str, w, check=lambda v: bool(v.strip()),
+                            expect="where the I^2 is read (e.g. the forest plot of Figure 2): it is an assumption, "
+                            "not a value of the text")
+                het.update(i2=i2, i2_source=src)
+            kr = c.get(raw, "k_range", list, w, default=None,
+                       check=lambda v: len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x >= 2
+                                                           for x in v) and v[0] <= v[1],
+                       expect="[smallest, largest] plausible number of trials (integers >= 2)")
+            if kr is not None:
+                src = c.get(raw, "k_source", str, w, check=lambda v: bool(v.strip()),
+                            expect="why these k are plausible")
+                het.update(k_range=tuple(range(int(kr[0]), int(kr[1]) + 1)), k_source=src)
+    ce = None
+    raw = o.get("control_effect")
+    if raw is not None:
+        w = f"{where}.control_effect"
+        if not isinstance(raw, dict):
+            c.add(w, "expected a table {value, native, comparison, source}")
+        else:
+            c.unknown(raw, CONTROL_EFFECT_KEYS, w)
+            v = c.get(raw, "value", float, w, check=lambda x: x > 0 and math.isfinite(x),
+                      expect=f"the control's effect over placebo (M1) as a positive {measure or ''} magnitude"
+                      " (ratios as printed, e.g. 1.5)")
+            nat = c.get(raw, "native", float, w, default=None, check=lambda x: x > 0, expect="a positive number")
+            comp = c.get(raw, "comparison", str, w, default="")
+            src = c.get(raw, "source", str, w, check=lambda x: bool(x.strip()), expect="the study that measured it")
+            if v is not None and src is not None:
+                ce = {"value": v, "native": nat, "comparison": comp, "source": src}
+    return prim, het, ce
 
 
 def _check_rope(c: _Checker, d: Mapping, where: str, measure: str | None) -> float | None:
@@ -965,11 +1068,17 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
                     expect="a correlation in [0, 1]",
                 )
                 c.get(rt, "rho_source", str, f"{where}.repeated_timepoints", default="")
-                if measure in RATIO_MEASURES:
+                rows = c.get(rt, "participant_rows", int, f"{where}.repeated_timepoints", default=None,
+                             check=lambda v: v > 0, expect="a positive integer (participants summed over the "
+                             "pooled rows: time points or component outcomes)")
+                if rows is not None:
+                    c.get(rt, "rows_source", str, f"{where}.repeated_timepoints",
+                          check=lambda v: bool(v.strip()), expect="where the participant rows are counted")
+                if measure in RATIO_MEASURES and rows is None:
                     c.add(
                         f"{where}.repeated_timepoints",
-                        "the unit-of-analysis correction is for continuous "
-                        "outcomes (SMD/MD) pooled over time points",
+                        "for a ratio measure give participant_rows (participants summed over the pooled "
+                        "component outcomes or time points): the rows per patient cannot be implied from an RR",
                     )
         tip = c.get(
             o,
@@ -987,6 +1096,7 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
         else:
             tset = ""
         c.get(o, "label", str, where, default="")
+        prim, het, ce = _plan_keys(c, o, where, measure, mu_sets, mset, tau_sets, tset, margins)
         if oid is not None and lib is not None and measure is not None and q is not None:
             outcomes.append(
                 OutcomeSpec(
@@ -1006,6 +1116,9 @@ def spec_from_dict(raw: dict, path) -> AnalysisSpec:
                     superiority_threshold=sup,
                     baseline_risk=risks,
                     baseline_risk_source=risk_src,
+                    primary=_freeze(prim),
+                    heterogeneity=_freeze(het),
+                    control_effect=_freeze(ce) if ce else None,
                 )
             )
 

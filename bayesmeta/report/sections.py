@@ -69,9 +69,22 @@ def console_summary(r: Reanalysis, out) -> str:
                 f"{c['ci_ub']:.2f}]"
                 f"  SE {c['se']:.4f}{n}: {flag}"
             )
-    if r.outcomes:
+    if r.answers is not None:
+        from bayesmeta.report import headline as hl
+
+        lines.append("Primary analysis of each outcome (the report's summary table):")
+        for oid in r.answers.outcome.values:
+            oid = str(oid)
+            a = r.answers.sel(outcome=oid, departure="primary")
+            lines.append(
+                f"  {r.answers.outcome_label.sel(outcome=oid).values}: {hl.effect_text(r.answers, oid)}; "
+                f"P({hl.decision_event(r.answers, oid)}) = {hl.fmt_prob(float(a.p_decision))}"
+                + ("; too sparse to tell" if bool(r.answers.sparse.sel(outcome=oid)) else "")
+            )
+    outs_flat = r.outcomes if r.answers is None else ()
+    if outs_flat:
         lines.append("Reanalysis (flat reference prior, as published):")
-    for o in r.outcomes:
+    for o in outs_flat:
         ref = o.reference_row()
         ni = (
             f", P(non-inferior, margin {o.primary_margin:g}) = {ref[f'p_noninferior@{o.primary_margin:g}']:.3f}"
@@ -863,6 +876,24 @@ def summary_section(r: Reanalysis) -> list[Block]:
                 f"{fmt_p(float(g.min()))} to {fmt_p(float(g.max()))}."
             )
         )
+    items += study_summary(r)
+    if r.outcomes:
+        items.append(
+            Figure(
+                figure_path(SUMMARY_ID, "forest"),
+                "Every published result (black: published estimate and 95% CI) with the posterior "
+                "under each prior (blue) and the primary non-inferiority margin (dashed)",
+            )
+        )
+    return items
+
+
+def study_summary(r: Reanalysis) -> list[Block]:
+    """The bottom line of every study-level block."""
+    spec = r.spec
+    pct = round(spec.interval_prob * 100)
+    kind = spec.interval_kind
+    items: list[Block] = []
     for blk in r.study_blocks:
         if blk.result is None:
             items.append(
@@ -904,19 +935,35 @@ def summary_section(r: Reanalysis) -> list[Block]:
                 f"study's effect {float(tr(lo2)):.2f} to {float(tr(hi2)):.2f} ({pct}% {kind.upper()})."
             )
         )
-    if r.outcomes:
-        items.append(
-            Figure(
-                figure_path(SUMMARY_ID, "forest"),
-                "Every published result (black: published estimate and 95% CI) with the posterior "
-                "under each prior (blue) and the primary non-inferiority margin (dashed)",
-            )
-        )
     return items
 
 
+def _headline_figures(r: Reanalysis) -> list[Block]:
+    """The primary forest and the robustness figure (report/figures.py, drawn by the writer)."""
+    from bayesmeta.report import figures as _figs
+
+    if r.answers is None or not hasattr(_figs, "primary_forest"):
+        return []
+    return [
+        Figure(figure_path(SUMMARY_ID, "primary"), "The primary answer per outcome: posterior median and 95% "
+               "interval (blue), the published estimate and CI (grey), the margin (shaded)"),
+        Figure(figure_path(SUMMARY_ID, "robustness"), "How robust is this? P(decision) under the primary analysis "
+               "and under each named departure; the decision threshold as a line; departures that change the "
+               "verdict are named"),
+    ]
+
+
+def _outcome_details(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
+    """Everything beyond the primary answer of one outcome, collapsed."""
+    inner = outcome_section(o, spec)[1:] + summary_level_section(o)
+    return [Details("Details: other likelihoods, the full prior grid, tipping points and prior-data conflict",
+                    tuple(inner))]
+
+
 def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
-    """The whole report."""
+    """The whole report: summary and primary answers first, then methods and details."""
+    from bayesmeta.report import headline as hl
+
     spec = r.spec
     source = f"Source: {spec.citation}. " if getattr(spec, "citation", "") else ""
     b: list[Block] = [
@@ -925,10 +972,39 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
             "from the data folder on every run."
         )
     ]
-    b += summary_section(r)
-    if r.outcomes:
-        b.append(Heading("Methods and results (BARG)"))
-        b += [Paragraph(p) for p in methods_and_results(r)]
+    ds = r.answers
+    if ds is not None:
+        b += hl.summary_blocks(ds)
+        b += _headline_figures(r)
+        b.append(hl.glossary_block())
+        b += study_summary(r)
+    else:
+        b += summary_section(r)
+    if ds is not None:
+        by_id = {o.id: o for o in r.outcomes}
+        lead = [str(x) for x in ds.outcome.values if not bool(ds.unit_of_analysis_error.sel(outcome=x))]
+        uoa = [str(x) for x in ds.outcome.values if bool(ds.unit_of_analysis_error.sel(outcome=x))]
+        b.append(Heading("Answers by outcome"))
+        for oid in lead:
+            b.append(Heading(by_id[oid].label, 3))
+            b += hl.answer_blocks(ds, oid)
+            b += _outcome_details(by_id[oid], spec)
+        if uoa:
+            b.append(Heading("Results carrying a unit-of-analysis error"))
+            b.append(Paragraph(
+                "These results pool several time points, or several adverse-event types, of the same patients as "
+                "if they were independent trials: each patient counts more than once and the published intervals "
+                "are too narrow (Cochrane Handbook, section 23.3). They are not clinical estimands. Their primary "
+                "analysis uses the corrected likelihood: the SE inflated by the design effect 1 + (m - 1) rho, "
+                "with m the rows per patient and rho the within-patient correlation (Borenstein et al. 2009, "
+                "ch. 24); rho = 0 (the published analysis) and rho = 1 are departures."))
+            for oid in uoa:
+                b.append(Heading(by_id[oid].label, 3))
+                b += hl.answer_blocks(ds, oid)
+                b += _outcome_details(by_id[oid], spec)
+        b += hl.methods_primary(r)
+        b.append(Details("Methods and results of the earlier analysis grid (fixed heterogeneity, every prior)",
+                         tuple(Paragraph(p) for p in methods_and_results(r))))
     if len(r.checks):
         b.append(Heading("The published results and their internal consistency"))
         b.append(
@@ -944,11 +1020,11 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
                 digits=3,
             )
         )
-    if r.outcomes:
+    if ds is None and r.outcomes:
         b.append(Heading("Reanalysis by outcome"))
-    for o in r.outcomes:
-        b += outcome_section(o, spec)
-        b += summary_level_section(o)  # issue 8
+        for o in r.outcomes:
+            b += outcome_section(o, spec)
+            b += summary_level_section(o)
     if r.study_blocks:
         b.append(Heading("Study-level analyses"))
     for blk in r.study_blocks:

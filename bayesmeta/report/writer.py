@@ -173,6 +173,11 @@ def _tables(r: Reanalysis) -> list[tuple[str, pd.DataFrame]]:
             )
             if df is not None
         ]
+    if r.answers is not None:
+        # the answers of the analysis plan: one row per (outcome, departure), the primary first
+        a = r.answers[["median", "lb95", "ub95", "largest_plausible", "p_decision", "prior_p_decision",
+                       "bf_decision", "p_benefit", "flips", "available"]].to_dataframe().reset_index()
+        out.insert(0, ("answers", a[a["available"]].drop(columns=["available"])))
     if len(r.missing):
         out.append(("missing_study_values", r.missing))
     return out
@@ -192,6 +197,12 @@ def _write_into(r: Reanalysis, folder: Path, prov: dict) -> list[Path]:
     for name, fig in summary_figures(r.outcomes, spec):
         figures.save(fig, folder / figure_path(SUMMARY_ID, name))
         files.append(folder / figure_path(SUMMARY_ID, name))
+    if r.answers is not None and hasattr(figures, "primary_forest"):
+        # the headline figures read the primary of the answers Dataset (report/figures.py, helper "look")
+        drawers = (("primary", figures.primary_forest), ("robustness", getattr(figures, "robustness_figure")))  # noqa: B009
+        for name, draw in drawers:
+            figures.save(draw(r.answers), folder / figure_path(SUMMARY_ID, name))
+            files.append(folder / figure_path(SUMMARY_ID, name))
     # input paths relative to the report folder (the build folder is its sibling, so the same paths):
     # the saved posteriors do not depend on where the project lies, and load() reads them from there
     inputs = relative_inputs(r.inputs, folder)
