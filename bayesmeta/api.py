@@ -97,7 +97,22 @@ def _binary_arms(data: EffectTable, fn: str) -> dict[str, Any]:
             f"bm.{fn} needs arm-level binary counts: make the table with bm.escalc('RR', ai=..., "
             "n1i=..., ci=..., n2i=...) or bm.read_csv on a binary file"
         )
-    return {c: arms[c].to_numpy(float) for c in ("ai", "n1i", "ci", "n2i")}
+    out = {c: arms[c].to_numpy(float) for c in ("ai", "n1i", "ci", "n2i")}
+    import numpy as np
+
+    ok = np.all([np.isfinite(v) for v in out.values()], axis=0)
+    if not ok.all():
+        import warnings
+
+        from bayesmeta.frequentist.rma import DroppedStudiesWarning
+
+        labels = arms["study"].astype(str).tolist() if "study" in arms.columns else [str(i + 1) for i in range(ok.size)]
+        gone = [lab for lab, o in zip(labels, ok, strict=True) if not o]
+        warnings.warn(f"bm.{fn}: {len(gone)} stud{'y' if len(gone) == 1 else 'ies'} with missing counts left out "
+                      f"(as metafor's 'studies with NAs omitted'): {', '.join(gone)}", DroppedStudiesWarning,
+                      stacklevel=3)
+        out = {c: v[ok] for c, v in out.items()}
+    return out
 
 
 def solve(
@@ -596,6 +611,7 @@ def rma(
     pi: str = "metafor",
     i2: str | None = None,
     preset: str | None = None,
+    control: Mapping[str, float] | None = None,
 ):
     """Common-effect, random-effects or mixed-effects meta-analysis, as metafor's ``rma``.
 
@@ -627,6 +643,9 @@ def rma(
     i2 : {"tau2", "Q"}, optional
         I^2 definition of intercept-only fits (metafor's from tau^2, or RevMan 5's from Q).
     preset : {"revman5", "revman2025", "metafor"}, optional
+    control : mapping, optional
+        ``tau2_init`` (start value of SJ, SJIT, DLIT) and ``threshold`` (convergence of DLIT, SJIT),
+        as metafor's ``control=list(tau2.init=, threshold=)``.
 
     Returns
     -------
@@ -654,7 +673,7 @@ def rma(
     lv = _level(level)
     if mods is None and intercept:
         return _rma.rma(t.yi, vi=t.vi, labels=t.labels, method=method, test=test, level=lv, tau2=tau2, pi=pi,
-                        i2=i2, preset=preset, weights=weights)
+                        i2=i2, preset=preset, weights=weights, control=control)
     X, names, ok_mods = _design(t, mods, intercept, "rma")
     fin = np.isfinite(t.yi) & np.isfinite(t.vi)
     ok = ok_mods & fin
@@ -667,7 +686,7 @@ def rma(
     w = None if weights is None else np.asarray(weights, float)[rows]
     b = None if btt is None else resolve_btt(btt, names)
     return rma_mods(t.yi[rows], t.vi[rows], X, names=names, method=method, test=test, level=lv, btt=b, tau2=tau2,
-                    weights=w, labels=[t.labels[i] for i in rows])
+                    weights=w, labels=[t.labels[i] for i in rows], control=control)
 
 
 def rma_mh(data: EffectTable, *args: Any, measure: str | None = None, level: float = 0.95,
@@ -855,16 +874,19 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
                       level=None if level is None else _level(level), intercept=intercept)
 
 
-def confint(fit: Any, type: str | None = None, level: float | None = None):
+def confint(fit: Any, type: str | None = None, level: float | None = None, transf: Any = None):
     """Confidence intervals for tau^2, tau, I^2, H^2 and the coefficients (metafor ``confint``).
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
-    type : {"QP", "PL", "GENQ"}, optional
-        Q-profile (default), profile likelihood, generalised Q (default for GENQ/GENQM fits).
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
+        MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``).
+    type : {"QP", "PL", "GENQ", "Wald"}, optional
+        Q-profile (default), profile likelihood, generalised Q (default for GENQ/GENQM fits), Wald.
     level : float, optional
         0.95 or 95; default the fit's level.
+    transf : callable, optional
+        Back-transformation of the coefficients' rows (e.g. ``numpy.exp``), as metafor's ``transf``.
 
     Returns
     -------
@@ -872,12 +894,35 @@ def confint(fit: Any, type: str | None = None, level: float | None = None):
         ``.random`` (rows ``tau2``, ``tau``, ``I2``, ``H2``; columns ``estimate``, ``ci_lb``, ``ci_ub``)
         and ``.fixed`` (one row per coefficient).
     """
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
     from bayesmeta.frequentist import confint as _c
+    from bayesmeta.frequentist import glmm, rare
 
-    return _c.confint(_fit_arg(fit, "confint"), type=type, level=None if level is None else _level(level))
+    lv = None if level is None else _level(level)
+    if isinstance(fit, _mh.MHResult | rare.PetoResult | glmm.GLMMResult):
+        lv = fit.level if lv is None else lv
+        est = float(fit.beta[0])
+        c = stats.norm.ppf(0.5 + lv / 2)
+        fixed = pd.DataFrame({"estimate": [est], "ci_lb": [est - c * fit.se], "ci_ub": [est + c * fit.se]},
+                             index=["intrcpt"])
+        res = _c.ConfintResult(random=pd.DataFrame(columns=["estimate", "ci_lb", "ci_ub"], dtype=float),
+                               fixed=fixed, type="QP", level=lv)
+    else:
+        res = _c.confint(_fit_arg(fit, "confint"), type=type, level=lv)
+    if transf is not None:
+        fx = res.fixed.apply(lambda col: np.asarray(transf(col.to_numpy(float)), float))
+        lo, hi = np.minimum(fx.ci_lb, fx.ci_ub), np.maximum(fx.ci_lb, fx.ci_ub)
+        fx["ci_lb"], fx["ci_ub"] = lo, hi
+        res = dataclasses.replace(res, fixed=fx)
+    return res
 
 
-def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None):
+def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None, rhs: Any = 0.0):
     """Wald tests of coefficients or linear combinations, or a likelihood-ratio test (metafor ``anova``).
 
     Parameters
@@ -890,7 +935,9 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None):
         Coefficients to test jointly, by name (a prefix such as ``"alloc"`` matches its levels) or
         0-based position; default all but the intercept.
     L : array_like, optional
-        Linear combinations (rows) of the coefficients.
+        Linear combinations (rows) of the coefficients (metafor's ``X=``).
+    rhs : float or array_like
+        Values the combinations are tested against (default 0).
 
     Returns
     -------
@@ -899,7 +946,8 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None):
     """
     from bayesmeta.frequentist import anova as _a
 
-    return _a.anova(_fit_arg(fit, "anova"), None if fit2 is None else _fit_arg(fit2, "anova"), btt=btt, L=L)
+    return _a.anova(_fit_arg(fit, "anova"), None if fit2 is None else _fit_arg(fit2, "anova"), btt=btt, L=L,
+                    rhs=rhs)
 
 
 def fitstats(fit: Any, reml: bool | None = None) -> dict:

@@ -99,7 +99,7 @@ def _wald(b, V, df):
     return QM / m, m, float(stats.f.sf(QM / m, m, df))
 
 
-def anova(fit, fit2=None, *, btt=None, L=None) -> AnovaResult:
+def anova(fit, fit2=None, *, btt=None, L=None, rhs=0.0) -> AnovaResult:
     """Wald test (``btt`` or ``L``) or likelihood-ratio test against a second fit (metafor ``anova``).
 
     Parameters
@@ -112,6 +112,8 @@ def anova(fit, fit2=None, *, btt=None, L=None) -> AnovaResult:
         Coefficients to test jointly (names or 0-based positions); default all but the intercept.
     L : array_like, optional
         Linear combinations (rows) of the coefficients to test.
+    rhs : float or array_like
+        Values the linear combinations are tested against (default 0).
 
     Returns
     -------
@@ -149,10 +151,11 @@ def anova(fit, fit2=None, *, btt=None, L=None) -> AnovaResult:
         est = Lm @ m.beta
         V = Lm @ m.vb @ Lm.T
         se = np.sqrt(np.diag(V))
-        st = est / se
+        r = np.broadcast_to(np.asarray(rhs, float), est.shape)
+        st = (est - r) / se
         p = 2 * (stats.norm.sf(np.abs(st)) if m.df is None else stats.t.sf(np.abs(st), m.df))
         hyp = pd.DataFrame({"estimate": est, "se": se, "zval" if m.df is None else "tval": st, "pval": p})
-        QM, QM_df, QM_p = _wald(est, V, m.df)
+        QM, QM_df, QM_p = _wald(est - r, V, m.df)
         return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=m.df, hyp=hyp,
                            names=tuple(f"L{j + 1}" for j in range(Lm.shape[0])))
     if btt is None:

@@ -6,6 +6,7 @@ r"""Confidence intervals for :math:`\tau^2`, :math:`\tau`, :math:`I^2` and :math
 * ``type="PL"`` (profile likelihood; Hardy & Thompson 1996, doi:10.1002/(SICI)1097-0258(19960330)15:6<619::AID-SIM188>3.0.CO;2-A):
   :math:`2\{\ell(\hat\tau^2) - \ell(\tau^2)\} = \chi^2_{1,1-\alpha}` with the fit's (restricted) likelihood
   (ML or REML; other estimators use REML).
+* ``type="Wald"``: :math:`\hat\tau^2 \pm z_{1-\alpha/2}\mathrm{SE}(\hat\tau^2)`, truncated at 0.
 * ``type="GENQ"`` (Jackson 2013, doi:10.1002/jrsm.1076; the default for GENQ/GENQM fits): the
   generalised Q with the fit's weights, bounds where its CDF equals :math:`1-\alpha/2` and :math:`\alpha/2`.
 
@@ -48,7 +49,7 @@ class ConfintResult:
         return self.fixed.loc[key]
 
     def __str__(self) -> str:
-        kind = {"QP": "Q-profile", "PL": "profile likelihood", "GENQ": "generalised Q"}[self.type]
+        kind = {"QP": "Q-profile", "PL": "profile likelihood", "GENQ": "generalised Q", "WALD": "Wald"}[self.type]
         return (f"{100 * self.level:g}% confidence intervals ({kind} for the heterogeneity)\n"
                 + self.random.to_string(float_format=lambda v: f"{v:.4f}") + "\n\n"
                 + self.fixed.to_string(float_format=lambda v: f"{v:.4f}"))
@@ -93,6 +94,10 @@ def _tau2_bounds(m, type_: str, level: float) -> tuple[float, float]:
 
         c0 = cdf(0.0)
         return _root(cdf, 1 - a / 2, c0, hi0), _root(cdf, a / 2, c0, hi0)
+    if type_ == "WALD":
+        se_t2 = float(getattr(m.fit, "se_tau2", float("nan")))
+        z = stats.norm.ppf(1 - a / 2)
+        return max(0.0, m.tau2 - z * se_t2), m.tau2 + z * se_t2
     if type_ == "PL":
         reml = m.method != "ML"
 
@@ -111,7 +116,7 @@ def _tau2_bounds(m, type_: str, level: float) -> tuple[float, float]:
             hi *= 10
         ub = float(optimize.brentq(lambda t: dev(t) - crit, t_hat, hi, xtol=1e-12, maxiter=500))
         return lb, ub
-    raise ValueError(f"type must be 'QP', 'PL' or 'GENQ'; got {type_!r}")
+    raise ValueError(f"type must be 'QP', 'PL', 'GENQ' or 'Wald'; got {type_!r}")
 
 
 def confint(fit, type: str | None = None, level: float | None = None) -> ConfintResult:
@@ -120,7 +125,7 @@ def confint(fit, type: str | None = None, level: float | None = None) -> Confint
     Parameters
     ----------
     fit : RMAResult or MetaRegResult
-    type : {"QP", "PL", "GENQ"}, optional
+    type : {"QP", "PL", "GENQ", "Wald"}, optional
         Default ``"GENQ"`` for GENQ/GENQM fits, else ``"QP"`` (as metafor).
     level : float, optional
         0.95 or 95; default the fit's level.

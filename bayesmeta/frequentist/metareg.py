@@ -181,11 +181,14 @@ def _root_q(yi, vi, X, target):
     return float(optimize.brentq(q, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
-def tau2_mods(yi, vi, X, method: str, weights=None, threshold: float = 1e-5) -> float:
-    """Residual tau^2 of a meta-regression by one of :data:`METHODS` (see the module docstring).
+def tau2_mods(yi, vi, X, method: str, weights=None, threshold: float = 1e-5, tau2_init: float | None = None,
+              maxiter: int = 100) -> float:
+    r"""Residual tau^2 of a meta-regression by one of :data:`METHODS` (see the module docstring).
 
     ``weights`` are the weights of the generalised Q estimators (``GENQ``, ``GENQM``);
-    ``threshold`` the convergence criterion of ``DLIT`` and ``SJIT`` (metafor's default 1e-5).
+    ``threshold`` the convergence criterion of ``DLIT`` and ``SJIT`` (metafor's default 1e-5);
+    ``tau2_init`` the start value of ``SJ``/``SJIT`` (default :math:`\frac{k-1}{k}\mathrm{var}(y)`) and
+    ``DLIT`` (default 0), as metafor's ``control=list(tau2.init=)``.
     """
     k, p = X.shape
     if method == "EE":
@@ -211,13 +214,13 @@ def tau2_mods(yi, vi, X, method: str, weights=None, threshold: float = 1e-5) -> 
             _, _, P = fit_beta(yi, vi, X, t)
             return max(0.0, float((yi @ P @ yi - np.sum(np.diag(P) * vi)) / np.trace(P)))
 
-        return _iterate(step_dl, 0.0, threshold)
+        return _iterate(step_dl, 0.0 if tau2_init is None else float(tau2_init), threshold, maxiter)
     if method == "SJIT":
         def step_sj(t):
             _, _, P = fit_beta(yi, vi, X, t)
             return float(t * (yi @ P @ yi) / (k - p))
 
-        return _iterate(step_sj, float(np.var(yi)), threshold)
+        return _iterate(step_sj, float(np.var(yi)) if tau2_init is None else float(tau2_init), threshold, maxiter)
     if method == "PMM":
         return _root_q(yi, vi, X, float(stats.chi2.ppf(0.5, k - p)))
     if method == "DL":
@@ -230,7 +233,7 @@ def tau2_mods(yi, vi, X, method: str, weights=None, threshold: float = 1e-5) -> 
         _, _, P0 = fit_beta(yi, vi, X, 0.0)
         return max(0.0, float((yi @ P0 @ yi - k) / np.sum(1.0 / vi)))
     if method == "SJ":
-        t0 = float(np.var(yi))  # var(yi) * (k - 1)/k
+        t0 = float(np.var(yi)) if tau2_init is None else float(tau2_init)  # var(yi) * (k - 1)/k
         _, _, P = fit_beta(yi, vi, X, t0)
         return float(t0 * (yi @ P @ yi) / (k - p))
     if method in ("PM", "EB"):
@@ -406,7 +409,7 @@ def canonical_method(method: str, methods=METHODS) -> str:
 
 def rma_mods(
     yi, vi, X, names=None, method: str = "REML", test: str = "z", level: float = 0.95, btt=None,
-    *, tau2: float | None = None, weights=None, labels=None,
+    *, tau2: float | None = None, weights=None, labels=None, control=None,
 ) -> MetaRegResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = X, method, test)``.
 
@@ -428,6 +431,8 @@ def rma_mods(
     weights : array_like, optional
         Weights of the generalised Q estimators (GENQ, GENQM).
     labels : sequence of str, optional
+    control : mapping, optional
+        ``tau2_init`` and ``threshold`` of the iterative estimators (see :func:`tau2_mods`).
 
     Returns
     -------
@@ -455,8 +460,20 @@ def rma_mods(
     if btt is None:
         btt = tuple(j for j in range(p) if not np.all(X[:, j] == 1.0))
     btt = tuple(int(j) for j in btt)
-    t2 = float(tau2) if tau2 is not None else float(tau2_mods(yi, vi, X, method, weights=weights))
+    ctl = dict(control or {})
+    bad = set(ctl) - {"tau2_init", "threshold", "maxiter"}
+    if bad:
+        raise ValueError(f"control: unknown keys {sorted(bad)}; known: tau2_init, threshold, maxiter")
+    t2 = float(tau2) if tau2 is not None else float(tau2_mods(yi, vi, X, method, weights=weights, **ctl))
     beta, vb, P = fit_beta(yi, vi, X, t2)
+    if weights is not None:  # metafor: user weights also give the (weighted least squares) estimates
+        a = np.asarray(weights, float)
+        XtA = X.T * a
+        B = np.linalg.inv(XtA @ X)
+        beta = B @ (XtA @ yi)
+        vb = B @ (XtA * (vi + t2)) @ XtA.T @ B
+        if test in ("knha", "knha_adhoc"):
+            raise ValueError("the Knapp-Hartung test with user weights is not available")
     s2w = 1.0
     df = None
     if test in ("knha", "knha_adhoc") and method == "EE":

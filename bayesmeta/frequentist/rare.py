@@ -162,6 +162,13 @@ def rma_peto(ai, n1i, ci, n2i, level: float = 0.95) -> PetoResult:
     """
     a, n1, c, n2 = _tables(ai, n1i, ci, n2i)
     E, V = _hyper(a, n1, c, n2)
+    n_dz = int(np.sum(double_zero(a, n1, c, n2)))
+    if n_dz:
+        import warnings
+
+        warnings.warn(f"{n_dz} table{'s' if n_dz > 1 else ''} with no events (or only events) in both arms "
+                      "contribute nothing to Peto's odds ratio (metafor: 'Some yi/vi values are NA')",
+                      UserWarning, stacklevel=2)
     sv = V.sum()
     if sv <= 0:
         raise ValueError("Peto's OR is not estimable: no table has both events and non-events")

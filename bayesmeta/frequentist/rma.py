@@ -596,7 +596,7 @@ def _se(yi, vi, t2, method, weights, ok):
 
 def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: float = 0.95, labels=None,
         tau2=None, *, sei=None, pi: str | None = None, i2: str | None = None, preset: str | None = None,
-        weights=None) -> RMAResult:
+        weights=None, control=None) -> RMAResult:
     r"""Common-effect or random-effects meta-analysis of ``yi`` with sampling variances ``vi``.
 
     Parameters
@@ -628,6 +628,8 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
         Named settings (:mod:`bayesmeta.frequentist.presets`); explicit arguments override them.
     weights : array_like, optional
         Weights of the generalised Q estimators ``"GENQ"`` and ``"GENQM"`` (Jackson 2013).
+    control : mapping, optional
+        ``tau2_init`` (start of SJ, SJIT, DLIT) and ``threshold`` (DLIT, SJIT), as metafor's ``control``.
 
     Returns
     -------
@@ -693,15 +695,25 @@ def rma(yi, vi=None, method: str | None = None, test: str | None = None, level: 
         t2 = float(tau2)
     elif common:
         t2 = 0.0
-    elif method in _VIA_METAREG:
+    elif method in _VIA_METAREG or control:
         from bayesmeta.frequentist.metareg import tau2_mods
 
+        ctl = dict(control or {})
+        if set(ctl) - {"tau2_init", "threshold", "maxiter"}:
+            raise ValueError(f"control: unknown keys {sorted(set(ctl) - {'tau2_init', 'threshold', 'maxiter'})}; "
+                             "known: tau2_init, threshold, maxiter")
         wts = None if weights is None else np.asarray(weights, float)[ok]
-        t2 = float(tau2_mods(yi, vi, np.ones((k, 1)), method, weights=wts))
+        t2 = float(tau2_mods(yi, vi, np.ones((k, 1)), method, weights=wts, **ctl))
     else:
         t2 = float(_ESTIMATORS[method](yi, vi))
     mu, se = mu_hat(yi, vi, t2)
     mu, se = float(mu), float(se)
+    if weights is not None:  # metafor: user weights also give the weighted estimate of mu
+        a = np.asarray(weights, float)[ok]
+        mu = float(np.sum(a * yi) / np.sum(a))
+        se = float(np.sqrt(np.sum(a**2 * (vi + t2))) / np.sum(a))
+        if test in ("knha", "knha_adhoc"):
+            raise ValueError("the Knapp-Hartung test with user weights is not available")
     df = None
     hk = None
     if test in ("knha", "knha_adhoc") and common:

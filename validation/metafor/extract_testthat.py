@@ -72,6 +72,9 @@ def parse_numbers(text: str):
         return [None], [0]
     if re.fullmatch(NUM, t):
         return [float(t)], [len(t.split(".")[1].split("e")[0]) if "." in t else 0]
+    r = re.fullmatch(rf"rep\(({NUM}),length\([\w.$]+\)\)", t)
+    if r:  # rep(x, length(v)): every value is x (the harness recycles it)
+        return [float(r.group(1))], [len(r.group(1).split(".")[1].split("e")[0]) if "." in r.group(1) else 0]
     m = re.fullmatch(r"c\((.*)\)", t)
     if m:
         vals, decs = [], []
@@ -93,6 +96,21 @@ def assigned_numbers(src: str, line: int, var: str):
     (a matrix is read in R's column-major order)."""
     head = "\n".join(src.split("\n")[: line - 1])
     hits = [m for m in re.finditer(rf"(?m)^\s*{re.escape(var)}\s*<-\s*(structure\()?c\(", head)]
+    lists = [m for m in re.finditer(rf"(?m)^\s*{re.escape(var)}\s*<-\s*structure\(list\(", head)]
+    if lists and (not hits or lists[-1].start() > hits[-1].start()):
+        m = lists[-1]
+        i, depth = m.end(), 1
+        while depth and i < len(head):
+            depth += {"(": 1, ")": -1}.get(head[i], 0)
+            i += 1
+        vals: list = []
+        decs: list = []
+        for g in re.finditer(r"c\(([^()]*)\)", head[m.end():i - 1]):  # the columns of a data frame, in order
+            v, d = parse_numbers("c(" + g.group(1) + ")")
+            if v is not None:
+                vals += v
+                decs += d
+        return (vals, decs) if vals else (None, None)
     if not hits:
         return None, None
     m = hits[-1]
@@ -101,6 +119,16 @@ def assigned_numbers(src: str, line: int, var: str):
         depth += {"(": 1, ")": -1}.get(head[i], 0)
         i += 1
     return parse_numbers("c(" + head[m.end():i - 1] + ")")
+
+
+def matrix_rows(src: str, line: int, var: str) -> int | None:
+    """Rows of ``var <- structure(..., .Dim = c(nL, mL))`` (or ``.Dim = n:m``) assigned before ``line``."""
+    head = "\n".join(src.split("\n")[: line - 1])
+    i = head.rfind(f"{var} <- structure(")
+    if i < 0:
+        return None
+    m = re.search(r"\.Dim\s*=\s*(?:c\((\d+)L?\s*,|(\d+):)", head[i:])
+    return int(m.group(1) or m.group(2)) if m else None
 
 
 def calls(src: str):
@@ -153,8 +181,19 @@ def main() -> int:
                 vals, decs = parse_numbers(a[1])
                 if vals is None and re.fullmatch(r"[A-Za-z.][\w.]*", a[1].strip()):
                     vals, decs = assigned_numbers(src, line, a[1].strip())
+                col = re.fullmatch(r"([A-Za-z.][\w.]*)\[\s*,\s*(\d+)\s*\]", a[1].strip())
+                if vals is None and col:
+                    vals, decs = assigned_numbers(src, line, col.group(1))
+                    nrow = matrix_rows(src, line, col.group(1))
+                    if vals is not None and nrow:
+                        j = int(col.group(2)) - 1
+                        vals, decs = vals[j * nrow:(j + 1) * nrow], decs[j * nrow:(j + 1) * nrow]
+                    else:
+                        vals = decs = None
                 e["expected"] = vals
                 e["decimals"] = decs
+                if re.match(r"\s*rep\(", a[1]):
+                    e["recycle"] = True
                 e["tolerance"] = DEFAULT_TOL if tol is None else (TOL if ".tol" in tol else float(tol.split("=")[1]))
                 e["tol_name"] = (re.search(r'\.tol\[\["(\w+)"\]\]', tol).group(1) if tol and ".tol" in tol else None)
                 e["n_values"] = len(vals) if vals is not None else 1

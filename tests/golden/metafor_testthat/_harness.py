@@ -112,11 +112,18 @@ def evaluate(name: str) -> list[Outcome]:
         line, n = e["line"], e["n_values"]
         if line in got:
             val = got[line]
-            if "behaviour" in e or e.get("expected") is None:
+            if e.get("expected") is None and "behaviour" not in e:
+                out.append(Outcome(line, "fail", n, "expected value not extracted: list the line out of scope"))
+                continue
+            if "behaviour" in e:
                 ok = val is True
                 out.append(Outcome(line, "pass" if ok else "fail", n, "" if ok else f"behaviour differs: {val!r}"))
                 continue
-            ok, detail, printed = compare(e["expected"], val, e["tolerance"], e.get("decimals"))
+            exp, decs = e["expected"], e.get("decimals")
+            if e.get("recycle"):  # rep(x, length(v)) in the R test
+                n_act = len(_flat(val))
+                exp, decs = exp * n_act, (decs or [0]) * n_act
+            ok, detail, printed = compare(exp, val, e["tolerance"], decs)
             out.append(Outcome(line, "pass" if ok else "fail", n, detail, printed))
         elif line in reasons or default:
             out.append(Outcome(line, "out of scope", n, reasons.get(line, default or "")))
