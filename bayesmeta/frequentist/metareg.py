@@ -467,8 +467,8 @@ def rma_mods(
     t2 = float(tau2) if tau2 is not None else float(tau2_mods(yi, vi, X, method, weights=weights, **ctl))
     beta, vb, P = fit_beta(yi, vi, X, t2)
     if weights is not None:  # metafor: user weights also give the (weighted least squares) estimates
-        a = np.asarray(weights, float)
-        XtA = X.T * a
+        aw = np.asarray(weights, float)
+        XtA = X.T * aw
         B = np.linalg.inv(XtA @ X)
         beta = B @ (XtA @ yi)
         vb = B @ (XtA * (vi + t2)) @ XtA.T @ B
