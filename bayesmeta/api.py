@@ -43,6 +43,7 @@ __all__ += [
     "cumul",
     "fitstats",
     "fsn",
+    "hatvalues",
     "hc",
     "influence",
     "leave1out",
@@ -1014,6 +1015,34 @@ def influence(fit: Any):
     return _i.influence(_fit_arg(fit, "influence"))
 
 
+def hatvalues(fit: Any, type: str = "diagonal"):
+    """Hat values (metafor ``hatvalues``): the diagonal, or the matrix :math:`X(X^\\top WX)^{-1}X^\\top W`.
+
+    Parameters
+    ----------
+    fit : RMAResult or MetaRegResult
+    type : {"diagonal", "matrix"}
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) or (k, k).
+    """
+    import numpy as np
+
+    from bayesmeta.frequentist.model import model_of
+
+    m = model_of(_fit_arg(fit, "hatvalues"))
+    w = 1.0 / (m.vi + m.tau2) if m.weights is None else m.weights
+    XtW = m.X.T * w
+    H = m.X @ np.linalg.solve(XtW @ m.X, XtW)
+    if type == "diagonal":
+        return np.diag(H).copy()
+    if type == "matrix":
+        return H
+    raise ValueError("type must be 'diagonal' or 'matrix'")
+
+
 def leave1out(fit: Any):
     """Leave-one-out estimates (metafor ``leave1out``).
 
@@ -1049,7 +1078,8 @@ def leave1out(fit: Any):
             else:
                 r = rare.rma_peto(a[keep], n1[keep], c[keep], n2[keep], level=fit.level)
             rows.append({"study": f"study {i + 1}", "estimate": r.estimate, "se": r.se, "zval": r.zval,
-                         "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "Q": r.Q, "Q_p": r.Q_p, "I2": r.I2})
+                         "pval": r.pval, "ci_lb": r.ci_lb, "ci_ub": r.ci_ub, "Q": r.Q, "Q_p": r.Q_p, "I2": r.I2,
+                         "H2": r.Q / r.QE_df if r.QE_df > 0 else float("nan")})
         return pd.DataFrame(rows)
     f = _fit_arg(fit, "leave1out")
     if not isinstance(f, _rma.RMAResult):

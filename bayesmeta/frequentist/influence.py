@@ -127,7 +127,10 @@ def influence(fit) -> pd.DataFrame:
     dfbs = np.full((k, p), np.nan)
     for i in range(k):
         keep = np.arange(k) != i
-        b_i, vb_i, t_i, q_i, s2w_i = _refit(yi[keep], vi[keep], X[keep], method, test, level)
+        try:
+            b_i, vb_i, t_i, q_i, s2w_i = _refit(yi[keep], vi[keep], X[keep], method, test, level)
+        except (ValueError, np.linalg.LinAlgError):  # e.g. a moderator constant without study i: NA, as metafor
+            continue
         xi = X[i]
         delpred, vdel = float(xi @ b_i), float(xi @ vb_i @ xi)
         resid = yi[i] - delpred

@@ -306,6 +306,11 @@ def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: b
         if drop00:  # as metafor: double-zero tables stay in the MH estimate but not in Q
             sel = ~double_zero(a, n1, c, n2)
             yi, vi = yi[sel], vi[sel]
+    n_out = k_all - yi.size
+    if n_out:
+        warnings.warn(f"{n_out} table{'s' if n_out > 1 else ''} with no events (or only events) in both arms left "
+                      "out of the study-level estimates and the heterogeneity test (metafor: 'Some yi/vi values are "
+                      "NA')", UserWarning, stacklevel=2)
     se = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se if se > 0 else float("nan")

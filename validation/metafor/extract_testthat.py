@@ -103,10 +103,12 @@ def assigned_numbers(src: str, line: int, var: str):
         while depth and i < len(head):
             depth += {"(": 1, ")": -1}.get(head[i], 0)
             i += 1
+        body = re.sub(r"digits\s*=\s*c\([^()]*\)", "", head[m.end():i - 1])
         vals: list = []
         decs: list = []
-        for g in re.finditer(r"c\(([^()]*)\)", head[m.end():i - 1]):  # the columns of a data frame, in order
-            v, d = parse_numbers("c(" + g.group(1) + ")")
+        # named components in order: name = number, or name = c(numbers) (a data frame's columns)
+        for g in re.finditer(rf"([A-Za-z.][\w.]*)\s*=\s*(c\([^()]*\)|{NUM}(?![\w.:]))", body):
+            v, d = parse_numbers(g.group(2))
             if v is not None:
                 vals += v
                 decs += d
@@ -181,6 +183,10 @@ def main() -> int:
                 vals, decs = parse_numbers(a[1])
                 if vals is None and re.fullmatch(r"[A-Za-z.][\w.]*", a[1].strip()):
                     vals, decs = assigned_numbers(src, line, a[1].strip())
+                if vals is None and re.fullmatch(r"[A-Za-z.][\w.]*", a[0].strip()):  # expect_equivalent(expected, actual)
+                    vals, decs = assigned_numbers(src, line, a[0].strip())
+                    if vals is not None:
+                        e["actual"] = a[1]
                 col = re.fullmatch(r"([A-Za-z.][\w.]*)\[\s*,\s*(\d+)\s*\]", a[1].strip())
                 if vals is None and col:
                     vals, decs = assigned_numbers(src, line, col.group(1))
