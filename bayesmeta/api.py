@@ -51,6 +51,9 @@ __all__ += [
     "ranef",
     "ranktest",
     "regtest",
+    "residuals",
+    "rstandard",
+    "rstudent",
     "rma",
     "rma_glmm",
     "rma_mh",
@@ -1041,6 +1044,65 @@ def hatvalues(fit: Any, type: str = "diagonal"):
     if type == "matrix":
         return H
     raise ValueError("type must be 'diagonal' or 'matrix'")
+
+
+def residuals(fit: Any, type: str = "response"):
+    """Residuals of a fit (metafor ``residuals``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    type : {"response", "rstandard", "rstudent", "pearson", "cholesky"}
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    from bayesmeta.frequentist import residuals as _r
+
+    return _r.residuals(_resid_fit(fit, "residuals"), type=type)
+
+
+def rstandard(fit: Any):
+    """Standardized residuals (metafor ``rstandard``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``resid``, ``se``, ``z`` per study.
+    """
+    from bayesmeta.frequentist import residuals as _r
+
+    return _r.rstandard(_resid_fit(fit, "rstandard"))
+
+
+def rstudent(fit: Any):
+    """Studentized deleted residuals (metafor ``rstudent``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``resid``, ``se``, ``z`` per study.
+    """
+    from bayesmeta.frequentist import residuals as _r
+
+    return _r.rstudent(_resid_fit(fit, "rstudent"))
+
+
+def _resid_fit(fit: Any, fn: str) -> Any:
+    from bayesmeta.frequentist import rare
+
+    if isinstance(fit, _mh.MHResult | rare.PetoResult):
+        return fit
+    return _fit_arg(fit, fn)
 
 
 def leave1out(fit: Any):

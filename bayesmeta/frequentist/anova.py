@@ -122,11 +122,16 @@ def anova(fit, fit2=None, *, btt=None, L=None, rhs=0.0) -> AnovaResult:
     m = model_of(fit)
     if fit2 is not None:
         m2 = model_of(fit2)
-        if (m.method == "REML") != (m2.method == "REML") or m.method not in ("ML", "REML", "EE") \
-                or m2.method not in ("ML", "REML", "EE"):
-            raise ValueError("a likelihood-ratio test needs two ML fits or two REML fits (method='ML' or 'REML')")
-        if not np.allclose(m.yi, m2.yi) or not np.allclose(m.vi, m2.vi):
+        if m.yi.shape != m2.yi.shape or not np.allclose(m.yi, m2.yi) or not np.allclose(m.vi, m2.vi):
             raise ValueError("the two fits are not to the same data")
+        if m.method not in ("ML", "REML", "EE") or m2.method not in ("ML", "REML", "EE") or \
+                (m.method == "REML") != (m2.method == "REML"):
+            # as metafor: a warning, no likelihood-ratio test, the pseudo R^2 of the two tau^2 estimates
+            warnings.warn("a likelihood-ratio test needs two ML fits or two REML fits (method='ML' or 'REML'); "
+                          "only the pseudo R^2 is computed", UserWarning, stacklevel=2)
+            full, red = (m, m2) if m.p >= m2.p else (m2, m)
+            r2 = 100 * max(0.0, (red.tau2 - full.tau2) / red.tau2) if red.tau2 > 0 else float("nan")
+            return AnovaResult(kind="lrt", df=float(full.p - red.p), R2=r2)
         reml = "REML" in (m.method, m2.method)
         if reml and m.p != m2.p:
             warnings.warn("REML likelihoods of models with different fixed effects are not comparable: "

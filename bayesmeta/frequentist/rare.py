@@ -77,6 +77,8 @@ class PetoResult(Displayed):
     I2: float
     level: float
     counts: tuple | None = None
+    yi: np.ndarray | None = None
+    vi: np.ndarray | None = None
 
     # metafor's names (docs/api.md)
     @property
@@ -195,6 +197,8 @@ def rma_peto(ai, n1i, ci, n2i, level: float = 0.95) -> PetoResult:
         I2=100 * max(0.0, (Q - df) / Q) if Q > 0 else 0.0,
         level=level,
         counts=(a, n1, c, n2),
+        yi=((a - E) / np.where(V > 0, V, np.nan))[pos],  # metafor escalc(measure="PETO"): (a - E)/V, 1/V
+        vi=(1 / V[pos]),
     )
 
 

@@ -1,7 +1,8 @@
 """Evaluate the ports of metafor's testthat files (one ``<name>.json`` of expected values made by
 validation/metafor/extract_testthat.py, one ``<name>.py`` computing them through ``import bayesmeta as bm``).
 
-A port module defines ``compute() -> dict[int, value]`` (source line -> the value metafor's test
+A port module defines ``compute() -> dict[int, value]`` (a value ``("pair", actual, expected)``
+when the R test compares two computed quantities, both then computed through ``bm``) (source line -> the value metafor's test
 checks there, computed only with ``bm.*``), ``OUT_OF_SCOPE: dict[int, str]`` (line -> why it is not
 checked) and optionally ``DEFAULT_REASON`` (the reason for every other line). A behaviour entry
 (``expect_error``, ``expect_true``, ...) is checked by a value ``True`` meaning "bayesmeta behaves as
@@ -112,6 +113,13 @@ def evaluate(name: str) -> list[Outcome]:
         line, n = e["line"], e["n_values"]
         if line in got:
             val = got[line]
+            if isinstance(val, tuple) and len(val) == 3 and val[0] == "pair":
+                # the R test compares two computed quantities (e.g. residuals(res) with yi - coef(res)):
+                # both sides computed through bm, compared at the test's tolerance
+                exp_vals = [float(x) for x in _flat(val[2])]
+                ok, detail, _ = compare(exp_vals, val[1], e.get("tolerance", 1.5e-8), None)
+                out.append(Outcome(line, "pass" if ok else "fail", len(exp_vals), detail))
+                continue
             if e.get("expected") is None and "behaviour" not in e:
                 out.append(Outcome(line, "fail", n, "expected value not extracted: list the line out of scope"))
                 continue
