@@ -16,6 +16,8 @@ with the pooled estimate refitted without study :math:`i`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -61,8 +63,9 @@ def rstudent(fit) -> pd.DataFrame:
             np.ones(a.size, bool)
         idx = np.flatnonzero(keep_tables)
         pred, vpred = np.empty(idx.size), np.empty(idx.size)
-        for j, i in enumerate(idx):
-            keep = np.arange(a.size) != i
+        r: Any
+        for j, drop in enumerate(idx):
+            keep = np.arange(a.size) != drop
             if isinstance(fit, mantel_haenszel.MHResult):
                 r = mantel_haenszel.rma_mh(a[keep], n1[keep], c[keep], n2[keep], measure=fit.measure,
                                            drop00=fit.drop00, rd_variance=fit.rd_variance,
