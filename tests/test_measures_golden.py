@@ -184,3 +184,42 @@ def test_vtype_and_add_errors_are_clear():
         escalc_frame("ZCOR", ri=[0.3], ni=[20], xi=[3])
     with pytest.raises(ValueError, match="correlations must lie in"):
         escalc_frame("COR", ri=[1.3], ni=[20])
+
+
+def test_cli_rma_on_fisher_z_contrasts_reports_r(tmp_path):
+    """`bayesmeta rma --measure ZCOR` on Fisher-z contrasts prints the pooled r (tanh of mu and its CI)."""
+    from click.testing import CliRunner
+
+    from bayesmeta.cli import main
+
+    f = tmp_path / "effects.csv"
+    f.write_text("study,yi,vi\na,0.31,0.037\nb,0.55,0.02\nc,0.12,0.05\n")
+    res = CliRunner().invoke(main, ["rma", str(f), "--measure", "ZCOR", "--method", "DL"])
+    assert res.exit_code == 0, res.output
+    fit = bm.rma(bm.EffectTable.from_yi_vi([0.31, 0.55, 0.12], [0.037, 0.02, 0.05], measure="ZCOR"), method="DL")
+    assert f"mu as r: {np.tanh(fit.mu):.4f} [{np.tanh(fit.ci_lb):.4f}, {np.tanh(fit.ci_ub):.4f}]" in res.output
+    res = CliRunner().invoke(main, ["rma", str(f), "--measure", "ZCORR"])
+    assert res.exit_code == 2 and "did you mean 'ZCOR'? correlation: COR, UCOR, ZCOR" in res.output
+
+
+def test_vtype_per_study_as_metafor():
+    """metafor takes one vtype per study: each row gets its own variance."""
+    d = {"ri": [0.2, 0.5, -0.1], "ni": [40, 25, 60]}
+    ls_, av = escalc_frame("COR", **d, vtype="LS"), escalc_frame("COR", **d, vtype="AV")
+    mixed = escalc_frame("COR", **d, vtype=["LS", "AV", "LS"])
+    np.testing.assert_allclose(mixed["vi"], [ls_["vi"][0], av["vi"][1], ls_["vi"][2]], rtol=1e-15)
+    with pytest.raises(ValueError, match="vtype has 2 entries for 3 studies"):
+        escalc_frame("COR", **d, vtype=["LS", "AV"])
+
+
+def test_from_ci_on_the_reported_scale_of_transformed_measures():
+    """A printed r with its CI enters on Fisher's z (the scale where the Wald interval is symmetric)."""
+    es = bm.EffectTable.from_ci([0.3], [0.1], [0.48], measure="ZCOR")
+    assert es.yi[0] == pytest.approx(np.arctanh(0.3), rel=1e-14)
+    assert es.sei[0] == pytest.approx((np.arctanh(0.48) - np.arctanh(0.1)) / (2 * 1.959963984540054), rel=1e-12)
+    es = bm.EffectTable.from_ci([0.2], [0.1], [0.35], measure="PLO")  # a proportion with its CI -> logit
+    assert es.yi[0] == pytest.approx(np.log(0.2 / 0.8), rel=1e-14)
+    with pytest.raises(ValueError, match="correlations must lie in"):
+        bm.EffectTable.from_ci([0.3], [0.1], [1.2], measure="ZCOR")
+    with pytest.raises(ValueError, match="PFT transform needs the sample sizes"):
+        bm.EffectTable.from_ci([0.3], [0.1], [0.5], measure="PFT")

@@ -53,10 +53,10 @@ __all__ = ["FAMILIES", "MEASURES", "RATIO_MEASURES", "Measure", "get_measure", "
 _TRANSFORMS = ("identity", "log", "logit", "fisher_z", "arcsine", "pft", "sqrt", "irft")
 
 
-def _harmonic(n: ArrayLike | None, what: str, code: str) -> float:
+def _harmonic(n: ArrayLike | None, what: str, code: str, step: str = "back-transform") -> float:
     if n is None:
         raise ValueError(
-            f"the {code} back-transform needs the {what} (metafor's transf.i{code.lower()}.hm uses their "
+            f"the {code} {step} needs the {what} (metafor's transf.i{code.lower()}.hm uses their "
             f"harmonic mean): pass {'ni' if what == 'sample sizes' else 'ti'}="
         )
     a = np.atleast_1d(np.asarray(n, dtype=float))
@@ -182,10 +182,10 @@ class Measure:
                 raise ValueError(f"{self.code}: rates must be non-negative, got {x}")
             return np.sqrt(x)
         if t == "pft":
-            n = _harmonic(ni, "sample sizes", self.code)
+            n = _harmonic(ni, "sample sizes", self.code, "transform")
             return 0.5 * (np.arcsin(np.sqrt(x * n / (n + 1))) + np.arcsin(np.sqrt((x * n + 1) / (n + 1))))
         if t == "irft":
-            tt = _harmonic(ni, "person-times", self.code)
+            tt = _harmonic(ni, "person-times", self.code, "transform")
             return 0.5 * (np.sqrt(x) + np.sqrt(x + 1 / tt))
         return x
 
