@@ -128,6 +128,11 @@ def test_cli_analyse_review_and_repeat(tmp_path):
     assert row.revman_estimate == -0.70938839 and row.revman_source == "stored by RevMan"
     # higher is better: a negative MD is harm, so P(benefit) is small and the harmful bound is the lower one
     assert row.p_decision < 0.5 and row.largest_plausible < row.posterior_median
+    import json
+
+    prov = (out / "provenance.json").read_text()  # the review file's hash beside the data written from it
+    assert "e9b5e4a76aabb1564520a6f4de77f3c53346f374ad46923720e1c959940449b9" in prov
+    assert json.loads(prov)
     res2 = CliRunner().invoke(main, ["reanalyze", str(out / "spec.toml"), "--quiet"])
     assert res2.exit_code == 0, res2.output
     assert (out / "data" / "analysis_1_2.csv").is_file()  # the data inside the report survive a rerun
@@ -147,3 +152,10 @@ def test_cli_review_option_errors(tmp_path):
     res = CliRunner().invoke(main, ["analyse", str(DATA / "Fleiss1993.zip"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "say which direction is better" in res.output
     assert not (tmp_path / "o").exists()
+    # an ordinary data file still needs --measure, and has no comparisons
+    plain = Path(__file__).resolve().parent / "data" / "raudenbush1985.csv"
+    res = CliRunner().invoke(main, ["analyse", str(plain), "--higher-is-better", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "option '--measure'" in res.output and "give the effect measure" in res.output
+    res = CliRunner().invoke(main, ["analyse", str(plain), "--measure", "SMD", "--comparison", "1", "--out",
+                                    str(tmp_path / "o")])
+    assert res.exit_code == 2 and "option '--comparison'" in res.output
