@@ -159,3 +159,17 @@ def test_cli_review_option_errors(tmp_path):
     res = CliRunner().invoke(main, ["analyse", str(plain), "--measure", "SMD", "--comparison", "1", "--out",
                                     str(tmp_path / "o")])
     assert res.exit_code == 2 and "option '--comparison'" in res.output
+
+
+@pytest.mark.unit
+def test_bayes_factor_words_and_odds():
+    """BF = posterior odds / prior odds; Jeffreys' categories as worded by Lee & Wagenmakers (2013)."""
+    import math
+
+    from bayesmeta.pipeline.review import _bf_words
+
+    assert _bf_words(math.log(27.4)) == "strong evidence for (BF 27.4)"
+    assert _bf_words(math.log(1 / 6)) == "moderate evidence against (BF 0.167)"
+    assert _bf_words(math.log(2)) == "anecdotal evidence for (BF 2)"
+    assert _bf_words(math.log(150)) == "extreme evidence for (BF 150)"
+    assert _bf_words(float("nan")) == ""
