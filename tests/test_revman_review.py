@@ -98,8 +98,9 @@ def test_subgroups_sharing_studies_are_analysed_apart(rev, tmp_path):
     review = dataclasses.replace(rev, analyses=(b,))
     raw, notes = _spec(review, tmp_path, with_notes=True)
     assert [(x["id"], x["timepoint"]) for x in raw["study_level"]] == [("a1_1_s1", "1 month"), ("a1_1_s2", "1 year")]
-    assert notes == ("1.1 Aspirin for Preventing Death after Myocardial Infarction, subgroup 1 month (OR; Aspirin "
-                     "vs Control): MRC-1 (1 month): events or totals missing; left out",)
+    assert notes[0] == ("1.1 Aspirin for Preventing Death after Myocardial Infarction, subgroup 1 month (OR; Aspirin "
+                        "vs Control): MRC-1 (1 month): events or totals missing; left out")
+    assert "lower_is_better = true from RevMan's labels: left 'Favours experimental'" in notes[1]
     data = pd.read_csv(tmp_path / "data" / "analysis_1_1.csv")
     assert "timepoint" in data and len(data) == 2 * 13
     spec = spec_from_dict(raw, tmp_path / "spec.toml")

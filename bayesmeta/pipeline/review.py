@@ -232,6 +232,8 @@ def spec_for_review(
         if lib is None:
             undecided[a.id] = f"{a.id} {a.name} ({why})"
             continue
+        if lower_is_better is None:
+            notes.append(f"{u.label}: lower_is_better = {str(lib).lower()} from {why}")
         kind = a.settings.data_type
         raw = spec_for_data(
             data_dir / u.file, out, measure=a.settings.measure, lower_is_better=lib, question=q,
