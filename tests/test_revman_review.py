@@ -174,3 +174,17 @@ def test_bayes_factor_words_and_odds():
     assert _bf_words(math.log(2)) == "anecdotal evidence for (BF 2)"
     assert _bf_words(math.log(150)) == "extreme evidence for (BF 150)"
     assert _bf_words(float("nan")) == ""
+
+
+@pytest.mark.unit
+def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
+    """An analysis with fewer than 2 estimable studies (here: double zeros under RevMan's rule) is not
+    turned into a block that would stop the whole review; the note says why."""
+    syn = bm.read_revman(DATA.parent / "revman_synthetic" / "Synthetic.rm5")
+    a = syn["1.6"]  # MH RD, 3 studies
+    rows = tuple(dataclasses.replace(s, events_1=0.0, events_2=0.0) for s in a.studies)
+    rr = dataclasses.replace(a, settings=dataclasses.replace(a.settings, measure="RR"), studies=rows)
+    review = dataclasses.replace(syn, analyses=(syn["1.1"], rr))
+    raw, notes = _spec(review, tmp_path, with_notes=True)
+    assert [b["id"] for b in raw["study_level"]] == ["a1_1"]
+    assert any("0 estimable studies for RR" in n and "no events in either arm" in n for n in notes)

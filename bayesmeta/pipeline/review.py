@@ -228,6 +228,14 @@ def spec_for_review(
             notes.append(f"{u.label}: {len(complete)} complete stud{'y' if len(complete) == 1 else 'ies'}; "
                          "not reanalysed (a pooled analysis needs 2)")
             continue
+        from bayesmeta.data.revman.effects import study_values
+
+        _lab, yi, vi, _g, why_not, _rows = study_values(a, "revman5", u.subgroup_no)
+        n_est = int(np.sum(np.isfinite(yi) & np.isfinite(vi) & (vi > 0)))
+        if n_est < 2:
+            notes.append(f"{u.label}: {n_est} estimable stud{'y' if n_est == 1 else 'ies'} for {a.settings.measure} "
+                         f"({'; '.join(why_not) or 'none'}); not reanalysed (a pooled analysis needs 2)")
+            continue
         lib, why = (lower_is_better, "--lower-is-better/--higher-is-better") if lower_is_better is not None else direction(a)
         if lib is None:
             undecided[a.id] = f"{a.id} {a.name} ({why})"
