@@ -10,6 +10,7 @@ numbers beside their recomputation).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -82,8 +83,10 @@ def analyse_review(
         r = reanalyse(spec, progress=not quiet)
         if r.failed_blocks:
             raise IncompleteRun(r, target)
+        # the review file is an input too (provenance.json records its sha256 beside the data written from it)
+        r = dataclasses.replace(r, inputs={**r.inputs, str(Path(data).resolve()): review.sha256})
         summary = review_summary(review, units, r, interval=spec.interval_prob, kind=spec.interval_kind)
-        check = check_revman(review)
+        check = check_revman(dataclasses.replace(review, analyses=analyses))
         extra = {"spec.toml": text, "review_summary.md": f"# {review.title}: one row per outcome\n\n" + _table_md(summary)}
         extra.update({f"data/{f.name}": f.read_text(encoding="utf-8") for f in sorted((tmp / "data").glob("*.csv"))})
         extra["review_summary.csv"] = summary.to_csv(index=False)

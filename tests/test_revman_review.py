@@ -98,8 +98,9 @@ def test_subgroups_sharing_studies_are_analysed_apart(rev, tmp_path):
     review = dataclasses.replace(rev, analyses=(b,))
     raw, notes = _spec(review, tmp_path, with_notes=True)
     assert [(x["id"], x["timepoint"]) for x in raw["study_level"]] == [("a1_1_s1", "1 month"), ("a1_1_s2", "1 year")]
-    assert notes == ("1.1 Aspirin for Preventing Death after Myocardial Infarction, subgroup 1 month (OR; Aspirin "
-                     "vs Control): MRC-1 (1 month): events or totals missing; left out",)
+    assert notes[0] == ("1.1 Aspirin for Preventing Death after Myocardial Infarction, subgroup 1 month (OR; Aspirin "
+                        "vs Control): MRC-1 (1 month): events or totals missing; left out")
+    assert "lower_is_better = true from RevMan's labels: left 'Favours experimental'" in notes[1]
     data = pd.read_csv(tmp_path / "data" / "analysis_1_1.csv")
     assert "timepoint" in data and len(data) == 2 * 13
     spec = spec_from_dict(raw, tmp_path / "spec.toml")
@@ -128,6 +129,11 @@ def test_cli_analyse_review_and_repeat(tmp_path):
     assert row.revman_estimate == -0.70938839 and row.revman_source == "stored by RevMan"
     # higher is better: a negative MD is harm, so P(benefit) is small and the harmful bound is the lower one
     assert row.p_decision < 0.5 and row.largest_plausible < row.posterior_median
+    import json
+
+    prov = (out / "provenance.json").read_text()  # the review file's hash beside the data written from it
+    assert "e9b5e4a76aabb1564520a6f4de77f3c53346f374ad46923720e1c959940449b9" in prov
+    assert json.loads(prov)
     res2 = CliRunner().invoke(main, ["reanalyze", str(out / "spec.toml"), "--quiet"])
     assert res2.exit_code == 0, res2.output
     assert (out / "data" / "analysis_1_2.csv").is_file()  # the data inside the report survive a rerun
@@ -147,3 +153,38 @@ def test_cli_review_option_errors(tmp_path):
     res = CliRunner().invoke(main, ["analyse", str(DATA / "Fleiss1993.zip"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "say which direction is better" in res.output
     assert not (tmp_path / "o").exists()
+    # an ordinary data file still needs --measure, and has no comparisons
+    plain = Path(__file__).resolve().parent / "data" / "raudenbush1985.csv"
+    res = CliRunner().invoke(main, ["analyse", str(plain), "--higher-is-better", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "option '--measure'" in res.output and "give the effect measure" in res.output
+    res = CliRunner().invoke(main, ["analyse", str(plain), "--measure", "SMD", "--comparison", "1", "--out",
+                                    str(tmp_path / "o")])
+    assert res.exit_code == 2 and "option '--comparison'" in res.output
+
+
+@pytest.mark.unit
+def test_bayes_factor_words_and_odds():
+    """BF = posterior odds / prior odds; Jeffreys' categories as worded by Lee & Wagenmakers (2013)."""
+    import math
+
+    from bayesmeta.pipeline.review import _bf_words
+
+    assert _bf_words(math.log(27.4)) == "strong evidence for (BF 27.4)"
+    assert _bf_words(math.log(1 / 6)) == "moderate evidence against (BF 0.167)"
+    assert _bf_words(math.log(2)) == "anecdotal evidence for (BF 2)"
+    assert _bf_words(math.log(150)) == "extreme evidence for (BF 150)"
+    assert _bf_words(float("nan")) == ""
+
+
+@pytest.mark.unit
+def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
+    """An analysis with fewer than 2 estimable studies (here: double zeros under RevMan's rule) is not
+    turned into a block that would stop the whole review; the note says why."""
+    syn = bm.read_revman(DATA.parent / "revman_synthetic" / "Synthetic.rm5")
+    a = syn["1.6"]  # MH RD, 3 studies
+    rows = tuple(dataclasses.replace(s, events_1=0.0, events_2=0.0) for s in a.studies)
+    rr = dataclasses.replace(a, settings=dataclasses.replace(a.settings, measure="RR"), studies=rows)
+    review = dataclasses.replace(syn, analyses=(syn["1.1"], rr))
+    raw, notes = _spec(review, tmp_path, with_notes=True)
+    assert [b["id"] for b in raw["study_level"]] == ["a1_1"]
+    assert any("0 estimable studies for RR" in n and "no events in either arm" in n for n in notes)

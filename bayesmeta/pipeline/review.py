@@ -228,10 +228,20 @@ def spec_for_review(
             notes.append(f"{u.label}: {len(complete)} complete stud{'y' if len(complete) == 1 else 'ies'}; "
                          "not reanalysed (a pooled analysis needs 2)")
             continue
+        from bayesmeta.data.revman.effects import study_values
+
+        _lab, yi, vi, _g, why_not, _rows = study_values(a, "revman5", u.subgroup_no)
+        n_est = int(np.sum(np.isfinite(yi) & np.isfinite(vi) & (vi > 0)))
+        if n_est < 2:
+            notes.append(f"{u.label}: {n_est} estimable stud{'y' if n_est == 1 else 'ies'} for {a.settings.measure} "
+                         f"({'; '.join(why_not) or 'none'}); not reanalysed (a pooled analysis needs 2)")
+            continue
         lib, why = (lower_is_better, "--lower-is-better/--higher-is-better") if lower_is_better is not None else direction(a)
         if lib is None:
             undecided[a.id] = f"{a.id} {a.name} ({why})"
             continue
+        if lower_is_better is None:
+            notes.append(f"{u.label}: lower_is_better = {str(lib).lower()} from {why}")
         kind = a.settings.data_type
         raw = spec_for_data(
             data_dir / u.file, out, measure=a.settings.measure, lower_is_better=lib, question=q,
@@ -303,9 +313,10 @@ def review_summary(
     stored it, or recomputed with its settings when it stored none: ``revman_source`` says which),
     ``posterior_median, posterior_interval`` (primary priors, exact; the report's interval kind), ``question``,
     ``p_decision`` (P(benefit) for superiority and estimation, P(no worse than the primary margin) for
-    non-inferiority), ``largest_plausible`` (the 95% bound on the harmful side, reported scale),
-    ``bayes_factor`` (of benefit against no benefit: posterior odds over the primary mu prior's odds)
-    in words, ``conclusion_changes`` (the prior combinations of the sensitivity table whose decision
+    non-inferiority), ``largest_plausible`` (the one-sided 95% bound on the harmful side, reported
+    scale: the smallest margin at which non-inferiority would reach P = 0.95), ``bayes_factor`` (of
+    the decision hypothesis against its complement: posterior odds over the primary mu prior's odds)
+    in words (Lee & Wagenmakers 2013), ``conclusion_changes`` (the prior combinations of the sensitivity table whose decision
     differs from the primary's).
     """
     from bayesmeta.published.revman_check import recompute
@@ -341,44 +352,42 @@ def review_summary(
                        largest_plausible=math.nan, bayes_factor="", conclusion_changes=b.message if b else "not run")
         else:
             assert b is not None
-            post = res.exact
-            mu = post.mu
+            mu = res.exact.mu
+            o = res.orientation
             lo, hi = mu.interval(interval, kind=kind)
-            lib = res.orientation.lower_is_better
-            harmful_bound = hi if lib else lo
-            spec = b.spec
             dec = res.decisions
-            q = spec.question
-            if q == "noninferiority" and "p_noninferior" in dec and dec["p_noninferior"].notna().any():
-                pd_ = float(dec["p_noninferior"].dropna().iloc[0])
-                what = f"P(no worse than {dec['margin'].dropna().iloc[0]:g})"
+            if "parameter" in dec:
+                dec = dec[dec["parameter"] == "mu"]
+            q = b.spec.question
+            margins = tuple(b.spec.margins)
+            if q == "noninferiority" and margins:
+                row_m = dec[np.isclose(dec["margin"].astype(float), margins[0])]
+                pd_ = float((row_m if len(row_m) else dec)["p_noninferior"].iloc[0])
+                bound = o.harmful_sign * float(o.to_analysis_scale(margins[0]))
+                what = f"P(no worse than {margins[0]:g})"
             else:
                 pd_ = float(dec["p_benefit"].iloc[0])
-                what = "P(benefit)"
-            log_bf = _log_bf_benefit(res, float(dec["p_benefit"].iloc[0]))
-            flips = _flips(res)
+                bound = o.benefit_bound
+                what = f"P(benefit: {o.benefit_text()})"
+            # largest plausible difference: the one-sided 95% bound on the harmful side
+            plausible = mu.ppf(0.95) if o.lower_is_better else mu.ppf(0.05)
             row.update(
                 posterior_median=back(mu.ppf(0.5)), posterior_interval=f"[{back(lo):.4g}, {back(hi):.4g}]",
-                question=f"{q}: {what}", p_decision=pd_, largest_plausible=back(harmful_bound),
-                bayes_factor=_bf_words(log_bf),
-                conclusion_changes=flips,
+                question=f"{q}: {what}", p_decision=pd_, largest_plausible=back(plausible),
+                bayes_factor=_bf_words(_log_bf(res, pd_, bound)),
+                conclusion_changes=_flips(res),
             )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _log_bf_benefit(res, p_post: float) -> float:
-    """log Bayes factor of benefit against no benefit: posterior odds over the primary mu prior's odds.
-
-    Benefit is mu below (lower is better) or above the null, or beyond the superiority threshold;
-    the prior probability is the primary mu prior's mass there (0.5 for a prior centred on the null).
+def _log_bf(res, p_post: float, bound: float) -> float:
+    """log Bayes factor of the decision hypothesis against its complement: posterior odds over the
+    primary mu prior's odds. The hypothesis is mu below ``bound`` (analysis scale) when lower is
+    better, above it otherwise (benefit: the null or the superiority threshold; no worse: the margin).
     """
-    o = res.orientation
-    m = get_measure(o.measure)
-    t = 0.0 if o.superiority_threshold is None else float(o.superiority_threshold)
-    t = float(np.log(t)) if m.ratio and o.superiority_threshold is not None else t
-    prior_below = float(res.exact.mu_prior.cdf(t))
-    p_prior = prior_below if o.lower_is_better else 1 - prior_below
+    below = float(res.exact.mu_prior.cdf(bound))
+    p_prior = below if res.orientation.lower_is_better else 1 - below
     if not (0 < p_prior < 1) or not (0 < p_post < 1):
         return math.nan
     return math.log(p_post / (1 - p_post)) - math.log(p_prior / (1 - p_prior))
