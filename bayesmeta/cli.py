@@ -171,9 +171,14 @@ def _report(r, written, allow_partial: bool) -> None:
     is_flag=True,
     help="Write the report even if a study-level block cannot run (it says what is missing).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) what is otherwise a warning: an empirical prior made for another measure.",
+)
 @_debug_option
 @_fail_on_data_error
-def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: bool):
+def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: bool, strict: bool):
     """Run the reanalysis in SPEC (default models/viderman2023.toml) and write its report.
 
     The report is built beside the target folder and swapped in whole: a failed or interrupted run
@@ -181,11 +186,13 @@ def reanalyze(spec: Path | None, out: Path | None, quiet: bool, allow_partial: b
     --allow-partial or the spec declares its values expected-missing) or the report could not be
     written; 2 bad input.
     """
+    from bayesmeta.pipeline.spec import load_spec
     from bayesmeta.report.writer import run
 
     # the recorded command names the spec whether or not it was typed (a rerun is byte-identical)
     command = _command_line() if spec is not None else f"{_command_line()} {DEFAULT_SPEC.as_posix()}"
     spec = spec or DEFAULT_SPEC
+    _check_prior_measures(load_spec(spec), strict)
     r, written = run(spec, out=out, progress=not quiet, command=command, allow_partial=allow_partial)
     _report(r, written, allow_partial)
 
@@ -263,6 +270,8 @@ _SPEC_TO_OPTION = (
     ("study_level[0].question", "--question"),
     ("study_level[0].superiority_threshold", "--superiority-threshold"),
     ("study_level[0].measure", "--measure"),
+    ("study_level[0].moderators", "--mods"),
+    ("study_level[0].categorical", "--mods"),
     ("analysis.preset", "--preset"),
     ("tau_priors", "--tau-prior"),
     ("mu_priors", "--mu-prior"),
@@ -281,6 +290,45 @@ def _given(param: str) -> bool:
         return False
     src = ctx.get_parameter_source(param)
     return src is not None and src.name == "COMMANDLINE"
+
+
+def _check_prior_measures(spec, strict: bool, options: bool = False) -> None:
+    """Empirical priors made for another measure than the data's: a warning naming the prior's
+    measure, or (``strict``) one problem per prior, named by its spec key or option."""
+    from bayesmeta.bayes.prior_atlas import measure_mismatch
+    from bayesmeta.errors import Problem
+
+    found = []
+    blocks = [(f"study_level[{i}]", b) for i, b in enumerate(spec.study_level)]
+    blocks += [(f"outcome[{i}]", o) for i, o in enumerate(spec.outcomes)]
+    seen = set()
+    for where, b in blocks:
+        for kind in ("tau", "mu"):
+            key = getattr(b, f"{kind}_priors", None) or ("" if where.startswith("outcome") and kind == "tau"
+                                                          else b.measure)
+            if not key:
+                continue
+            try:
+                priors = spec.priors(kind, key)
+            except (KeyError, ValueError):
+                continue
+            for name, prior in priors.items():
+                msg = measure_mismatch(prior, b.measure)
+                if msg and (kind, key, name, b.measure) not in seen:
+                    seen.add((kind, key, name, b.measure))
+                    found.append((f"{kind}_priors.{key}.{name}.prior", f"{msg} (used by {where})"))
+    if not found:
+        return
+    if strict:
+        from bayesmeta.errors import Problem
+
+        raise _as_options(DataError([Problem(str(spec.path), None, k, m + "; --strict refuses it") for k, m in found])) \
+            if options else DataError([Problem(str(spec.path), None, k, m + "; --strict refuses it") for k, m in found])
+    import warnings
+
+    for k, m in found:
+        where = f"option '--{k.split('_', 1)[0]}-prior'" if options else f"key '{k}'"
+        warnings.warn(f"{where}: {m} (--strict makes this an error)", UserWarning, stacklevel=2)
 
 
 def _as_options(e: DataError) -> DataError:
@@ -308,10 +356,18 @@ def _as_options(e: DataError) -> DataError:
     help="RevMan review: the comparison to reanalyse (number or name) [default: all].",
 )
 @click.option(
-    "--lower-is-better/--higher-is-better",
-    "lower_is_better",
-    default=None,
-    help="Orientation of the outcome (required): lower values better (pain, events) or higher.",
+    "--lower-is-better",
+    "lower_flag",
+    is_flag=True,
+    default=False,
+    help="Lower values are better (pain, adverse events); this or --higher-is-better is required.",
+)
+@click.option(
+    "--higher-is-better",
+    "higher_flag",
+    is_flag=True,
+    default=False,
+    help="Higher values are better (response, function scores).",
 )
 @click.option(
     "--margin",
@@ -348,6 +404,18 @@ def _as_options(e: DataError) -> DataError:
     "outcome's number, name or analysis number (1.2) [default: all].",
 )
 @click.option("--timepoint", default=None, help="Time point to analyse (one per study).")
+@click.option(
+    "--mods",
+    "mods",
+    multiple=True,
+    help="Moderator column of the data file for a meta-regression (repeat, or separate with commas); "
+    "text columns are categorical.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) what is otherwise a warning: an empirical prior made for another measure.",
+)
 @click.option("--experimental", default=None, help="Label of the experimental arm (arm column).")
 @click.option("--control", default=None, help="Label of the control arm (arm column).")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0))
@@ -382,13 +450,16 @@ def analyse(
     data: Path,
     measure: str | None,
     comparison: str | None,
-    lower_is_better: bool | None,
+    lower_flag: bool,
+    higher_flag: bool,
     margins: tuple[float, ...],
     question: str,
     tau_priors: tuple[str, ...],
     mu_priors: tuple[str, ...],
     outcome: str | None,
     timepoint: str | None,
+    mods: tuple[str, ...],
+    strict: bool,
     experimental: str | None,
     control: str | None,
     seed: int,
@@ -413,11 +484,25 @@ def analyse(
     from bayesmeta.pipeline.spec import spec_from_dict, to_toml
     from bayesmeta.report.writer import IncompleteRun, check_target, write
 
+    problems: list[Problem] = []
+    if lower_flag and higher_flag:
+        problems.append(
+            Problem(
+                "command line",
+                None,
+                "--lower-is-better",
+                "given together with --higher-is-better: they contradict each other; keep the one that is true "
+                "of the outcome (pain, adverse events: --lower-is-better; response, function: --higher-is-better)",
+            )
+        )
     if is_revman_file(data):
+        if problems:
+            raise DataError(problems)
         from bayesmeta.cli_review import analyse_review
 
         analyse_review(
-            data, comparison=comparison, outcome=outcome, measure=measure, lower_is_better=lower_is_better,
+            data, comparison=comparison, outcome=outcome, measure=measure,
+            lower_is_better=True if lower_flag else (False if higher_flag else None),
             margins=margins, question=question if _given("question") else None, tau_priors=tau_priors,
             mu_priors=mu_priors, timepoint=timepoint, experimental=experimental, control=control, seed=seed,
             draws=draws, chains=chains, no_sample=no_sample, preset=preset,
@@ -425,13 +510,13 @@ def analyse(
         )
         return
     if comparison is not None:
-        raise DataError(Problem("command line", None, "--comparison", "only a RevMan review (.rm5, .zip or "
+        problems.append(Problem("command line", None, "--comparison", "only a RevMan review (.rm5, .zip or "
                                 "RevMan's analysis CSV) has comparisons"))
     if measure is None:
-        raise DataError(Problem("command line", None, "--measure", "give the effect measure of the data "
+        problems.append(Problem("command line", None, "--measure", "give the effect measure of the data "
                                 "(SMD, SMD_revman, MD, RR, OR, RD, HR, ROM, IRR or GEN)"))
-    if lower_is_better is None:
-        raise DataError(
+    if not (lower_flag or higher_flag):
+        problems.append(
             Problem(
                 "command line",
                 None,
@@ -440,31 +525,41 @@ def analyse(
                 "--higher-is-better (response, function scores)",
             )
         )
+    lower_is_better = bool(lower_flag)
     if not Path(data).is_file():
         raise DataError(
-            Problem(
-                str(data), None, None, "data file not found" if not Path(data).exists() else "is not a file"
-            )
+            [
+                *problems,
+                Problem(
+                    str(data), None, None, "data file not found" if not Path(data).exists() else "is not a file"
+                ),
+            ]
         )
     target = check_target(out)
-    raw = spec_for_data(
-        data,
-        target,
-        measure=measure,
-        lower_is_better=lower_is_better,
-        question=question,
-        margins=list(margins),
-        tau_priors=list(tau_priors),
-        mu_priors=list(mu_priors),
-        outcome=outcome,
-        timepoint=timepoint,
-        experimental=experimental,
-        control=control,
-        seed=seed,
-        sample=not no_sample,
-        draws=draws,
-        chains=chains,
-    )
+    if measure is None:  # reported with the other option problems; nothing to build a spec from
+        raise DataError(problems)
+    try:
+        raw = spec_for_data(
+            data,
+            target,
+            measure=measure,
+            lower_is_better=lower_is_better,
+            question=question,
+            margins=list(margins),
+            tau_priors=list(tau_priors),
+            mu_priors=list(mu_priors),
+            outcome=outcome,
+            timepoint=timepoint,
+            experimental=experimental,
+            control=control,
+            seed=seed,
+            sample=not no_sample,
+            draws=draws,
+            chains=chains,
+            mods=[m.strip() for x in mods for m in x.split(",") if m.strip()],
+        )
+    except DataError as e:
+        raise DataError([*problems, *e.problems]) from None
     if preset is not None:
         raw["analysis"]["preset"] = preset
     if superiority_threshold is not None:
@@ -472,7 +567,11 @@ def analyse(
     try:
         spec = spec_from_dict(raw, target / "spec.toml")
     except DataError as e:
-        raise _as_options(e) from None
+        later = [p for p in e.problems if not (problems and "lower_is_better" in p.message)]
+        raise _as_options(DataError([*problems, *later])) from None
+    if problems:
+        raise DataError(problems)
+    _check_prior_measures(spec, strict, options=True)
     text = to_toml(
         raw,
         header=f"Written by `{_command_line()}`.\nRepeat with: bayesmeta reanalyze "

@@ -82,6 +82,19 @@ PARTIAL_MESSAGE = (
 )
 
 
+def _xlsx(sheets: dict[str, str]) -> bytes:
+    """An .xlsx workbook (openpyxl, a locked dependency) whose sheets hold the given CSV texts."""
+    import io
+
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, text in sheets.items():
+            pd.read_csv(io.StringIO(text), dtype=object).to_excel(xw, sheet_name=name, index=False)
+    return buf.getvalue()
+
+
 def _arms(rows: str, head: str = C_HEAD) -> dict:
     return {"data/continuous_arms.csv": head + rows}
 
@@ -136,9 +149,8 @@ CASES: list[Case] = [
                _err(f"{S}, key 'sampler.sampel': unknown key; did you mean 'sample'?"), "use the suggested key"),
     _spec_case("spec-old-key", "a key from an older spec format (default_tau_prior)", "seed = 1",
                'seed = 1\ndefault_tau_prior = "hn"',
-               _err(f"{S}, key 'analysis.default_tau_prior': unknown key; valid keys: id, title, citation, data, "
-                    "report, seed, experimental, control, interval_prob, interval_kind, decision_threshold, preset"),
-               "remove it; mark the default prior of a set with primary = true (docs/spec.md)"),
+               _err("{tmp}/spec.toml, key 'analysis.default_tau_prior': unknown key from an older spec format: removed: mark the default prior of a set with primary = true (docs/spec.md)"),
+               "remove it; mark the default prior of a set with primary = true (the message says so)"),
     _spec_case("spec-threshold-percent", "decision_threshold = 95 (a percentage)", "seed = 1",
                "seed = 1\ndecision_threshold = 95",
                _err(f"{S}, key 'analysis.decision_threshold': expected a probability in (0.5, 1), e.g. 0.95 "
@@ -413,8 +425,8 @@ CASES: list[Case] = [
          "'[SPEC]': File '{tmp}/data' is a directory.\n", "give the .toml file"),
     Case("analyse-no-orientation", "option", "analyse without --lower-is-better/--higher-is-better",
          ("analyse", "{tmp}/data/continuous_arms.csv", "--measure", "SMD", "--out", "{tmp}/out"),
-         _err("command line, option '--lower-is-better': say which direction is better: --lower-is-better (pain, "
-              "adverse events) or --higher-is-better (response, function scores)"), "add the orientation"),
+         _err("command line, option '--lower-is-better': say which direction is better: --lower-is-better (pain, adverse events) or --higher-is-better (response, function scores)",
+             "command line, option '--margin': required for question = 'noninferiority' (a list of margins in SMD units, e.g. [0.2] for SMD or [1.25] for a ratio)"), "add the orientation"),
     Case("analyse-rr-margin-wrong-side", "option", "analyse --measure RR --lower-is-better --margin 0.8",
          ("analyse", "{tmp}/data/binary_arms.csv", "--measure", "RR", "--lower-is-better", "--margin", "0.8", "--out",
           "{tmp}/out"),
@@ -432,8 +444,7 @@ CASES: list[Case] = [
               f"{', '.join(MEASURES)}"), "use the suggested code"),
     Case("analyse-outcome-not-in-data", "option", "analyse --outcome Pain (the file has pain)",
          (*ANALYSE, "--outcome", "Pain"),
-         _err("command line, option '--outcome': 'Pain' is not an outcome of {tmp}/data/continuous_arms.csv (it has: "
-              "pain)"), "use an outcome of the file"),
+         _err("command line, option '--outcome': 'Pain' is not an outcome of {tmp}/data/continuous_arms.csv (it has: pain); did you mean 'pain'?"), "use an outcome of the file"),
     Case("analyse-timepoint-not-in-data", "option", "analyse --timepoint 3m (the file has 1m)",
          (*ANALYSE, "--timepoint", "3m"),
          _err("command line, option '--timepoint': '3m' is not a time point of 'pain' in "
@@ -505,15 +516,15 @@ CASES: list[Case] = [
                    "line 2: delete one of the rows or correct its key"), "delete one row, or give the rows different time points"),
     _arm_case("arms-unknown-arm", "an arm label in another case (us)",
               "a2001,pain,1m,us,40,3.1,1.9,x\na2001,pain,1m,FL,41,3.4,2.0,x\n",
-              _err("{tmp}/data/continuous_arms.csv, line 2, column 'arm': unknown arm 'us'; use 'US' or 'FL' (arm labels from "
-                   "{tmp}/data/vocabulary.toml)"), "use the labels of vocabulary.toml"),
+              _err("{tmp}/data/continuous_arms.csv, line 1, column 'arm': the experimental arm 'US' (from {tmp}/data/vocabulary.toml) is not an arm of this file, whose arms are 'us', 'FL'; did you mean 'us'? Labels are case-sensitive: give {tmp}/data/vocabulary.toml the label as the file spells it"), "correct the label in the file or in vocabulary.toml (the message says which is close)"),
     _arm_case("arms-partner-missing", "a study with one arm only", C_OK + "b2002,pain,1m,US,25,2.8,1.7,x\n",
               _err("{tmp}/data/continuous_arms.csv, line 4, column 'arm': b2002, pain, 1m: arm 'FL' is missing (only 'US' given)"),
               "add the other arm's row"),
-    _arm_case("arms-empty-value", "an empty mean without status = missing",
+    _arm_case("arms-empty-value", "an empty mean without status = missing: a missing value, the study left out "
+              "with a note",
               "a2001,pain,1m,US,40,,1.9,x\na2001,pain,1m,FL,41,3.4,2.0,x\n",
-              _err("{tmp}/data/continuous_arms.csv, line 2, column 'mean': empty; mark the row 'status = missing' with a missing_reason"),
-              "enter the value or mark the row missing"),
+              '',
+              "enter the value (with its source) if it can be found", code=0),
     _arm_case("arms-missing-column", "no sd column", "a2001,pain,1m,US,40,3.1,x\na2001,pain,1m,FL,41,3.4,x\n",
               _err("{tmp}/data/continuous_arms.csv, line 1, column 'sd': required column is missing"), "add the column",
               head="study,outcome,timepoint,arm,n,mean,source\n"),
@@ -553,6 +564,141 @@ CASES: list[Case] = [
          files=_binary("a2001,complications,post,US,-1,40,x\na2001,complications,post,FL,4,41,x\n")),
     Case("data-folder-missing", "option", "`missing` on a folder that does not exist", ("missing", "{tmp}/nodata"),
          _err("{tmp}/nodata: folder not found: give the data folder"), "check the path"),
+    # ---------------------------------------------------------------- messy real files (issue 19)
+    Case("multi-arm-two-chosen", "data file", "a three-arm trial: the two arms named are compared, the third left "
+         "out with a note", ANALYSE, "warning: continuous_arms.csv, pain: arm 'PL' (1 row: a2001) left out: the analysis compares 'US' (experimental) with 'FL' (control)\n", "nothing to fix: the note names the arm left out",
+         files=_arms(BASE.joinpath("data", "continuous_arms.csv").read_text().split("\n", 1)[1]
+                     + "a2001,pain,1m,PL,39,3.9,2.1,x\n"), code=0),
+    _arm_case("arms-na-spellings", "NA, n/a, -, NR and empty cells are missing values: the studies are left out "
+              "with a note", "a2001,pain,1m,US,40,3.1,1.9,x\na2001,pain,1m,FL,41,3.4,2.0,x\n"
+              "b2002,pain,1m,US,25,NA,n/a,x\nb2002,pain,1m,FL,24,-,NR,x\nc2003,pain,1m,US,60,3.6,2.2,x\n"
+              "c2003,pain,1m,FL,58,3.5,2.1,x\nd2004,pain,1m,US,30,,2.0,x\nd2004,pain,1m,FL,31,3.2,2.0,x\n",
+              "warning: continuous_arms.csv, pain: b2002 (1m): mean, sd missing (mean 'NA'; sd 'n/a' in the file; mean '-'; sd 'NR' in the file), left out; d2004 (1m): mean missing (mean empty in the file), left out\n", "nothing to fix (enter the values with their source if they can be found)", argv=ANALYSE, code=0),
+    Case("studies-status-missing", "data file", "one row per study with status = missing and a reason (kept out, "
+         "named)", ("analyse", "{tmp}/wide.csv", "--measure", "MD", "--lower-is-better", "--margin", "0.5",
+                    "--no-sample", "--quiet", "--out", "{tmp}/out"), 'warning: wide.csv: b: mean, sd missing (only a figure), left out\n', "nothing to fix",
+         files={"wide.csv": "study,m1i,sd1i,n1i,m2i,sd2i,n2i,status,missing_reason,source\n"
+                            "a,3.1,1.9,40,3.4,2.0,41,,,x\nb,,,25,,,24,missing,only a figure,x\n"
+                            "c,3.6,2.2,60,3.5,2.1,58,,,x\nd,2.9,1.5,30,3.3,1.6,31,,,x\n"}, code=0),
+    Case("analyse-arm-case", "option", "--experimental us where the file spells the arm US",
+         (*ANALYSE, "--experimental", "us", "--control", "FL"), _err("command line, option '--experimental': 'us' is not an arm of continuous_arms.csv (its arms: US, FL); did you mean 'US'? Labels are case-sensitive: give the option as the file spells it"), "give the option as the file spells the arm"),
+    Case("analyse-arm-not-in-file", "option", "--control names an arm the file does not have",
+         (*ANALYSE, "--experimental", "US", "--control", "placebo"), _err("command line, option '--control': 'placebo' is not an arm of continuous_arms.csv (its arms: US, FL): name one of them"), "name one of the arms listed"),
+    Case("analyse-outcome-no-column", "option", "--outcome given for a file without an outcome column",
+         ("analyse", "{tmp}/arms.csv", "--measure", "SMD", "--lower-is-better", "--margin", "0.2", "--outcome", "pain",
+          "--no-sample", "--quiet", "--out", "{tmp}/out"), _err("command line, option '--outcome': {tmp}/arms.csv has no outcome column (the whole file is one outcome): leave --outcome out"), "leave --outcome out",
+         files={"arms.csv": "study,arm,n,mean,sd\na,experimental,40,3.1,1.9\na,control,41,3.4,2.0\n"
+                            "b,experimental,25,2.8,1.7\nb,control,24,3.0,1.8\n"}),
+    Case("analyse-outcome-optional", "data file", "an arm file without outcome, timepoint and source columns is read",
+         ("analyse", "{tmp}/arms.csv", "--measure", "SMD", "--lower-is-better", "--margin", "0.2", "--no-sample",
+          "--quiet", "--out", "{tmp}/out"), "", "nothing to fix",
+         files={"arms.csv": "study,arm,n,mean,sd\na,experimental,40,3.1,1.9\na,control,41,3.4,2.0\n"
+                            "b,experimental,25,2.8,1.7\nb,control,24,3.0,1.8\n"}, code=0),
+    Case("analyse-outcome-wide-not-in-data", "option", "--outcome not in a one-row-per-study file: the values present "
+         "are listed", ("analyse", "{tmp}/wide.csv", "--measure", "MD", "--lower-is-better", "--margin", "0.5",
+                        "--outcome", "function", "--no-sample", "--quiet", "--out", "{tmp}/out"), _err("command line, option '--outcome': 'function' is not an outcome of {tmp}/wide.csv (it has: pain, Function); did you mean 'Function'?"),
+         "use an outcome of the file",
+         files={"wide.csv": "study,outcome,m1i,sd1i,n1i,m2i,sd2i,n2i\na,pain,3.1,1.9,40,3.4,2.0,41\n"
+                            "b,pain,3.6,2.2,60,3.5,2.1,58\na,Function,1,1,40,1,1,41\n"}),
+    Case("analyse-timepoint-several", "option", "no --timepoint for a file with two time points per study",
+         ("analyse", "{tmp}/data/continuous_arms.csv", "--measure", "SMD", "--lower-is-better", "--margin", "0.2",
+          "--no-sample", "--quiet", "--out", "{tmp}/out"), _err("command line, option '--timepoint': continuous_arms.csv holds the time points 1m, post of 'pain'; the same patients would count more than once: choose one with --timepoint"), "choose one with --timepoint",
+         files=_arms(BASE.joinpath("data", "continuous_arms.csv").read_text().split("\n", 1)[1]
+                     + "a2001,pain,post,US,40,3.0,1.9,x\na2001,pain,post,FL,41,3.3,2.0,x\n")),
+    Case("analyse-mods-unknown", "option", "--mods naming a column the file does not have",
+         (*ANALYSE, "--mods", "dose"), _err("command line, option '--mods': 'dose' is not a column of continuous_arms.csv (moderator columns: none)"), "use a moderator column of the file"),
+    Case("analyse-mods", "option", "--mods with a moderator column of the data file: the meta-regression runs",
+         ("analyse", "{tmp}/wide.csv", "--measure", "MD", "--lower-is-better", "--margin", "0.5", "--mods", "year",
+          "--no-sample", "--quiet", "--out", "{tmp}/out"), "", "nothing to fix",
+         files={"wide.csv": "study,m1i,sd1i,n1i,m2i,sd2i,n2i,year,source\na,3.1,1.9,40,3.4,2.0,41,1990,x\n"
+                            "b,3.6,2.2,60,3.5,2.1,58,1995,x\nc,2.9,1.5,30,3.3,1.6,31,2001,x\n"
+                            "d,3.0,1.8,50,3.2,1.7,52,2008,x\n"}, code=0),
+    Case("analyse-xlsx", "data file", "an Excel workbook (.xlsx, one sheet) is read as its CSV export would be",
+         ("analyse", "{tmp}/data.xlsx", "--measure", "SMD", "--lower-is-better", "--margin", "0.2", "--no-sample",
+          "--quiet", "--out", "{tmp}/out"), "", "nothing to fix",
+         files={"data.xlsx": _xlsx({"Sheet1": "study,arm,n,mean,sd\na,experimental,40,3.1,1.9\na,control,41,3.4,2.0\n"
+                                              "b,experimental,25,2.8,1.7\nb,control,24,3.0,1.8\n"})}, code=0),
+    Case("analyse-xlsx-two-sheets", "data file", "a workbook with two sheets of data",
+         ("analyse", "{tmp}/data.xlsx", "--measure", "SMD", "--lower-is-better", "--margin", "0.2", "--out",
+          "{tmp}/out"), _err("{tmp}/data.xlsx: the workbook has 2 sheets with data (pain, notes): keep only the sheet to analyse, or save the sheet as CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; LibreOffice: File > Save As > 'Text CSV', UTF-8)"), "keep one sheet or export it as CSV",
+         files={"data.xlsx": _xlsx({"pain": "study,arm,n,mean,sd\na,experimental,40,3.1,1.9\n",
+                                    "notes": "note\nfrom the paper\n"})}),
+    Case("csv-is-a-workbook", "data file", "an Excel workbook saved with the suffix .csv", RMA, _err("{tmp}/effects.csv: is a workbook or zip archive, not CSV text: give it its suffix (.xlsx, .ods) to read it as a workbook, or save the sheet as CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; LibreOffice: File > Save As > 'Text CSV', UTF-8)"),
+         "give it its suffix or export it as CSV", files={"effects.csv": _xlsx({"Sheet1": EFFECTS})}),
+    Case("analyse-xlsx-damaged", "data file", "a damaged Excel workbook (.xlsx)", ("analyse", "{tmp}/data.xlsx", "--measure", "SMD", "--lower-is-better", "--margin", "0.2", "--out", "{tmp}/out"), _err("{tmp}/data.xlsx: cannot read it as a .xlsx workbook (BadZipFile): save the sheet as CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; LibreOffice: File > Save As > 'Text CSV', UTF-8)"),
+         "export the sheet as CSV UTF-8, or install openpyxl", files={"data.xlsx": b"PK\x03\x04 not a real workbook"}),
+    # ---------------------------------------------------------------- no silent wrong answer (issue 19)
+    Case("contrasts-log-entered-as-ratios", "data file", "log RRs entered as ratios (negative values; the measure "
+         "from --measure)", (*RMA, "--measure", "RR"), _err("{tmp}/effects.csv, line 2, column 'estimate': RR values are ratios as printed and must be > 0, got -0.22: these look like log RRs; add a column scale with the value log (or give yi and sei on the log scale)",
+             "{tmp}/effects.csv, line 3, column 'estimate': RR values are ratios as printed and must be > 0, got -1.919: these look like log RRs; add a column scale with the value log (or give yi and sei on the log scale)",
+             "{tmp}/effects.csv, line 4, column 'ci_lb': RR values are ratios as printed and must be > 0, got -0.3: these look like log RRs; add a column scale with the value log (or give yi and sei on the log scale)"), "add a column scale = log",
+         files={"effects.csv": "study,estimate,ci_lb,ci_ub\na,-0.22,-0.51,0.07\nb,-1.919,-2.9,-0.9\n"
+                               "c,0.10,-0.30,0.50\n"}),
+    Case("contrasts-ratios-labelled-log", "data file", "printed RRs labelled scale = log (every CI asymmetric on the "
+         "claimed log scale)", RMA, _err("{tmp}/effects.csv, line 2, column 'scale': declared as log RRs (scale = log), but the CI [0.6, 1.07] is not symmetric around 0.8, and it is symmetric on the log of these numbers: they are RRs as printed; write scale = reported (or leave the scale column empty)",
+             "{tmp}/effects.csv, line 3, column 'scale': declared as log RRs (scale = log), but the CI [0.2, 1.25] is not symmetric around 0.5, and it is symmetric on the log of these numbers: they are RRs as printed; write scale = reported (or leave the scale column empty)",
+             "{tmp}/effects.csv, line 4, column 'scale': declared as log RRs (scale = log), but the CI [0.5, 1.62] is not symmetric around 0.9, and it is symmetric on the log of these numbers: they are RRs as printed; write scale = reported (or leave the scale column empty)"), "write scale = reported",
+         files={"effects.csv": "study,measure,estimate,ci_lb,ci_ub,scale\na,RR,0.80,0.60,1.07,log\n"
+                               "b,RR,0.50,0.20,1.25,log\nc,RR,0.90,0.50,1.62,log\n"}),
+    Case("contrasts-ratio-ci-zero", "data file", "an RR CI bound printed as 0.00 (the measure from --measure)",
+         (*RMA, "--measure", "RR"), _err("{tmp}/effects.csv, line 2, column 'ci_lb': RR bound printed as 0: a ratio is > 0, so the printed value was rounded (a CI bound of 0 has an infinite log); give more decimals from the source, or the SE of the log RR (column se with scale = log)"), "give more decimals or the SE",
+         files={"effects.csv": "study,estimate,ci_lb,ci_ub\na,0.80,0.00,1.30\nb,0.50,0.20,1.10\n"
+                               "c,0.90,0.50,1.50\n"}),
+    Case("contrasts-ratios-symmetric", "data file", "log RRs entered as positive 'ratios' (CIs symmetric as printed, "
+         "not on the log scale)", (*RMA, "--measure", "RR"), _err("{tmp}/effects.csv, line 2, column 'ci_lb,ci_ub': the CI [0.1, 0.7] is symmetric around 0.4 as printed but not on the log scale, where RR CIs are symmetric: these look like log RRs; add a column scale with the value log",
+             "{tmp}/effects.csv, line 3, column 'ci_lb,ci_ub': the CI [0.15, 0.95] is symmetric around 0.55 as printed but not on the log scale, where RR CIs are symmetric: these look like log RRs; add a column scale with the value log",
+             "{tmp}/effects.csv, line 4, column 'ci_lb,ci_ub': the CI [0.05, 0.55] is symmetric around 0.3 as printed but not on the log scale, where RR CIs are symmetric: these look like log RRs; add a column scale with the value log"), "add a column scale = log",
+         files={"effects.csv": "study,estimate,ci_lb,ci_ub\na,0.40,0.10,0.70\nb,0.55,0.15,0.95\n"
+                               "c,0.30,0.05,0.55\n"}),
+    Case("binary-no-events", "data file", "no events in any arm of any study (analyse)",
+         ("analyse", "{tmp}/data/binary_arms.csv", "--measure", "RR", "--lower-is-better", "--question", "superiority",
+          "--no-sample", "--quiet", "--out", "{tmp}/out"), _err("{tmp}/data/binary_arms.csv, column 'events': no events in any arm of the 2 studies (a2001, b2002): RR cannot be estimated (a pooled result would come from the 0.5 continuity correction alone); check that the column holds events (not non-events or percentages); with no events at all there is nothing to pool: report the counts"), "check the events column",
+         files=_binary("a2001,complications,post,US,0,40,x\na2001,complications,post,FL,0,41,x\n"
+                       "b2002,complications,post,US,0,25,x\nb2002,complications,post,FL,0,24,x\n")),
+    Case("binary-studies-no-events", "data file", "no events in any study, one row per study (rma)",
+         (*RMA, "--measure", "RR"), _err("{tmp}/effects.csv, column 'ai,ci': no events in any arm of the 3 studies (a, b, c): RR cannot be estimated (a pooled result would come from the 0.5 continuity correction alone); check that the column holds events (not non-events or percentages); with no events at all there is nothing to pool: report the counts"), "check the events columns",
+         files={"effects.csv": "study,ai,n1i,ci,n2i\na,0,10,0,12\nb,0,20,0,21\nc,0,15,0,14\n"}),
+    Case("study-no-events", "data file", "a study-level RR block whose studies have no events (reanalyze)", SPEC, _err("{tmp}/data/binary_arms.csv, column 'events': no events in any arm of the 2 studies (a2001, b2002): RR cannot be estimated (a pooled result would come from the 0.5 continuity correction alone); check that the column holds events (not non-events or percentages); with no events at all there is nothing to pool: report the counts"),
+         "check the events column",
+         spec=(('file = "continuous_arms.csv"\noutcome = "pain"', 'file = "binary_arms.csv"\noutcome = "complications"'),
+               ('timepoint = "1m"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\nmargins = [0.2]',
+                'timepoint = "post"\nmeasure = "RR"\nlower_is_better = true\nquestion = "superiority"\n'
+                'mu_priors = "SMD"\ntau_priors = "SMD"')),
+         files=_binary("a2001,complications,post,US,0,40,x\na2001,complications,post,FL,0,41,x\n"
+                       "b2002,complications,post,US,0,25,x\nb2002,complications,post,FL,0,24,x\n")),
+    Case("study-one-study", "data file", "a study-level block with one study (nothing missing): k = 1", SPEC, _err("{tmp}/data/continuous_arms.csv: outcome 'pain' at '1m' has 1 study with both arms: a meta-analysis needs at least 2 (with one study, report its own estimate and CI)"),
+         "add studies, or report the one study", files=_arms(C_OK)),
+    Case("analyse-both-orientations", "option", "--lower-is-better and --higher-is-better together",
+         (*ANALYSE, "--higher-is-better"), _err("command line, option '--lower-is-better': given together with --higher-is-better: they contradict each other; keep the one that is true of the outcome (pain, adverse events: --lower-is-better; response, function: --higher-is-better)"), "keep the one that is true"),
+    Case("analyse-several-problems", "option", "several independent problems in one run: all named at once",
+         ("analyse", "{tmp}/data/continuous_arms.csv", "--measure", "SMD", "--outcome", "Pain", "--out", "{tmp}/out"),
+         _err("command line, option '--lower-is-better': say which direction is better: --lower-is-better (pain, adverse events) or --higher-is-better (response, function scores)",
+             "command line, option '--outcome': 'Pain' is not an outcome of {tmp}/data/continuous_arms.csv (it has: pain); did you mean 'pain'?"), "fix each"),
+    Case("analyse-turner-on-smd", "option", "a Turner (log OR) tau prior on SMD data: a warning naming the prior's "
+         "measure", (*ANALYSE, "--tau-prior", "turner2015()"), "warning: option '--tau-prior': Turner 2015 LN(-2.56, 1.74^2) on tau^2 [all; all] (Turner et al. 2015) is an empirical tau prior for log odds ratios (logOR), but the data's measure is SMD: its scale does not carry over; use a prior made for SMD or a generic one (e.g. halfnormal(0.5)) (used by study_level[0]) (--strict makes this an error)\n", "use a prior for SMD (rhodes2015) or a generic one",
+         code=0),
+    Case("analyse-turner-on-smd-strict", "option", "the same with --strict: refused",
+         (*ANALYSE, "--tau-prior", "turner2015()", "--strict"), _err("command line, option '--tau-prior': Turner 2015 LN(-2.56, 1.74^2) on tau^2 [all; all] (Turner et al. 2015) is an empirical tau prior for log odds ratios (logOR), but the data's measure is SMD: its scale does not carry over; use a prior made for SMD or a generic one (e.g. halfnormal(0.5)) (used by study_level[0]); --strict refuses it"), "use a prior for SMD"),
+    Case("spec-rhodes-on-rr-strict", "spec", "a Rhodes (SMD) tau prior used by an RR block, reanalyze --strict",
+         (*SPEC, "--strict"), _err("{tmp}/spec.toml, key 'tau_priors.SMD.rhodes.prior': Rhodes 2015 log-t5(-3.44, 2.59) on tau^2 [all; all] (Rhodes et al. 2015) is an empirical tau prior for standardised mean differences (SMD), but the data's measure is RR: its scale does not carry over; use a prior made for RR or a generic one (e.g. halfnormal(0.5)) (used by study_level[0]); --strict refuses it"), "define a tau prior set for RR",
+         spec=(('file = "continuous_arms.csv"\noutcome = "pain"', 'file = "binary_arms.csv"\noutcome = "complications"'),
+               ('timepoint = "1m"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\nmargins = [0.2]',
+                'timepoint = "post"\nmeasure = "RR"\nlower_is_better = true\nquestion = "superiority"\n'
+                'mu_priors = "SMD"\ntau_priors = "SMD"'),
+               ('prior = "halfnormal(0.5)"\nprimary = true', 'prior = "halfnormal(0.5)"\nprimary = true\n\n'
+                '[tau_priors.SMD.rhodes]\nprior = "rhodes2015()"'))),
+    _spec_case("spec-old-effect-priors", "an older spec's [effect_priors] table (now mu_priors)",
+               "[mu_priors.SMD.neutral]", "[effect_priors.SMD.neutral]", _err("{tmp}/spec.toml, key 'effect_priors': unknown key from an older spec format: now called mu_priors: write [mu_priors.<set>.<name>] (the priors on mu)",
+             "{tmp}/spec.toml, key 'mu_priors.SMD': mark the prior used by default with primary = true (needed by study_level[0])"), "rename it mu_priors"),
+    _spec_case("spec-old-prior-family-key", "an older spec's prior written as family = ... with parameters",
+               'prior = "normal(0, 1)"', 'family = "normal"\nloc = 0\nscale = 1', _err('{tmp}/spec.toml, key \'mu_priors.SMD.neutral.family\': unknown key from an older spec format: write each prior in one line, prior = "family(parameters)", e.g. prior = "normal(0, 1)" (docs/spec.md)',
+             "{tmp}/spec.toml, key 'mu_priors.SMD.neutral.loc': unknown key; valid keys: prior, role, primary, rationale, citation, label",
+             "{tmp}/spec.toml, key 'mu_priors.SMD.neutral.scale': unknown key; valid keys: prior, role, primary, rationale, citation, label",
+             '{tmp}/spec.toml, key \'mu_priors.SMD.neutral.prior\': required key is missing (expected a prior such as "halfnormal(0.5)")',
+             "{tmp}/spec.toml, key 'mu_priors.SMD': mark the prior used by default with primary = true (needed by study_level[0])"),
+               'write prior = "normal(0, 1)"'),
+    _spec_case("prior-hyphenated-family", "half-normal(scale=0.5) (a hyphen in the family)", "halfnormal(0.5)",
+               "half-normal(scale=0.5)", _err("{tmp}/spec.toml, key 'tau_priors.SMD.hn.prior': cannot read 'half-normal(scale=0.5)': 'half-normal' is not a prior family; did you mean 'halfnormal'? Write halfnormal(scale=0.5)"), "write halfnormal(scale=0.5)"),
     # ---------------------------------------------------------------- published results
     _pub_case("published-ci-swapped", "CI bounds swapped", "-0.30,0.20", "0.20,-0.30",
               _err("{tmp}/data/published.csv, line 2, column 'ci_lb,ci_ub': ci_lb (0.2) is above ci_ub (-0.3): swap them"), "swap them"),

@@ -106,14 +106,16 @@ def test_arm_level_without_vocabulary(tmp_path):
     es2 = bm.read_csv(q, measure="OR", experimental="drug", control="placebo")
     assert es2.yi[0] == pytest.approx(np.log(3 * 14 / (17 * 6)), rel=1e-14)
     _, text = problems(q, measure="OR", experimental="placebo", control="control")
-    assert "unknown arm 'drug'" in text
+    assert "the control arm 'control' (from experimental=/control=) is not an arm of this file, whose arms are " \
+        "'drug', 'placebo'; name the two arms to compare" in text
 
 
 def test_arm_labels_from_vocabulary_are_named_in_errors(tmp_path):
     (tmp_path / "vocabulary.toml").write_text('[arms]\nexperimental = "drug"\ncontrol = "placebo"\n')
     p = write(tmp_path, "study,arm,events,n\na,drug,3,20\na,plaecbo,6,20\n")
-    probs, text = problems(p, measure="RR")
-    assert "unknown arm 'plaecbo'" in text and "vocabulary.toml" in text
+    _probs, text = problems(p, measure="RR")
+    assert "the control arm 'placebo' (from " in text and "vocabulary.toml) is not an arm of this file" in text
+    assert "the file has 'plaecbo': correct the spelling in the file or in " in text
     (tmp_path / "vocabulary.toml").write_text('[arms]\nexperimental = "drug"\n')
     _, text = problems(p, measure="RR")
     assert "give both experimental and control" in text
@@ -140,7 +142,7 @@ def test_timepoints_and_outcomes(tmp_path):
     one = bm.read_csv(p, measure="MD", outcome="pain", timepoint="1m")
     assert one.study == ("a", "b") and one.timepoint is None
     _, text = problems(p, measure="MD", outcome="pain", timepoint="6m")
-    assert "no rows with timepoint '6m'" in text
+    assert "column 'timepoint': '6m' is not a timepoint of the file (it has: 1m, 3m)" in text
 
 
 def test_wide_binary_with_non_events_and_moderators(tmp_path):
@@ -148,7 +150,9 @@ def test_wide_binary_with_non_events_and_moderators(tmp_path):
               "trials.csv")
     es = bm.read_csv(p, measure="RR")
     # metafor's escalc default keeps the double-zero study b with 0.5 added: log RR = log(0.5/50.5 / (0.5/50.5)) = 0
-    assert es.study == ("a", "b", "c") and es.yi[1] == 0.0 and not es.notes
+    assert es.study == ("a", "b", "c") and es.yi[1] == 0.0
+    assert es.notes == ("Zero cells (metafor's escalc defaults add = 1/2, to = 'only0', drop00 = FALSE): 0.5 added "
+                        "to every cell of the 1 study with a zero cell (b); 1 double-zero study (b) kept",)
     assert es.moderators["year"] == (1990, 1995, 2001)
     assert es.arms["study"].tolist() == ["a", "b", "c"]
     bad = write(tmp_path, "study,ai,n1i,ci,n2i\na,12,10,1,10\n", "bad.csv")
@@ -168,7 +172,7 @@ def test_missing_rows_are_left_out_with_a_note(tmp_path):
                         "a,experimental,10,5,2,,\na,control,10,4,2,,\n"
                         "b,experimental,10,,,missing,in a figure only\nb,control,10,,,missing,in a figure only\n")
     es = bm.read_csv(p, measure="MD")
-    assert es.study == ("a",) and "b (all): mean, sd missing (in a figure only)" in es.notes[0]
+    assert es.study == ("a",) and es.notes[0] == "b: mean, sd missing (in a figure only), left out"
 
 
 def test_seed_data_still_reads():

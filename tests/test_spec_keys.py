@@ -101,7 +101,7 @@ def test_switching_the_preset_changes_exactly_its_settings():
     assert effect_settings("SMD", "revman5") == effect_settings("SMD", "revman2025") == ("SMD_revman", "revman")
     assert effect_settings("SMD", "metafor") == ("SMD", "metafor")
     assert effect_settings("SMD_revman", "metafor") == ("SMD_revman", "metafor")  # an explicit variant is kept
-    assert effect_settings("SMD", None) == ("SMD", "revman")  # no preset: as before
+    assert effect_settings("SMD", None) == ("SMD", "metafor")  # no preset: metafor's rule, every shape (issue 19)
     np.testing.assert_array_equal(GOLD["revman5"]["yi"], GOLD["revman2025"]["yi"])
     assert not np.allclose(GOLD["revman5"]["yi"], GOLD["metafor"]["yi"], rtol=1e-9, atol=0)
     # numbers: DL vs REML estimate, Wald vs HKSJ width (golden values)

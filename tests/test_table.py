@@ -64,9 +64,10 @@ def test_good_file_reads_and_is_immutable(tmp_path):
         (GOOD + "a,pain,1m,US,20,3.0,1.2,D\n", 4, "study,outcome,timepoint,arm", "duplicate key"),
         ("a,sleep,1m,US,20,3.1,1.2,D\na,sleep,1m,FL,21,3.4,1.1,D\n", 2, "outcome", "unknown outcome 'sleep'"),
         ("a,pain,6w,US,20,3.1,1.2,D\na,pain,6w,FL,21,3.4,1.1,D\n", 2, "timepoint", "unknown timepoint '6w'"),
-        ("a,pain,1m,US,20,,1.2,D\na,pain,1m,FL,21,3.4,1.1,D\n", 2, "mean", "status = missing"),
+        ("a,pain,1m,US,20,nan,1.2,D\na,pain,1m,FL,21,3.4,1.1,D\n", 2, "mean", "'nan' is not a number"),
+        ("a,pain,1m,us,20,3.1,1.2,D\na,pain,1m,FL,21,3.4,1.1,D\nb,pain,1m,US,20,3.1,1.2,D\nb,pain,1m,FL,21,3,1,D\n",
+         2, "arm", "differs from 'US', used on other rows, only in case"),
         ("a,pain,1m,US,20,3.1,1.2,\na,pain,1m,FL,21,3.4,1.1,D\n", 2, "source", "required"),
-        ("a,pain,1m,XX,20,3.1,1.2,D\na,pain,1m,FL,21,3.4,1.1,D\n", 2, "arm", "unknown arm"),
     ],
 )
 def test_bad_continuous_rows(tmp_path, body, line, column, words):
@@ -76,6 +77,20 @@ def test_bad_continuous_rows(tmp_path, body, line, column, words):
     assert hit, text
     assert words in hit[0].message
     assert str(p) in text and f"line {line}" in text and f"column '{column}'" in text
+
+
+def test_other_arms_and_missing_spellings_are_left_out_with_notes(tmp_path):
+    """issue 19: a third arm is left out with a note (never an error per row); NA, n/a, -, NR and empty
+    cells are missing values (the study left out, the reason says what the cell held)."""
+    body = (GOOD + "a,pain,1m,XX,20,3.1,1.2,D\n"
+            "b,pain,1m,US,20,NR,1.2,D\nb,pain,1m,FL,21,-,1.1,D\nc,pain,1m,US,20,n/a,,D\nc,pain,1m,FL,21,NA,1,D\n")
+    t = read_continuous_arms(write(tmp_path, HEAD + body), vocabulary=VOC)
+    assert t.notes == ("arm 'XX' (1 row: a) left out: the analysis compares 'US' (experimental) with 'FL' (control)",)
+    assert list(t.complete()["study"]) == ["a"]
+    miss = t.missing()
+    assert set(miss["study"]) == {"b", "c"}
+    assert set(miss.loc[miss["study"] == "b", "reason"]) == {"mean 'NR' in the file", "mean '-' in the file"}
+    assert set(miss.loc[miss["study"] == "c", "reason"]) == {"mean 'n/a'; sd empty in the file", "mean 'NA' in the file"}
 
 
 def test_missing_column_and_all_problems_at_once(tmp_path):

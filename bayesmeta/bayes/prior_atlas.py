@@ -239,3 +239,59 @@ def atlas() -> pd.DataFrame:
                        p_tau_below_005=float(p.cdf(0.05)))
         out.append(row)
     return pd.DataFrame(out)
+
+
+#: The effect measures (registry codes) an empirical prior's measure was estimated on.
+_FITS = {"SMD": ("SMD", "SMD_revman"), "logOR": ("OR",), "logRR": ("RR",), "RD": ("RD",), "logHR": ("HR",)}
+_NAMES = {"SMD": "standardised mean differences", "logOR": "log odds ratios", "logRR": "log risk ratios",
+          "RD": "risk differences", "logHR": "log hazard ratios", "fisher_z": "Fisher z correlations"}
+
+
+def prior_measure(prior: Prior) -> str | None:
+    """The measure an empirical (or unit-information) prior was made for, or ``None`` for a generic one.
+
+    ``"logOR"`` (Turner 2015, Bartoš 2023 logOR), ``"SMD"`` (Rhodes 2015, Bartoš 2021), ``"logRR"``,
+    ``"RD"``, ``"logHR"``; atlas priors carry their measure; generic families (``halfnormal(0.5)``)
+    give ``None``.
+
+    Examples
+    --------
+    >>> from bayesmeta.bayes import priors
+    >>> prior_measure(priors.turner2015()), prior_measure(priors.rhodes2015()), prior_measure(priors.halfnormal(0.5))
+    ('logOR', 'SMD', None)
+    """
+    label, cit = prior.label or "", prior.citation or ""
+    name = label.split(":", 1)[0]
+    for e in _entries():
+        if e["name"] == name:
+            return str(e["measure"])
+    if cit.startswith("Turner et al. 2015"):
+        return "logOR"
+    if cit.startswith("Rhodes et al. 2015") or cit.startswith("Bartos et al. 2021"):
+        return "SMD"
+    m = re.match(r"Bartos et al\. 2023, arXiv:2306\.11468 \((\w+)\)", cit)
+    if m:
+        return m.group(1)
+    if label.startswith("unit-information"):
+        return {4.0: "logOR", 2.0: "logRR"}.get(float(prior.params.get("scale", 0.0)))
+    return None
+
+
+def measure_mismatch(prior: Prior, measure: str) -> str | None:
+    """Why ``prior`` does not fit data on ``measure`` (a registry code), or ``None`` when it fits.
+
+    An empirical heterogeneity prior is a statement about tau on one scale: Turner's log-OR
+    priors put tau on the log odds-ratio scale, Rhodes' on the SMD scale; on another measure its
+    numbers mean something else (tau of log RR is smaller than of log OR for the same trials; an
+    SMD tau has no units of an MD). ``GEN`` (a generic effect) is never checked.
+    """
+    pm = prior_measure(prior)
+    if pm is None or measure == "GEN" or measure in _FITS.get(pm, ()):
+        return None
+    what = prior.label.split(":", 1)[0] if prior.label else f"{prior.family}{dict(prior.params)}"
+    src = prior.citation.split(",")[0] if prior.citation else what
+    return (
+        f"{what} ({src}) is an empirical {prior.target} prior for {_NAMES.get(pm, pm)} ({pm}), but the data's "
+        f"measure is {measure}: its scale does not carry over; use a prior made for {measure} or a generic one "
+        "(e.g. halfnormal(0.5))"
+    )

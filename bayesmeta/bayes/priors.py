@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -388,6 +389,17 @@ def parse_prior(text: str, target: str) -> Prior:
     'studentt'
     """
     fams = TAU_FAMILIES if target == "tau" else MU_FAMILIES
+    head, sep, rest = text.strip().partition("(")
+    if sep and head.strip() and not head.strip().isidentifier():  # half-normal(0.5), Half Normal(0.5)
+        squashed = re.sub(r"[^a-z0-9]", "", head.lower())
+        close = [n for n in (*fams, *CONSTRUCTORS) if n == squashed] or difflib.get_close_matches(
+            squashed, [*fams, *CONSTRUCTORS], n=1
+        )
+        if close:
+            raise ValueError(
+                f"cannot read {text!r}: {head.strip()!r} is not a prior family; did you mean {close[0]!r}? "
+                f"Write {close[0]}({rest}"
+            )
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:

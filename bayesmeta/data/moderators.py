@@ -67,6 +67,11 @@ def read_study_table(path) -> pd.DataFrame:
     df, _ = _read_csv(path)
     f = str(path)
     problems = []
+    data_file = bool({"arm", "m1i", "ai", "yi", "estimate"} & set(df.columns))
+    if data_file:  # the analysed data file itself (`bayesmeta analyse --mods`): rows carry their own source
+        if "source" not in df.columns:
+            df["source"] = [f"{path.name}, line {line}" for line in df["_line"]]
+        return _one_row_per_study(df, f)
     for col in ("study", "source"):
         if col not in df.columns:
             problems.append(
@@ -91,6 +96,26 @@ def read_study_table(path) -> pd.DataFrame:
     if problems:
         raise DataError(problems)
     return df
+
+
+def _one_row_per_study(df: pd.DataFrame, f: str) -> pd.DataFrame:
+    """A data file (arm rows, time points) as one row per study; ``attrs["varies"]`` names the
+    columns whose value differs between the rows of a study (refused as moderators)."""
+    df = df.copy()
+    for c in df.columns:
+        if c != "_line":
+            df[c] = df[c].str.strip()
+    varies: dict[str, list[str]] = {}
+    for c in df.columns:
+        if c in ("_line", "source", "study"):
+            continue
+        n = df.groupby("study", sort=False)[c].nunique()
+        if (n > 1).any():
+            varies[c] = [str(x) for x in n[n > 1].index]
+    out = df.drop_duplicates("study", keep="first").reset_index(drop=True)
+    out.attrs["varies"] = varies
+    out.attrs["file"] = f
+    return out
 
 
 def _is_missing(v: str) -> bool:
@@ -159,6 +184,18 @@ def moderator_values(
                     None,
                     key.rsplit(".", 1)[0] + ".categorical",
                     f"{m!r} is declared categorical but is not in {key}: add it there or remove it here",
+                )
+            )
+    for m in moderators:
+        if m in df.attrs.get("varies", {}):
+            studies = df.attrs["varies"][m]
+            problems.append(
+                Problem(
+                    f,
+                    None,
+                    m,
+                    f"differs between the rows of {', '.join(map(repr, studies[:3]))}: a moderator is a study "
+                    "characteristic, one value per study (the same on every arm and time point row)",
                 )
             )
     if problems:

@@ -206,7 +206,11 @@ def _select(frame: pd.DataFrame, column: str, value: str | None, file: str, requ
         if value is not None:
             raise DataError(
                 Problem(
-                    file, 1, column, f"{column}={value!r} was asked for, but the file has no {column} column"
+                    file,
+                    1,
+                    column,
+                    f"{column}={value!r} was asked for, but the file has no {column} column: leave the "
+                    f"{column} out (the whole file is one {column}) or add the column",
                 )
             )
         return frame
@@ -223,8 +227,15 @@ def _select(frame: pd.DataFrame, column: str, value: str | None, file: str, requ
             )
         return frame
     if value not in present:
+        close = [p for p in present if p.lower() == value.lower()] or difflib.get_close_matches(value, present, n=1)
         raise DataError(
-            Problem(file, None, column, f"no rows with {column} {value!r}; present: {', '.join(present)}")
+            Problem(
+                file,
+                None,
+                column,
+                f"{value!r} is not a {column} of the file (it has: {', '.join(present)})"
+                + (f"; did you mean {close[0]!r}?" if close else ""),
+            )
         )
     return frame[frame[column].astype(str) == value]
 
@@ -249,10 +260,79 @@ def _common(frame: pd.DataFrame) -> dict[str, Any]:
     return kw
 
 
+def _names(labels, n: int = 6) -> str:
+    labels = list(map(str, labels))
+    return ", ".join(labels[:n]) + (f" and {len(labels) - n} more" if len(labels) > n else "")
+
+
+def no_information(ai, n1i, ci, n2i, labels, measure: str) -> str | None:
+    """Why binary data carry no information on ``measure``, or ``None``.
+
+    Every study without events in either arm (or with events in every participant of both arms):
+    any pooled ratio or difference would come from the continuity correction alone (e.g. "RR 1.04
+    [0.29, 3.64]" from 0.5 added to every cell), never from the data.
+    """
+    ai, n1i, ci, n2i = (np.asarray(x, float) for x in (ai, n1i, ci, n2i))
+    if not len(ai):
+        return None
+    if np.all((ai == 0) & (ci == 0)):
+        what = "no events in any arm"
+        fix = ("check that the column holds events (not non-events or percentages); with no events at all "
+               "there is nothing to pool: report the counts")
+    elif np.all((ai == n1i) & (ci == n2i)):
+        what = "every participant had the event in every arm"
+        fix = "check that the column holds events, not participants"
+    else:
+        return None
+    return (
+        f"{what} of the {len(ai)} studies ({_names(labels)}): {measure} cannot be estimated (a pooled "
+        f"result would come from the 0.5 continuity correction alone); {fix}"
+    )
+
+
+def zero_cell_note(ai, n1i, ci, n2i, labels, measure: str, zero_rule: str = "metafor") -> str | None:
+    """The zero-cell rule applied to binary data, in one sentence (``None`` without zero cells).
+
+    ``zero_rule="metafor"`` (the default for every input shape): metafor's ``escalc`` defaults
+    ``add=1/2, to="only0", drop00=FALSE``; ``"revman"`` (the ``revman5``/``revman2025`` presets):
+    the same correction, double-zero studies left out of RR and OR.
+    """
+    from bayesmeta.effects.escalc import double_zero, zero_cell
+
+    ai, n1i, ci, n2i = (np.asarray(x, float) for x in (ai, n1i, ci, n2i))
+    labels = [str(x) for x in labels]
+    zc = np.asarray(zero_cell(ai, n1i, ci, n2i), bool)
+    if not zc.any():
+        return None
+    dz = np.asarray(double_zero(ai, n1i, ci, n2i), bool)
+    rule = (
+        "metafor's escalc defaults add = 1/2, to = 'only0', drop00 = FALSE"
+        if zero_rule == "metafor"
+        else "RevMan's rule (preset)"
+    )
+    text = (
+        f"Zero cells ({rule}): 0.5 added to every cell of the {int(zc.sum())} "
+        f"stud{'y' if zc.sum() == 1 else 'ies'} with a zero cell ({_names([x for x, z in zip(labels, zc) if z])})"
+    )
+    if dz.any():
+        names = _names([x for x, z in zip(labels, dz) if z])
+        dropped = zero_rule == "revman" and get_measure(measure).code in ("RR", "OR")
+        text += (
+            f"; {int(dz.sum())} double-zero stud{'y' if dz.sum() == 1 else 'ies'} ({names}) "
+            + (f"left out of the {measure} analyses" if dropped else "kept")
+        )
+    return text
+
+
 def to_effects(
     table: Table, *, measure: str | None = None, outcome: str | None = None, timepoint: str | None = None
 ) -> EffectTable:
     """The EffectTable of a validated table.
+
+    Arm-level and one-row-per-study tables go through the same path (:func:`tables.studies_as_arms`):
+    studies with a missing value are left out with a note, other arms of multi-arm trials are left
+    out with a note, zero cells follow metafor's rule (:func:`zero_cell_note`, also a note), and
+    binary data without any events are refused (:func:`no_information`).
 
     Parameters
     ----------
@@ -278,55 +358,74 @@ def to_effects(
     frame = _select(frame, "outcome", outcome, f, required=True)
     frame = _select(frame, "timepoint", timepoint, f, required=False)
     if kind == "contrasts":
-        return _contrasts(frame, measure, f, source)
+        lines = [table.lines[i] for i in frame.index] if table.lines else [None] * len(frame)
+        return _contrasts(frame, measure, f, source, lines)
     m = _arm_measure(measure, kind, f)
-    notes: list[str] = []
-    if isinstance(table, ArmTable):
-        wide = table.complete()
-        keep = wide["outcome"].isin(frame["outcome"]) & wide["timepoint"].isin(frame["timepoint"])
-        wide = wide[keep].reset_index(drop=True)
-        miss = table.missing()
-        miss = miss[miss["outcome"].isin(frame["outcome"]) & miss["timepoint"].isin(frame["timepoint"])]
-        for (s, tp), g in miss.groupby(["study", "timepoint"], sort=False):
-            notes.append(
-                f"{s} ({tp}): {', '.join(sorted(set(g['field'])))} missing ({g['reason'].iat[0]}), left out"
+    mods: dict[str, tuple] = {}
+    studies_frame = None
+    if not isinstance(table, ArmTable):
+        studies_frame = frame.reset_index(drop=True)
+        table = tables.studies_as_arms(table)
+    notes: list[str] = list(table.notes)
+    long = table.frame
+    sel = long["study"].isin(frame["study"])
+    for col in ("outcome", "timepoint"):
+        if col in frame:
+            sel &= long[col].isin(frame[col])
+    wide = table.complete()
+    keep = wide["study"].isin(long.loc[sel, "study"]) & wide["outcome"].isin(long.loc[sel, "outcome"])
+    keep &= wide["timepoint"].isin(long.loc[sel, "timepoint"])
+    wide = wide[keep].reset_index(drop=True)
+    miss = table.missing()
+    miss = miss[miss["study"].isin(long.loc[sel, "study"]) & miss["outcome"].isin(long.loc[sel, "outcome"])
+                & miss["timepoint"].isin(long.loc[sel, "timepoint"])]
+    for (s_, tp), g in miss.groupby(["study", "timepoint"], sort=False):
+        at = "" if tp == "all" else f" ({tp})"
+        notes.append(f"{s_}{at}: {', '.join(sorted(set(g['field'])))} missing ({'; '.join(dict.fromkeys(map(str, g['reason'])))}), left out")
+    if "subgroup" in long:
+        sg = long.drop_duplicates(["study", "timepoint"]).set_index(["study", "timepoint"])["subgroup"]
+        wide["subgroup"] = [sg.get((s_, t)) for s_, t in zip(wide["study"], wide["timepoint"])]
+    if wide.empty:
+        raise DataError(
+            Problem(
+                f,
+                None,
+                None,
+                f"no study has complete data for both arms ({len(notes)} left out: "
+                + "; ".join(notes[:3]) + ")",
             )
-        if "subgroup" in frame:
-            sg = frame.drop_duplicates(["study", "timepoint"]).set_index(["study", "timepoint"])["subgroup"]
-            wide["subgroup"] = [sg.get((s, t)) for s, t in zip(wide["study"], wide["timepoint"])]
-        if wide.empty:
-            raise DataError(
-                Problem(
-                    f,
-                    None,
-                    None,
-                    f"no study has complete data for both arms ({len(notes)} left out for missing values)",
-                )
-            )
-        if m.data == "continuous":
-            arrays = {
-                "m1i": wide["mean_e"],
-                "sd1i": wide["sd_e"],
-                "n1i": wide["n_e"],
-                "m2i": wide["mean_c"],
-                "sd2i": wide["sd_c"],
-                "n2i": wide["n_c"],
-            }
-        else:
-            arrays = {"ai": wide["events_e"], "n1i": wide["n_e"], "ci": wide["events_c"], "n2i": wide["n_c"]}
-        source += f"; arms {table.experimental!r} (experimental) vs {table.control!r} (control)"
-        mods: dict[str, tuple] = {}
+        )
+    if studies_frame is not None:
+        pos = {(str(s_), str(t)): i for i, (s_, t) in enumerate(zip(
+            studies_frame["study"], studies_frame["timepoint"] if "timepoint" in studies_frame else ["all"] * len(studies_frame)))}
+        idx = [pos[(str(s_), str(t))] for s_, t in zip(wide["study"], wide["timepoint"])]
+        mods = _moderators(studies_frame.iloc[idx].reset_index(drop=True), kind)
+    if m.data == "continuous":
+        arrays = {
+            "m1i": wide["mean_e"],
+            "sd1i": wide["sd_e"],
+            "n1i": wide["n_e"],
+            "m2i": wide["mean_c"],
+            "sd2i": wide["sd_c"],
+            "n2i": wide["n_c"],
+        }
     else:
-        wide = frame.reset_index(drop=True)
-        names = tables.SCHEMAS[kind]
-        cols = [c.name for c in names if c.name in wide and c.name[-1] == "i" and c.name != "study"]
-        arrays = {c: wide[c] for c in cols}
-        mods = _moderators(wide, kind)
+        arrays = {"ai": wide["events_e"], "n1i": wide["n_e"], "ci": wide["events_c"], "n2i": wide["n_c"]}
+    if kind.endswith("_arms"):
+        source += f"; arms {table.experimental!r} (experimental) vs {table.control!r} (control)"
     arrays = {k: np.asarray(pd.to_numeric(v), dtype=float) for k, v in arrays.items()}
+    labels = wide["study"].astype(str).tolist()
+    if m.data == "binary":
+        why = no_information(arrays["ai"], arrays["n1i"], arrays["ci"], arrays["n2i"], labels, m.code)
+        if why:
+            raise DataError(Problem(f, None, "events" if kind.endswith("_arms") else "ai,ci", why))
+        zn = zero_cell_note(arrays["ai"], arrays["n1i"], arrays["ci"], arrays["n2i"], labels, m.code)
+        if zn:
+            notes.append(zn)
     try:
         return EffectTable.from_arms(
             m.code,
-            study=wide["study"].astype(str).tolist(),
+            study=labels,
             source=source,
             notes=tuple(notes),
             moderators=mods,
@@ -360,7 +459,72 @@ def _arm_measure(measure: str | None, kind: str, f: str):
     return m
 
 
-def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str) -> EffectTable:
+def _decimals(x: float) -> int:
+    """Decimals of ``x`` as printed (its shortest repr): 0.25 -> 2, 1.0 -> 0."""
+    t = repr(float(x))
+    if "e" in t or "." not in t:
+        return 0
+    d = t.split(".")[1].rstrip("0")
+    return len(d)
+
+
+def _ratio_scale_problem(
+    est: float, lb: float, ub: float, scale: str, m, written: str = "log"
+) -> tuple[str, str] | None:
+    """A printed ratio (estimate and CI) that contradicts its declared scale: ``(column, message)``.
+
+    A Wald CI is symmetric on the analysis (log) scale. Rounded to ``d`` decimals, the asymmetry
+    ``ub + lb - 2 est`` can reach ``2 * 10^-d`` (half a unit in each bound, one in twice the
+    estimate); on the log scale ``0.5 * 10^-d * (1/lb + 1/ub + 2/est)``. A CI clearly asymmetric on
+    the declared scale but symmetric on the other says which scale the numbers are on.
+    """
+    code = m.code
+    unit = 10.0 ** -max(_decimals(est), _decimals(lb), _decimals(ub))
+    if scale == "reported":
+        for col, v in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)):
+            if v == 0:
+                return col, (
+                    f"{code} {'bound' if col != 'estimate' else 'estimate'} printed as 0: a ratio is > 0, so the "
+                    "printed value was rounded (a CI bound of 0 has an infinite log); give more decimals from "
+                    f"the source, or the SE of the log {code} (column se with scale = log)"
+                )
+        if min(est, lb, ub) < 0:
+            col, v = next((c, x) for c, x in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)) if x < 0)
+            return col, (
+                f"{code} values are ratios as printed and must be > 0, got {v:g}: these look like "
+                f"log {code}s; add a column scale with the value log (or give yi and sei on the log scale)"
+            )
+        if np.isnan(lb) or np.isnan(ub):
+            return None
+        sym_ratio = abs(ub + lb - 2 * est) <= 2 * unit + 1e-12
+        asym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) > 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
+        if sym_ratio and asym_log and (ub - lb) > 4 * unit:
+            return "ci_lb,ci_ub", (
+                f"the CI [{lb:g}, {ub:g}] is symmetric around {est:g} as printed but not on the log scale, where "
+                f"{code} CIs are symmetric: these look like log {code}s; add a column scale with the value log"
+            )
+        return None
+    if np.isnan(lb) or np.isnan(ub):
+        return None
+    asym = abs(ub + lb - 2 * est) > 2 * unit + 1e-12
+    if not asym:
+        return None
+    if min(est, lb, ub) > 0:
+        sym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) <= 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
+        if sym_log:
+            return "scale", (
+                f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around "
+                f"{est:g}, and it is symmetric on the log of these numbers: they are {code}s as printed; write "
+                "scale = reported (or leave the scale column empty)"
+            )
+    return "ci_lb,ci_ub", (
+        f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around {est:g} "
+        f"as a Wald CI on the log scale is: check the three numbers and the scale column"
+    )
+
+
+def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, lines=None) -> EffectTable:
+    lines = list(lines) if lines is not None else [None] * len(frame)
     frame = frame.reset_index(drop=True)
     codes = (
         [get_measure(str(v)).code if pd.notna(v) else None for v in frame["measure"]]
@@ -382,7 +546,9 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str) ->
                         f"no rows with measure {want}; present: {', '.join(sorted({c for c in codes if c}))}",
                     )
                 )
-            frame = frame[[c in (want, None) for c in codes]].reset_index(drop=True)
+            keep = [c in (want, None) for c in codes]
+            lines = [ln for ln, k in zip(lines, keep) if k]
+            frame = frame[keep].reset_index(drop=True)
     else:
         present = sorted({c for c in codes if c})
         if len(present) > 1:
@@ -398,6 +564,7 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str) ->
     m = get_measure(want)
     yi, vi = np.empty(len(frame)), np.empty(len(frame))
     has = lambda c, i: c in frame and pd.notna(frame[c].iat[i])
+    problems: list[Problem] = []
     for i in range(len(frame)):
         if has("yi", i):
             yi[i] = frame["yi"].iat[i]
@@ -407,15 +574,25 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str) ->
             continue
         scale = tables._SCALES[str(frame["scale"].iat[i]).lower()] if has("scale", i) else "reported"
         est = float(frame["estimate"].iat[i])
+        level = float(frame["ci_level"].iat[i]) if has("ci_level", i) else 0.95
+        if m.ratio:
+            lb = float(frame["ci_lb"].iat[i]) if has("ci_lb", i) else float("nan")
+            ub = float(frame["ci_ub"].iat[i]) if has("ci_ub", i) else float("nan")
+            written = str(frame["scale"].iat[i]) if has("scale", i) else "reported"
+            bad = _ratio_scale_problem(est, lb, ub, scale, m, written)
+            if bad is not None:
+                problems.append(Problem(f, lines[i], bad[0], bad[1]))
+                continue
         if has("se", i):
             yi[i] = float(m.to_analysis(est)) if scale == "reported" else est
             vi[i] = float(frame["se"].iat[i]) ** 2
         else:
-            level = float(frame["ci_level"].iat[i]) if has("ci_level", i) else 0.95
-            y, s = m.ci_to_analysis(
+            y, s_ = m.ci_to_analysis(
                 est, float(frame["ci_lb"].iat[i]), float(frame["ci_ub"].iat[i]), level, scale
             )
-            yi[i], vi[i] = y, s**2
+            yi[i], vi[i] = y, s_**2
+    if problems:
+        raise DataError(problems)
     try:
         return EffectTable.from_yi_vi(
             yi,

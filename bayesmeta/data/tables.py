@@ -6,14 +6,20 @@ an arm without its partner, duplicate keys, an unknown outcome or time label, an
 file) is collected and raised at once as a :class:`~bayesmeta.errors.DataError` naming the file,
 the line (as an editor shows it: the header is line 1) and the column. Input files are only read.
 
-Missing values are allowed only where a row says so: ``status = missing`` with a
-``missing_reason``; such rows are listed by :meth:`ArmTable.missing` and left out of
-:meth:`ArmTable.complete`. Every row carries a non-empty ``source`` (document and location).
+Missing values: a value cell that is empty or says ``NA``, ``N/A``, ``n/a``, ``-``, ``NR`` or
+``not reported`` (any case; :data:`MISSING_TEXTS`) is missing, as is every value of a row marked
+``status = missing`` (with a ``missing_reason``). Rows with a missing value are listed by
+:meth:`ArmTable.missing` (with the reason: the row's ``missing_reason``, else what the cell said)
+and left out of :meth:`ArmTable.complete`; the analyses say which studies were left out and why.
+One-row-per-study files are read into the same :class:`ArmTable` (:func:`studies_as_arms`), so
+every input shape has the same missing-value and zero-cell rules. Every row carries a ``source``
+(document and location) when the file has that column.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import itertools
@@ -33,6 +39,11 @@ from bayesmeta.errors import DataError, Problem
 #: Arm labels understood without a vocabulary (any other labels are named in ``vocabulary.toml``).
 GENERIC_ARMS = ("experimental", "control")
 _OPT = {"required": False, "nullable": True}
+
+
+#: Cell texts read as a missing value in numeric columns (compared in lower case). ``nan`` is not
+#: among them: it is refused as "not a number" (a spreadsheet's export of an error, not a choice).
+MISSING_TEXTS = frozenset({"", "na", "n/a", "-", "\u2013", "\u2014", "nr", "not reported"})
 
 
 #: Largest magnitude accepted in a numeric column: squares and sums of squares must stay finite
@@ -81,26 +92,30 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("outcome", "str", required=False),
         Column("timepoint", "str", required=False),
         Column("subgroup", "str", required=False),
-        Column("m1i", "float"),
-        Column("sd1i", "float", positive=True),
-        Column("n1i", "int", minimum=1),
-        Column("m2i", "float"),
-        Column("sd2i", "float", positive=True),
-        Column("n2i", "int", minimum=1),
+        Column("m1i", "float", nullable=True),
+        Column("sd1i", "float", nullable=True, positive=True),
+        Column("n1i", "int", nullable=True, minimum=1),
+        Column("m2i", "float", nullable=True),
+        Column("sd2i", "float", nullable=True, positive=True),
+        Column("n2i", "int", nullable=True, minimum=1),
         Column("source", "str", required=False),
+        Column("status", "str", **_OPT),
+        Column("missing_reason", "str", **_OPT),
     ),
     "binary_studies": (
         Column("study", "str"),
         Column("outcome", "str", required=False),
         Column("timepoint", "str", required=False),
         Column("subgroup", "str", required=False),
-        Column("ai", "int", minimum=0),
-        Column("n1i", "int", required=False, minimum=1),
-        Column("bi", "int", required=False, minimum=0),
-        Column("ci", "int", minimum=0),
-        Column("n2i", "int", required=False, minimum=1),
-        Column("di", "int", required=False, minimum=0),
+        Column("ai", "int", nullable=True, minimum=0),
+        Column("n1i", "int", required=False, nullable=True, minimum=1),
+        Column("bi", "int", required=False, nullable=True, minimum=0),
+        Column("ci", "int", nullable=True, minimum=0),
+        Column("n2i", "int", required=False, nullable=True, minimum=1),
+        Column("di", "int", required=False, nullable=True, minimum=0),
         Column("source", "str", required=False),
+        Column("status", "str", **_OPT),
+        Column("missing_reason", "str", **_OPT),
     ),
     "contrasts": (
         Column("study", "str"),
@@ -223,6 +238,7 @@ class Table:
     path: Path
     sha256: str
     _frame: pd.DataFrame
+    lines: tuple[int, ...] = ()  # the line in the file of each row of the frame (header = line 1)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -239,6 +255,7 @@ class ArmTable(Table):
 
     experimental: str = ""
     control: str = ""
+    notes: tuple[str, ...] = ()  # what the reader left out and why (other arms of multi-arm trials)
 
     def value_columns(self) -> tuple[str, ...]:
         return ("n", "mean", "sd") if self.kind == "continuous_arms" else ("events", "n")
@@ -278,6 +295,58 @@ class ArmTable(Table):
         return w.sort_values("study", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
+#: Spreadsheet suffixes read through pandas, with the package that reads each.
+SPREADSHEETS = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".ods": "odfpy", ".xls": "xlrd"}
+_EXPORT = ("save the sheet as CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; LibreOffice: "
+           "File > Save As > 'Text CSV', UTF-8)")
+
+
+def _cell_text(v: Any) -> str:
+    """A spreadsheet cell as the text a CSV export would hold (12.0 -> '12', NaN -> '')."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _spreadsheet_text(path: Path) -> str:
+    """The one sheet with data of an .xlsx/.xlsm/.ods/.xls workbook as CSV text (row i = line i)."""
+    import importlib
+
+    f = str(path)
+    pkg = SPREADSHEETS[path.suffix.lower()]
+    try:
+        importlib.import_module("odf" if pkg == "odfpy" else pkg)
+    except ImportError:
+        raise DataError(
+            Problem(f, None, None, f"{path.suffix} workbooks are read with the Python package {pkg}, which is not "
+                    f"installed: install it (pip install {pkg}), or {_EXPORT}")
+        ) from None
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
+                               engine="odf" if pkg == "odfpy" else pkg)
+    except Exception as e:  # a damaged or mislabelled workbook: say so, by name
+        raise DataError(
+            Problem(f, None, None, f"cannot read it as a {path.suffix} workbook ({type(e).__name__}): {_EXPORT}")
+        ) from None
+    full = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
+    if not full:
+        raise DataError(Problem(f, None, None, "the workbook has no sheet with data"))
+    if len(full) > 1:
+        raise DataError(
+            Problem(f, None, None, f"the workbook has {len(full)} sheets with data ({', '.join(map(str, full))}): "
+                    f"keep only the sheet to analyse, or {_EXPORT}")
+        )
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for row in next(iter(full.values())).itertuples(index=False):
+        w.writerow([_cell_text(v) for v in row])
+    return out.getvalue()
+
+
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     f = str(path)
     try:
@@ -288,8 +357,21 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
         raise DataError(Problem(f, None, None, "is a folder, not a CSV file: give the file's path")) from None
     except OSError as e:
         raise DataError(Problem(f, None, None, f"cannot read file: {e.strerror}")) from None
+    if path.suffix.lower() in SPREADSHEETS:
+        text = _spreadsheet_text(path)
+    elif raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DataError(
+            Problem(f, None, None, "is a workbook or zip archive, not CSV text: give it its suffix (.xlsx, .ods) "
+                    f"to read it as a workbook, or {_EXPORT}")
+        )
+    else:
+        text = _decode(raw, f)
+    return _parse_text(text, raw, f)
+
+
+def _decode(raw: bytes, f: str) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataError(
@@ -302,6 +384,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
                 "'CSV UTF-8 (Comma delimited)')",
             )
         ) from None
+
+
+def _parse_text(text: str, raw: bytes, f: str) -> tuple[pd.DataFrame, str]:
     if not text.strip():
         raise DataError(
             Problem(f, None, None, "file is empty: write a header line and one row per study (or arm)")
@@ -396,13 +481,16 @@ def _check_separator(f: str, header: list[str], text: str) -> None:
             )
 
 
-def _parse(df: pd.DataFrame, cols: tuple[Column, ...], f: str, problems: list[Problem]) -> pd.DataFrame:
+def _parse(
+    df: pd.DataFrame,
+    cols: tuple[Column, ...],
+    f: str,
+    problems: list[Problem],
+    blanks: dict[int, list[str]] | None = None,
+) -> pd.DataFrame:
+    """Typed columns of the raw text ``df``; problems appended; missing value cells of nullable
+    numeric columns recorded in ``blanks`` (row index -> ``["sd 'NR'", "mean empty"]``)."""
     out = pd.DataFrame({"_line": df["_line"].to_numpy()})
-    missing_rows = (
-        df["status"].str.strip().str.lower().eq("missing")
-        if "status" in df
-        else pd.Series(False, index=df.index)
-    )
     if "status" in df:
         bad = ~df["status"].str.strip().str.lower().isin(["", "reported", "missing"])
         for i in map(int, np.flatnonzero(bad.to_numpy())):
@@ -423,17 +511,15 @@ def _parse(df: pd.DataFrame, cols: tuple[Column, ...], f: str, problems: list[Pr
         parsed: list[Any] = []
         for i, v in enumerate(vals):
             line = int(df["_line"].iat[i])
-            if v == "" or v.upper() == "NA":
+            if v.lower() in MISSING_TEXTS if c.kind in ("int", "float") else v == "" or v.upper() == "NA":
                 if c.kind == "str" and not c.nullable:
                     problems.append(Problem(f, line, c.name, "empty; a value is required"))
                 elif c.kind != "str" and not c.nullable:
-                    problems.append(Problem(f, line, c.name, "empty; a number is required"))
-                elif c.nullable and c.name in ("n", "mean", "sd", "events") and not missing_rows.iat[i]:
                     problems.append(
-                        Problem(
-                            f, line, c.name, "empty; mark the row 'status = missing' with a missing_reason"
-                        )
+                        Problem(f, line, c.name, f"{'empty' if not v else repr(v)}; a number is required")
                     )
+                elif blanks is not None and c.kind != "str":
+                    blanks.setdefault(i, []).append(f"{c.name} {'empty' if not v else repr(v)}")
                 parsed.append(None)
                 continue
             try:
@@ -554,31 +640,93 @@ def _arm_labels(
 
 
 def _check_arms(
-    df, exp: str, ctl: str, f: str, problems: list[Problem], vocab_path: str | None = None
-) -> None:
-    named = f" (arm labels from {vocab_path})" if vocab_path else ""
+    df, exp: str, ctl: str, f: str, problems: list[Problem], named: str | None = None, notes: list[str] | None = None
+) -> pd.DataFrame:
+    """Both arms per study; labels as named; other arms (a multi-arm trial's third arm) left out.
+
+    ``named`` says where the labels come from (``experimental=/control=``, a vocabulary path);
+    a label that the file spells only in another case is a problem of that source (the labels
+    given are wrong, not the data); rows of other arms are dropped with a line in ``notes``.
+    Returns the rows of the two arms.
+    """
+    found = list(dict.fromkeys(str(a) for a in df["arm"].dropna()))
+    where = f" (from {named})" if named else ""
+    for role, label in (("experimental", exp), ("control", ctl)):
+        if label in found:
+            continue
+        case = [a for a in found if a.lower() == label.lower()]
+        typo = difflib.get_close_matches(label, found, n=1)
+        if not case and not typo and set(found) <= {exp, ctl}:
+            continue  # the label is right, its rows are absent: each study says so below
+        src = named or "experimental=/control="
+        hint = (
+            f"; did you mean {case[0]!r}? Labels are case-sensitive: give {src} the label as the file spells it"
+            if case
+            else f"; the file has {typo[0]!r}: correct the spelling in the file or in {src}"
+            if typo
+            else f"; name the two arms to compare ({src})"
+        )
+        problems.append(
+            Problem(
+                f,
+                1,
+                "arm",
+                f"the {role} arm {label!r}{where} is not an arm of this file, whose arms are "
+                f"{', '.join(map(repr, found))}{hint}",
+            )
+        )
+    if any(p.column == "arm" and p.row == 1 for p in problems):
+        return df
     for i, a in enumerate(df["arm"]):
-        if pd.notna(a) and a not in (exp, ctl):
+        if pd.notna(a) and a not in (exp, ctl) and str(a).lower() in (exp.lower(), ctl.lower()):
+            want = exp if str(a).lower() == exp.lower() else ctl
             problems.append(
                 Problem(
-                    f, int(df["_line"].iat[i]), "arm", f"unknown arm {a!r}; use {exp!r} or {ctl!r}{named}"
+                    f,
+                    int(df["_line"].iat[i]),
+                    "arm",
+                    f"arm {a!r} differs from {want!r}, used on other rows, only in case: write {want!r}",
                 )
+            )
+    other = df["arm"].notna() & ~df["arm"].isin([exp, ctl])
+    if other.any() and notes is not None:
+        for a, g in df[other].groupby("arm", sort=False):
+            if str(a).lower() in (exp.lower(), ctl.lower()):
+                continue
+            notes.append(
+                f"arm {a!r} ({len(g)} row{'s' if len(g) != 1 else ''}: {', '.join(map(str, g['study'].unique()[:6]))}"
+                f"{', ...' if g['study'].nunique() > 6 else ''}) left out: the analysis compares {exp!r} "
+                f"(experimental) with {ctl!r} (control)"
             )
     key = [k for k in ("study", "outcome", "timepoint") if k in df.columns]
     for _, g in df.groupby(key, sort=False, dropna=False):
         arms = set(g["arm"].dropna())
-        if arms and arms <= {exp, ctl} and len(arms) == 1:
-            have = next(iter(arms))
-            other = ctl if have == exp else exp
+        two = arms & {exp, ctl}
+        if len(two) == 1 and arms - two and notes is not None:  # a trial of other arms: not this comparison
+            have = next(iter(two))
+            notes.append(
+                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: no "
+                f"{(ctl if have == exp else exp)!r} arm (arms {', '.join(map(repr, sorted(map(str, arms))))}), left out"
+            )
+        elif len(two) == 1:
+            have = next(iter(two))
             problems.append(
                 Problem(
                     f,
                     int(g["_line"].iat[0]),
                     "arm",
-                    f"{', '.join(str(g[k].iat[0]) for k in key)}: arm {other!r} is missing "
-                    f"(only {have!r} given)",
+                    f"{', '.join(str(g[k].iat[0]) for k in key)}: arm {(ctl if have == exp else exp)!r} is missing "
+                    f"(only {have!r} given"
+                        + ")",
                 )
             )
+        elif not two and arms and notes is not None:
+            notes.append(
+                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: neither {exp!r} nor "
+                f"{ctl!r} (arms "
+                f"{', '.join(map(repr, sorted(map(str, arms))))}), left out"
+            )
+    return df[~other | df["arm"].isna()].reset_index(drop=True)
 
 
 def _vocab_for(path: Path, vocabulary) -> Vocabulary | None:
@@ -591,8 +739,9 @@ def _vocab_for(path: Path, vocabulary) -> Vocabulary | None:
 def _finish(kind, path, df, sha, problems, cls=Table, **extra):
     if problems:
         raise DataError(problems)
+    lines = tuple(int(x) for x in df["_line"])
     df = df.drop(columns="_line").reset_index(drop=True)
-    return cls(kind=kind, path=path, sha256=sha, _frame=df, **extra)
+    return cls(kind=kind, path=path, sha256=sha, _frame=df, lines=lines, **extra)
 
 
 def read_table(path, kind: str, vocabulary=None) -> Table:
@@ -619,37 +768,55 @@ def _fill(df: pd.DataFrame, column: str, value: str) -> None:
         df[column] = pd.array([value] * len(df), dtype="string")
 
 
+def _mark_missing(df: pd.DataFrame, blanks: dict[int, list[str]], f: str, problems: list[Problem]) -> None:
+    """Rows with a missing value cell become ``status = missing``; the reason is the row's
+    ``missing_reason``, else what the cells said (``"sd 'NR' in the file"``). A row
+    marked missing by the user must say why."""
+    if "status" not in df.columns:
+        df["status"] = pd.array(["reported"] * len(df), dtype="string")
+    if "missing_reason" not in df.columns:
+        df["missing_reason"] = pd.array([""] * len(df), dtype="string")
+    for j in np.flatnonzero((df["status"].fillna("").str.lower() == "missing").to_numpy()):
+        reason = df["missing_reason"].iat[j]
+        if pd.isna(reason) or not str(reason).strip():
+            problems.append(Problem(f, int(df["_line"].iat[j]), "missing_reason", "a missing row must say why"))
+    st, mr = df.columns.get_loc("status"), df.columns.get_loc("missing_reason")
+    for i, cells in sorted(blanks.items()):
+        if str(df["status"].iat[i]).lower() == "missing":
+            continue
+        df.iloc[i, st] = "missing"
+        reason = df["missing_reason"].iat[i]
+        if pd.isna(reason) or not str(reason).strip():
+            df.iloc[i, mr] = f"{'; '.join(cells)} in the file"
+
+
 def _read_arms(path, kind, vocabulary, extra_checks, experimental=None, control=None) -> ArmTable:
     path = Path(path)
     f = str(path)
     raw, sha = _read_csv(path)
     problems: list[Problem] = []
-    df = _parse(raw, SCHEMAS[kind], f, problems)
+    blanks: dict[int, list[str]] = {}
+    df = _parse(raw, SCHEMAS[kind], f, problems, blanks)
     _fill(df, "outcome", "all")
     _fill(df, "timepoint", "all")
     if any(p.row == 1 and p.message.startswith("required column") for p in problems):
         raise DataError(problems)
-    if "status" not in df.columns:
-        df["status"] = pd.array(["reported"] * len(df), dtype="string")
-    if "missing_reason" not in df.columns:
-        df["missing_reason"] = pd.array([""] * len(df), dtype="string")
-    for i in np.flatnonzero((df["status"].fillna("").str.lower() == "missing").to_numpy()):
-        reason = df["missing_reason"].iat[i]
-        if pd.isna(reason) or not str(reason).strip():
-            problems.append(
-                Problem(f, int(df["_line"].iat[i]), "missing_reason", "a missing row must say why")
-            )
+    _mark_missing(df, blanks, f, problems)
     vocab = _vocab_for(path, vocabulary)
     n_before = len(problems)
     exp, ctl = _arm_labels(df, vocab, experimental, control, f, problems)
     extra_checks(df, f, problems)
     _check_keys(df, kind, f, problems)
     _check_vocab(df, vocab, f, problems)
+    notes: list[str] = []
     if len(problems) == n_before or not any(p.column == "arm" and p.row == 1 for p in problems[n_before:]):
-        _check_arms(
-            df, exp, ctl, f, problems, vocab.path if vocab is not None and vocab.experimental else None
+        named = (
+            "experimental=/control="
+            if experimental is not None
+            else vocab.path if vocab is not None and vocab.experimental else None
         )
-    return _finish(kind, path, df, sha, problems, cls=ArmTable, experimental=exp, control=ctl)
+        df = _check_arms(df, exp, ctl, f, problems, named, notes)
+    return _finish(kind, path, df, sha, problems, cls=ArmTable, experimental=exp, control=ctl, notes=tuple(notes))
 
 
 def read_continuous_arms(path, vocabulary=None, experimental=None, control=None) -> ArmTable:
@@ -869,8 +1036,10 @@ def _read_studies_wide(path, kind, vocabulary) -> Table:
     f = str(path)
     raw, sha = _read_csv(path)
     problems: list[Problem] = []
-    df = _parse(raw, SCHEMAS[kind], f, problems)
+    blanks: dict[int, list[str]] = {}
+    df = _parse(raw, SCHEMAS[kind], f, problems, blanks)
     _extra_columns(raw, df, kind)
+    _mark_missing(df, blanks, f, problems)
     if kind == "binary_studies":
         for ev, non, n in (("ai", "bi", "n1i"), ("ci", "di", "n2i")):
             if (n in df) == (non in df):
@@ -891,6 +1060,46 @@ def _read_studies_wide(path, kind, vocabulary) -> Table:
     _check_keys(df, kind, f, problems)
     _check_vocab(df, _vocab_for(path, vocabulary), f, problems)
     return _finish(kind, path, df, sha, problems)
+
+
+def studies_as_arms(table: Table, experimental: str = "experimental", control: str = "control") -> ArmTable:
+    """A one-row-per-study table (``continuous_studies`` or ``binary_studies``) as arm rows.
+
+    Arm 1 (``m1i``/``ai``) is ``experimental``, arm 2 the ``control``; ``n`` is ``ai + bi`` where
+    the file gives non-events. Status, missing reason, source, outcome, time point and subgroup
+    are carried to both rows, so every input shape goes through the same
+    :meth:`ArmTable.complete` / :meth:`ArmTable.missing` (and the same zero-cell rule later).
+    """
+    if table.kind not in ("continuous_studies", "binary_studies"):
+        raise ValueError(f"studies_as_arms takes one-row-per-study tables, not {table.kind}")
+    w = table.frame
+    binary = table.kind == "binary_studies"
+    rows = []
+    for arm, (a, b, c) in (
+        (experimental, ("ai", "bi", "n1i") if binary else ("m1i", "sd1i", "n1i")),
+        (control, ("ci", "di", "n2i") if binary else ("m2i", "sd2i", "n2i")),
+    ):
+        part = pd.DataFrame({"study": w["study"]})
+        for col in ("outcome", "timepoint", "subgroup", "source", "status", "missing_reason"):
+            if col in w.columns:
+                part[col] = w[col]
+        part["arm"] = arm
+        if binary:
+            part["events"] = w[a]
+            part["n"] = w[c] if c in w.columns else w[a] + w[b]
+        else:
+            part["n"], part["mean"], part["sd"] = w[c], w[a], w[b]
+        part["_order"] = np.arange(len(w))
+        rows.append(part)
+    long = pd.concat(rows, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    for col in ("outcome", "timepoint"):
+        if col not in long.columns:
+            long[col] = "all"
+    kind = "binary_arms" if binary else "continuous_arms"
+    return ArmTable(
+        kind=kind, path=table.path, sha256=table.sha256, _frame=long.reset_index(drop=True),
+        experimental=experimental, control=control,
+    )
 
 
 def read_binary_studies(path, vocabulary=None) -> Table:

@@ -38,19 +38,38 @@ _TAU_EXTRA = {
     "SMD": {"bartos2021": "bartos2021()"},
     "SMD_revman": {"bartos2021": "bartos2021()"},
 }
+#: Columns of the data vocabulary (docs/data-format.md); any other column can be a moderator.
+_DATA_COLUMNS = frozenset({
+    "study", "outcome", "timepoint", "subgroup", "arm", "n", "mean", "sd", "events", "source", "status",
+    "missing_reason", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di", "yi", "vi", "sei",
+    "estimate", "se", "ci_lb", "ci_ub", "ci_level", "scale", "measure",
+})
 _MU_SD = {"RR": 2.0, "OR": 4.0, "HR": 2.0, "ROM": 2.0, "SMD": 1.0, "SMD_revman": 1.0}
 
 
-def _outcomes_and_arms(path: Path) -> tuple[list[str], list[str], list[str]]:
-    import pandas as pd
+def _frame(path: Path):
+    """The data file as text (every cell a string), or None when unreadable (the reader says why)."""
+    from bayesmeta.data.tables import _read_csv
 
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception:
-        return [], [], []
-    df.columns = [c.strip().lower() for c in df.columns]
-    col = lambda c: list(dict.fromkeys(v for v in df[c] if v)) if c in df else []
-    return col("outcome"), col("arm"), col("timepoint")
+        df, _ = _read_csv(path)
+    except DataError:
+        return None
+    return df.drop(columns="_line").apply(lambda c: c.str.strip())
+
+
+def _present(df, column: str, where=None) -> list[str]:
+    if df is None or column not in df:
+        return []
+    vals = df[column] if where is None else df.loc[where, column]
+    return list(dict.fromkeys(v for v in vals if v))
+
+
+def _closest(value: str, present: list[str]) -> str:
+    import difflib
+
+    close = [p for p in present if p.lower() == value.lower()] or difflib.get_close_matches(value, present, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def spec_for_data(
@@ -71,6 +90,7 @@ def spec_for_data(
     sample: bool,
     draws: int,
     chains: int,
+    mods: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """The spec (as a dict) for analysing ``data`` into ``out`` (see module docstring).
 
@@ -99,13 +119,35 @@ def spec_for_data(
                 "arm-level rows, one row per study, or contrasts",
             )
         )
-    outcomes, arms, _timepoints = _outcomes_and_arms(data)
+    df = _frame(data)
+    has_outcome = df is not None and "outcome" in df
+    outcomes = _present(df, "outcome")
+    if outcome is not None and df is not None and not has_outcome:
+        bad("--outcome", f"{data} has no outcome column (the whole file is one outcome): leave --outcome out")
+    elif outcome is not None and df is not None and outcome not in outcomes:
+        bad("--outcome", f"{outcome!r} is not an outcome of {data} (it has: {', '.join(outcomes)})"
+            + _closest(outcome, outcomes))
+    elif outcome is None and len(outcomes) > 1:
+        bad("--outcome", f"{data.name} holds outcomes {', '.join(outcomes)}: name one")
+    elif outcome is None and len(outcomes) == 1:
+        outcome = outcomes[0]
+    if df is not None and "timepoint" in df and not any(p.column == "--outcome" for p in problems):
+        rows = df["outcome"] == outcome if has_outcome and outcome is not None else None
+        tps = _present(df, "timepoint", rows)
+        of = f" of {outcome!r}" if has_outcome else ""
+        if timepoint is not None and timepoint not in tps:
+            bad("--timepoint", f"{timepoint!r} is not a time point{of} in {data} (it has: {', '.join(tps) or 'none'})"
+                + _closest(timepoint, tps))
+        elif timepoint is None and len(tps) > 1:
+            key = [c for c in ("study", "arm") if c in df]
+            sub = df if rows is None else df[rows]
+            if sub.duplicated(key).any():
+                bad("--timepoint", f"{data.name} holds the time points {', '.join(tps)}{of}; the same patients "
+                    "would count more than once: choose one with --timepoint")
+    elif timepoint is not None and df is not None:
+        bad("--timepoint", f"{data} has no timepoint column: leave --timepoint out")
     if kind in ("continuous_arms", "binary_arms"):
-        if outcome is None:
-            if len(outcomes) != 1:
-                bad("--outcome", f"{data.name} holds outcomes {', '.join(outcomes) or '(none)'}: name one")
-            else:
-                outcome = outcomes[0]
+        arms = _present(df, "arm")
         vfile = data.parent / "vocabulary.toml"
         if experimental is None and control is None and vfile.exists():
             from bayesmeta.data.tables import Vocabulary
@@ -113,11 +155,23 @@ def spec_for_data(
             v = Vocabulary.load(vfile)
             experimental, control = v.experimental, v.control
         if experimental is None or control is None:
-            bad(
-                "--experimental",
-                f"name the arms with --experimental and --control (the arm column holds "
-                f"{', '.join(arms) or 'nothing'}; effects are experimental minus control)",
-            )
+            if set(arms) <= {"experimental", "control"} and experimental is None and control is None:
+                experimental, control = "experimental", "control"
+            else:
+                bad(
+                    "--experimental",
+                    f"name the two arms to compare with --experimental and --control (the arm column holds "
+                    f"{', '.join(arms) or 'nothing'}; effects are experimental minus control; other arms are left "
+                    "out with a note)",
+                )
+        for opt, label in (("--experimental", experimental), ("--control", control)):
+            if label is not None and arms and label not in arms:
+                hint = _closest(label, arms)
+                bad(opt, f"{label!r} is not an arm of {data.name} (its arms: {', '.join(arms)})"
+                    + (f"{hint} Labels are case-sensitive: give the option as the file spells it" if hint
+                       else ": name one of them"))
+        if experimental is not None and experimental == control:
+            bad("--control", f"the control arm equals the experimental arm {experimental!r}: name two arms")
         if m.ratio and kind == "continuous_arms" and m.code != "ROM":
             bad(
                 "--measure",
@@ -130,8 +184,18 @@ def spec_for_data(
                 f"{m.code} needs continuous data (mean, sd, n); {data.name} holds binary arms "
                 "(use RR, OR or RD)",
             )
-    else:
-        outcome = outcome or data.stem
+    elif kind != "contrasts":
+        if m.data not in ("continuous" if kind == "continuous_studies" else "binary", "any"):
+            data_ = "continuous" if kind == "continuous_studies" else "binary"
+            fits = "SMD, SMD_revman, MD or ROM" if data_ == "continuous" else "RR, OR or RD"
+            bad("--measure", f"{m.code} does not fit {data.name}, which holds {data_} data (use {fits})")
+    if outcome is None:
+        outcome = "all" if kind != "contrasts" else data.stem
+    for mod in mods:
+        if df is not None and mod not in df:
+            cols = [c for c in df.columns if c not in _DATA_COLUMNS]
+            bad("--mods", f"{mod!r} is not a column of {data.name} (moderator columns: {', '.join(cols) or 'none'})"
+                + _closest(mod, cols))
     experimental = experimental or "experimental"
     control = control or "control"
     if problems:
@@ -140,7 +204,7 @@ def spec_for_data(
     mu_sd = _MU_SD.get(code, 1.0)
     block: dict[str, Any] = {
         "id": _ident(data.stem),
-        "label": f"{outcome} ({code})",
+        "label": f"{data.stem if outcome == 'all' else outcome} ({code})",
         "file": data.name,
         "outcome": outcome,
         "measure": code,
@@ -149,6 +213,9 @@ def spec_for_data(
     }
     if timepoint is not None:
         block["timepoint"] = timepoint
+    if mods:
+        block["moderators"] = list(mods)
+        block["study_table"] = data.name
     if margins:
         block["margins"] = [float(x) for x in margins]
         block["primary_margin"] = float(margins[0])

@@ -383,6 +383,20 @@ def _key(k: str) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
+#: Keys of older spec formats: (migration at the top level / inside a table) -- the new name first.
+_PRIOR_TEXT = 'write each prior in one line, prior = "family(parameters)", e.g. prior = "normal(0, 1)" (docs/spec.md)'
+_OLD_KEYS = {
+    "effect_priors": ("now called mu_priors: write [mu_priors.<set>.<name>] (the priors on mu)",
+                      "now called mu_priors"),
+    "effect_prior": ("now called mu_priors: write [mu_priors.<set>.<name>]",
+                     "now called mu_priors: name a set, mu_priors = '<set>'"),
+    "heterogeneity_priors": ("now called tau_priors: write [tau_priors.<set>.<name>]", "now called tau_priors"),
+    "default_tau_prior": ("removed: mark the default prior of a set with primary = true (docs/spec.md)",) * 2,
+    "default_mu_prior": ("removed: mark the default prior of a set with primary = true (docs/spec.md)",) * 2,
+    "family": (_PRIOR_TEXT,) * 2,
+}
+
+
 class _Checker:
     """Collects every problem of a spec file, each naming the spec key."""
 
@@ -400,8 +414,15 @@ class _Checker:
                 if k in MIGRATED_KEYS and where.startswith("outcome["):
                     self.add(f"{where}.{k}", f"no longer a key: {MIGRATED_KEYS[k]}")
                     continue
+                old = _OLD_KEYS.get(str(k))
                 close = difflib.get_close_matches(str(k), list(allowed), n=1, cutoff=0.6)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(allowed)}"
+                hint = (
+                    f" from an older spec format: {old[1] if where else old[0]}"
+                    if old
+                    else f"; did you mean '{close[0]}'?"
+                    if close
+                    else f"; valid keys: {', '.join(allowed)}"
+                )
                 self.add(f"{where}.{k}" if where else str(k), f"unknown key{hint}")
 
     def get(self, table: Mapping, key: str, typ, where: str, default=..., check=None, expect: str = ""):

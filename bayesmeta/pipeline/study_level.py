@@ -137,6 +137,10 @@ def read_arm_table(path, experimental: str | None = None, control: str | None = 
 
     path = Path(path)
     kind = data_kind(path)
+    if kind in ("continuous_studies", "binary_studies"):  # one row per study: the same arm rows
+        from bayesmeta.data.tables import studies_as_arms
+
+        return studies_as_arms(read_table(path, kind), experimental or "experimental", control or "control")
     if kind not in ARM_TYPES:
         raise DataError(Problem(str(path), 1, None, f"holds {kind}, not arm-level rows"))
     vfile = path.parent / "vocabulary.toml"
@@ -197,7 +201,7 @@ def run_block(spec, b) -> StudyLevelBlock:
                 f"{path} holds {kind}, not study data (arm-level rows, one row per study, or contrasts)",
             )
         )
-    if kind not in ARM_TYPES:
+    if kind == "contrasts":
         es = read_csv(
             path,
             measure=b.measure,
@@ -258,6 +262,7 @@ def run_block(spec, b) -> StudyLevelBlock:
         except MissingStudyData as e:
             mstat = moderator_status(spec, b) if b.moderators else None
             return StudyLevelBlock(b, None, e.missing, str(e), expected=b.expected_missing, moderators=mstat)
+        left_out = left_out_notes(table, b.outcome, b.timepoint, labels, counts, b.measure, b.preset)
     orient = Orientation(
         lower_is_better=b.lower_is_better,
         measure=b.measure,
@@ -289,8 +294,8 @@ def run_block(spec, b) -> StudyLevelBlock:
         moderator_specs=mods,
         preset=b.preset,
     )
-    if kind in ARM_TYPES:
-        res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint))
+    if kind != "contrasts":
+        res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint), notes=(*left_out, *res.notes))
     return StudyLevelBlock(b, res, None, "", expected=b.expected_missing)
 
 
@@ -423,13 +428,14 @@ def arm_frame(table, outcome: str, timepoint: str | None = None) -> pd.DataFrame
 def effect_settings(measure: str, preset: str | None = None) -> tuple[str, str]:
     """The escalc measure and zero-cell rule of ``measure`` under ``preset``.
 
-    Without a preset: ``measure`` as given and RevMan's zero-cell rule (0.5 added to every cell of
-    a study with a zero cell, double-zero studies left out of RR and OR). With one, the preset's
+    Without a preset: ``measure`` as given and metafor's zero-cell rule, the one rule of every input
+    shape (``escalc`` defaults ``add=1/2, to="only0", drop00=FALSE``: 0.5 added to every cell of a
+    study with a zero cell, double-zero studies kept). With one, the preset's
     rule, and ``"SMD"`` (Hedges' g) becomes the preset's variant (``"SMD_revman"`` for RevMan,
     metafor's ``"SMD"``); an explicit ``"SMD_revman"`` is kept.
     """
     if preset is None:
-        return measure, "revman"
+        return measure, "metafor"
     from bayesmeta.frequentist.presets import get_preset
 
     pre = get_preset(preset)
@@ -447,6 +453,19 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
         wide = wide[wide["timepoint"] == timepoint]
     miss = table.missing()
     miss = miss[miss["outcome"] == outcome]
+    if timepoint is not None:
+        miss = miss[miss["timepoint"] == timepoint]
+    if len(wide) < 2 and miss.empty:  # nothing is missing: the data hold too few studies
+        raise DataError(
+            Problem(
+                str(table.path),
+                None,
+                None,
+                f"outcome {outcome!r}{'' if timepoint is None else f' at {timepoint!r}'} has {len(wide)} "
+                f"{'study' if len(wide) == 1 else 'studies'} with both arms: a meta-analysis needs at least 2 "
+                "(with one study, report its own estimate and CI)",
+            )
+        )
     if len(wide) < 2:
         raise MissingStudyData(f"outcome {outcome!r} has {len(wide)} complete studies (2 needed)", miss)
     if "mean_e" in wide:
@@ -462,6 +481,18 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
         counts = None
     else:
         counts = {k: wide[k].to_numpy(float) for k in ("events_e", "n_e", "events_c", "n_c")}
+        from bayesmeta.data.readers import no_information
+
+        why = no_information(counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"],
+                             wide["study"].tolist(), measure)
+        if why and not miss.empty:  # the studies with values carry no information; the others are missing
+            raise MissingStudyData(
+                f"outcome {outcome!r}: the {len(wide)} complete studies have no events in either arm (no "
+                f"information on {measure}); the other studies' values are missing",
+                miss,
+            )
+        if why:
+            raise DataError(Problem(str(table.path), None, "events", why))
         es = escalc(
             measure,
             ai=counts["events_e"],
@@ -472,12 +503,44 @@ def contrasts_from_arms(table, outcome: str, measure: str, timepoint: str | None
         )
     n_est = int(np.isfinite(es["yi"]).sum())
     if n_est < 2:
-        raise MissingStudyData(
-            f"outcome {outcome!r} has {len(wide)} complete studies but only {n_est} estimable "
-            f"for {measure} (double-zero studies carry no information on a ratio scale)",
-            miss,
+        raise DataError(
+            Problem(
+                str(table.path),
+                None,
+                "events",
+                f"outcome {outcome!r} has {len(wide)} complete studies but only {n_est} estimable for {measure}: "
+                f"the preset's zero-cell rule (RevMan's) leaves double-zero studies out of {measure}; run "
+                "without the preset (metafor's rule keeps them with 0.5 added) or analyse the risk difference (RD)",
+            )
         )
     return es["yi"].to_numpy(), es["vi"].to_numpy(), wide["study"].tolist(), counts, miss
+
+
+def left_out_notes(table, outcome: str, timepoint, labels, counts, measure: str, preset=None) -> tuple[str, ...]:
+    """What an arm-level analysis of ``outcome`` left out and why (other arms, studies with missing
+    values) and the zero-cell rule it applied, one sentence each; the studies left out also as a
+    warning (the console says it, not only the report)."""
+    import warnings
+
+    from bayesmeta.data.readers import zero_cell_note
+
+    miss = table.missing()
+    miss = miss[(miss["outcome"] == outcome) & ~miss["study"].isin(labels)]
+    if timepoint is not None:
+        miss = miss[miss["timepoint"] == timepoint]
+    out = list(table.notes)
+    for (s_, tp), g in miss.groupby(["study", "timepoint"], sort=False):
+        at = "" if tp == "all" else f" ({tp})"
+        out.append(f"{s_}{at}: {', '.join(sorted(set(g['field'])))} missing ({'; '.join(dict.fromkeys(map(str, g['reason'])))}), left out")
+    if len(out):
+        of = "" if outcome == "all" else f", {outcome}"
+        warnings.warn(f"{table.path.name}{of}: " + "; ".join(out), UserWarning, stacklevel=2)
+    if counts is not None:
+        zn = zero_cell_note(counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], labels, measure,
+                            effect_settings(measure, preset)[1])
+        if zn:
+            out.append(zn)
+    return tuple(out)
 
 
 PI_TEXT = {"t_k-2": "t(k-2), Higgins 2009 / RevMan", "metafor": "metafor"}
