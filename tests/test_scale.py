@@ -24,9 +24,10 @@ def test_case_deletion_beyond_the_limit_is_skipped_with_a_structured_reason():
     y, v, labs = _data(12)
     kw = dict(tau_prior=P.halfnormal(0.5), mu_prior=P.normal(0.0, 1.0),
               orientation=Orientation(lower_is_better=True, measure="MD"), margin=0.2)
-    d = D.diagnose(y, v, labs, case_deletion_max_k=11, **kw)
+    d = D.diagnose(y, v, labs, case_deletion_max_k=11, bias_average_max_k=11, **kw)
     assert not d.case_deletion
-    assert [(s.what, s.k, s.limit) for s in d.skipped] == [("case_deletion", 12, 11)]
+    assert [(s.what, s.k, s.limit) for s in d.skipped] == [("case_deletion", 12, 11), ("bias_average", 12, 11)]
+    assert d.bias_average is None and "not run" in d.bias_average_note and d.pet_peese is not None
     assert d.leave1out.empty and d.influence.empty and d.baujat.empty and d.bayes_loo.empty
     assert d.funnel is not None and d.regtest is not None  # the linear parts still run
     full = D.diagnose(y, v, labs, **kw)

@@ -51,6 +51,7 @@ __all__ = [
     "MIN_K_SMALL_STUDY",
     "GOSH_MAX_K",
     "CASE_DELETION_MAX_K",
+    "BIAS_AVERAGE_MAX_K",
     "PPC_PANEL_MAX_STUDIES",
     "Skipped",
     "ppc_draws",
@@ -76,6 +77,11 @@ leave1out, influence and Baujat refit the random-effects model, the Bayesian lea
 solves the exact posterior per deleted study). Beyond this many studies they are not run (the
 result says so in :attr:`Diagnostics.skipped`); the exact leave-one-out predictive checks, computed
 for all studies at once by downdating (:func:`bayesmeta.decide.checks.exact_loo`), still are."""
+BIAS_AVERAGE_MAX_K = 1000
+"""The RoBMA-style publication-bias average integrates each of its selection models on 48 x 41 x 3^steps
+quadrature nodes for every study (about 18,000 node evaluations per study and model: minutes at
+k = 2,000). Beyond this many studies it is not run (``Diagnostics.skipped``); PET-PEESE, whose grid
+shrinks with k (:data:`PET_PEESE_BUDGET`), still is."""
 PPC_DRAW_BUDGET = 20_000_000
 """Posterior predictive draws x studies: 20,000 draws up to k = 1,000, fewer beyond (at least 1,000),
 so that the replicated data stay below 160 MB."""
@@ -251,6 +257,7 @@ def diagnose(
     seed: int = 0,
     gosh_max_k: int = GOSH_MAX_K,
     case_deletion_max_k: int = CASE_DELETION_MAX_K,
+    bias_average_max_k: int = BIAS_AVERAGE_MAX_K,
 ) -> Diagnostics:
     """Influence and small-study diagnostics of one outcome (see the module docstring).
 
@@ -265,6 +272,8 @@ def diagnose(
     seed : seed of the GOSH subset sample (only used when k > ``gosh_max_k``).
     case_deletion_max_k : beyond this many studies the case-deletion diagnostics are not run
         (:data:`CASE_DELETION_MAX_K`; ``skipped`` says so).
+    bias_average_max_k : beyond this many studies the publication-bias average is not run
+        (:data:`BIAS_AVERAGE_MAX_K`).
     """
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     labels = [str(s) for s in labels]
@@ -363,7 +372,14 @@ def diagnose(
     # RoBMA-style average over no bias, PET, PEESE and two selection models (bayes/bias.py); the
     # quadrature at reduced resolution (log marginal likelihoods within ~5e-3, quantiles within 1e-3 SD)
     ba: PublicationBiasAverage | None = None
-    if tau_prior.proper and k >= 3:
+    if k > bias_average_max_k:
+        skipped.append(Skipped("bias_average", k, bias_average_max_k, "selection-model quadrature per study"))
+        ba_note = (
+            f"Publication-bias model averaging not run: with k = {k:,} studies its selection models need about "
+            f"18,000 quadrature nodes per study and model (run up to k = {bias_average_max_k:,}); PET-PEESE above "
+            "adjusts for small-study effects."
+        )
+    elif tau_prior.proper and k >= 3:
         mp_ba = mu_prior if mu_prior.proper else Prior("normal", MappingProxyType({"loc": 0.0, "scale": 10.0}), "mu")
         with step("publication-bias model averaging"):
             ba = publication_bias_average(yi, sei, mp_ba, tau_prior, direction=direction, prob=prob,
