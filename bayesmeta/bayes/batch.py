@@ -745,3 +745,70 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
     return xr.Dataset(dv, coords=coords, attrs={
         "model": "normal-normal random effects, exact by numerical integration (bayesmeta.bayes.batch)",
         "interval_prob": float(interval_prob), "interval": "shortest (highest posterior density)"})
+
+
+def solve_batch_dask(yi, sei, tau_priors: Sequence[Prior] | Prior, mu_priors: Sequence[Prior] | Prior | None = None,
+                     *, mask=None, analyses=None, chunk: int = 20_000, client=None, address: str | None = None,
+                     n_workers: int = 2, **kwargs) -> xr.Dataset:
+    """:func:`solve_batch` spread over a Dask cluster, for more analyses than one machine should hold.
+
+    The analyses are cut into chunks of ``chunk`` rows; each chunk is one Dask task running
+    :func:`solve_batch` (with ``workers=1``: the cluster's workers are the parallelism) and the
+    results are concatenated along ``analysis`` in their order, so the numbers equal one
+    :func:`solve_batch` call on all rows to rounding (every row is computed on its own; a chunk
+    without ragged analyses is bit-identical, with them the padding differs: measured below 1e-15).
+
+    Parameters
+    ----------
+    yi, sei, tau_priors, mu_priors, mask, analyses
+        As :func:`solve_batch`.
+    chunk : int
+        Analyses per Dask task.
+    client : distributed.Client, optional
+        Use this client.
+    address : str, optional
+        Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"`` (start one with
+        ``dask scheduler`` and workers with ``dask worker tcp://10.0.0.5:8786 --nthreads 1`` on each
+        machine that has bayesmeta installed). Without ``client`` or ``address``, a
+        :class:`distributed.LocalCluster` of ``n_workers`` single-threaded processes is started and
+        closed again.
+    **kwargs
+        Passed to :func:`solve_batch` (``probs``, ``interval_prob``, ``thresholds``, ``pairing``, ...).
+
+    Examples
+    --------
+    >>> from distributed import Client, LocalCluster                                  # doctest: +SKIP
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as c, Client(c) as client:  # doctest: +SKIP
+    ...     ds = solve_batch_dask(yi, sei, halfnormal(0.5), normal(0, 1), client=client)
+    """
+    from distributed import Client, LocalCluster
+
+    yi = np.atleast_2d(np.asarray(yi, dtype=float))
+    sei = np.atleast_2d(np.asarray(sei, dtype=float))
+    A = yi.shape[0]
+    labels = list(analyses) if analyses is not None else list(range(A))
+    if len(labels) != A:
+        raise ExactInputError(f"{len(labels)} analysis labels for {A} analyses")
+    m = None if mask is None else np.atleast_2d(np.asarray(mask, dtype=bool))
+    cluster = None
+    own = client is None
+    if own:
+        if address is None:
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address)
+    try:
+        futures = [client.submit(solve_batch, yi[a:a + chunk], sei[a:a + chunk], tau_priors, mu_priors,
+                                 mask=None if m is None else m[a:a + chunk], analyses=labels[a:a + chunk],
+                                 workers=1, pure=False, **kwargs)
+                   for a in range(0, A, chunk)]
+        parts = client.gather(futures)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return xr.concat(parts, dim="analysis", data_vars="minimal", coords="minimal", compat="override",
+                     join="override")

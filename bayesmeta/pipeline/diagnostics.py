@@ -27,16 +27,17 @@ primary prior on :math:`\tau`). Nothing here writes a file: the report renders t
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
+from bayesmeta._progress import step
 from bayesmeta.bayes.bias import BiasResult, PublicationBiasAverage, pet_peese, publication_bias_average
 from bayesmeta.bayes.exact import solve
-from bayesmeta.bayes.influence import bayes_leave1out
 from bayesmeta.bayes.metareg import BMRPosterior, bmr
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.data.moderators import Moderator
@@ -49,6 +50,11 @@ from bayesmeta.frequentist.small_study import TrimFillResult, funnel_data, regte
 __all__ = [
     "MIN_K_SMALL_STUDY",
     "GOSH_MAX_K",
+    "CASE_DELETION_MAX_K",
+    "BIAS_AVERAGE_MAX_K",
+    "PPC_PANEL_MAX_STUDIES",
+    "Skipped",
+    "ppc_draws",
     "Diagnostics",
     "MetaRegression",
     "diagnose",
@@ -65,6 +71,40 @@ GOSH_LIMIT_K = 50
 """No GOSH plot beyond this many studies (a random sample of subsets shows no study-level clusters)."""
 PET_PEESE_BUDGET = 8e6
 """Grid nodes x studies of PET-PEESE's 2-d integrals: 400 nodes per parameter up to k = 50, fewer beyond."""
+CASE_DELETION_MAX_K = 500
+"""Case deletion refits every study's deletion: k fits of k - 1 studies (quadratic work: metafor's
+leave1out, influence and Baujat refit the random-effects model, the Bayesian leave-one-out table
+solves the exact posterior per deleted study). Beyond this many studies they are not run (the
+result says so in :attr:`Diagnostics.skipped`); the exact leave-one-out predictive checks, computed
+for all studies at once by downdating (:func:`bayesmeta.decide.checks.exact_loo`), still are."""
+BIAS_AVERAGE_MAX_K = 1000
+"""The RoBMA-style publication-bias average integrates each of its selection models on 48 x 41 x 3^steps
+quadrature nodes for every study (about 18,000 node evaluations per study and model: minutes at
+k = 2,000). Beyond this many studies it is not run (``Diagnostics.skipped``); PET-PEESE, whose grid
+shrinks with k (:data:`PET_PEESE_BUDGET`), still is."""
+PPC_DRAW_BUDGET = 20_000_000
+"""Posterior predictive draws x studies: 20,000 draws up to k = 1,000, fewer beyond (at least 1,000),
+so that the replicated data stay below 160 MB."""
+PPC_MAX_DRAWS = 20_000
+PPC_MIN_DRAWS = 1_000
+PPC_PANEL_MAX_STUDIES = 60
+"""The per-study predictive-check panel shows at most this many studies (those with the most extreme
+predictive p-values) and says so; the check's table keeps every study."""
+
+
+def ppc_draws(k: int) -> int:
+    """Number of posterior draws of the predictive check for k studies (see :data:`PPC_DRAW_BUDGET`)."""
+    return int(min(PPC_MAX_DRAWS, max(PPC_MIN_DRAWS, PPC_DRAW_BUDGET // max(k, 1))))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A diagnostic not run, and why (the report turns it into a sentence)."""
+
+    what: str  # e.g. "case_deletion"
+    k: int
+    limit: int
+    reason: str  # short, structured: "quadratic in k"
 
 
 def influential(infl: pd.DataFrame, p: int = 1) -> pd.DataFrame:
@@ -119,6 +159,12 @@ class Diagnostics:
     notes: tuple[str, ...] = ()
     bias_average: PublicationBiasAverage | None = None  # RoBMA-style average incl. selection models
     bias_average_note: str = ""
+    skipped: tuple[Skipped, ...] = ()  # diagnostics not run (e.g. case deletion beyond CASE_DELETION_MAX_K)
+
+    @property
+    def case_deletion(self) -> bool:
+        """Whether the case-deletion diagnostics (leave-one-out refits, influence, Baujat) were run."""
+        return not any(s.what == "case_deletion" for s in self.skipped)
 
 
 @dataclass(frozen=True)
@@ -173,6 +219,28 @@ def _pet_peese_prior(mu_prior: Prior) -> tuple[float, float, str]:
     return 0.0, 10.0, "normal(loc=0, scale=10) (the primary prior on mu is flat; PET-PEESE needs a proper normal)"
 
 
+def _loo_row(i, yi, sei, labels, tau_prior, mu_prior, prob, kind, pct, margins, orientation, col, p_full,
+             m_full, sd_full) -> dict:
+    """One row of the Bayesian leave-one-out table: the exact posterior without study i."""
+    k = yi.size
+    keep = np.arange(k) != i
+    post = solve(yi[keep], sei[keep], tau_prior, mu_prior)
+    lo, hi = post.mu.interval(prob, kind)
+    p = float(decision_table(post.mu, margins, orientation)[col].iloc[0])
+    tn = post.theta_new
+    return {
+        "study": labels[i],
+        "mu_median": post.mu.median(),
+        f"mu_{kind}{pct}_lb": lo,
+        f"mu_{kind}{pct}_ub": hi,
+        "tau_median": post.tau.median(),
+        "shift_sd": (post.mu.mean() - m_full) / sd_full,
+        "p_decision": p,
+        "p_decision_change": p - p_full,
+        "p_loo": float(np.sum(tn.w * special.ndtr((yi[i] - tn.m) / np.sqrt(tn.s**2 + sei[i] ** 2)))),
+    }
+
+
 def diagnose(
     yi,
     vi,
@@ -188,6 +256,8 @@ def diagnose(
     kind: str = "hdi",
     seed: int = 0,
     gosh_max_k: int = GOSH_MAX_K,
+    case_deletion_max_k: int = CASE_DELETION_MAX_K,
+    bias_average_max_k: int = BIAS_AVERAGE_MAX_K,
 ) -> Diagnostics:
     """Influence and small-study diagnostics of one outcome (see the module docstring).
 
@@ -200,33 +270,47 @@ def diagnose(
     method : tau^2 estimator of the frequentist fit (metafor code; z test).
     prob, kind : interval of the Bayesian leave-one-out table.
     seed : seed of the GOSH subset sample (only used when k > ``gosh_max_k``).
+    case_deletion_max_k : beyond this many studies the case-deletion diagnostics are not run
+        (:data:`CASE_DELETION_MAX_K`; ``skipped`` says so).
+    bias_average_max_k : beyond this many studies the publication-bias average is not run
+        (:data:`BIAS_AVERAGE_MAX_K`).
     """
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     labels = [str(s) for s in labels]
     k = yi.size
     sei = np.sqrt(vi)
     fit = rma(yi, vi, method=method, test="z", level=prob, labels=labels)
-    l1o = leave1out(fit)
-    infl = influence(fit)
-    infl = pd.concat([infl, influential(infl, 1)], axis=1)
-    bj = baujat(fit)
     notes: list[str] = []
+    skipped: list[Skipped] = []
+    case_deletion = k <= case_deletion_max_k
+    if case_deletion:
+        with step(f"case-deletion diagnostics ({k} refits)"):
+            l1o = leave1out(fit)
+            infl = influence(fit)
+            infl = pd.concat([infl, influential(infl, 1)], axis=1)
+            bj = baujat(fit)
+    else:
+        skipped.append(Skipped("case_deletion", k, case_deletion_max_k, "quadratic in k"))
+        l1o, infl, bj = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     gfit = rma(yi, vi, method="DL", level=prob, labels=labels)
     g: pd.DataFrame | None
     if k > GOSH_LIMIT_K:
         g = None
+        skipped.append(Skipped("gosh", k, GOSH_LIMIT_K, "a sample of subsets shows no clusters"))
         gnote = (
             f"GOSH not drawn: with k = {k} studies (more than {GOSH_LIMIT_K}) a sample of subsets cannot show "
             "which studies form clusters; the case-deletion diagnostics above cover influence."
         )
     elif k <= gosh_max_k:
-        g = gosh(gfit, max_subsets=2**k)
+        with step("GOSH"):
+            g = gosh(gfit, max_subsets=2**k)
         gnote = (
             f"GOSH: all {2**k - 1:,} subsets of the {k} studies, each fitted by DerSimonian-Laird "
             "(closed form, as metafor's gosh() for DL)."
         )
     else:
-        g = gosh(gfit, max_subsets=GOSH_SAMPLE, seed=seed)
+        with step("GOSH"):
+            g = gosh(gfit, max_subsets=GOSH_SAMPLE, seed=seed)
         gnote = (
             f"GOSH: a random sample of {len(g):,} of the {2**k - 1:,} subsets of the {k} studies (seed {seed}; "
             "subset sizes from Binomial(k, 1/2), as metafor), each fitted by DerSimonian-Laird."
@@ -236,27 +320,16 @@ def diagnose(
     margins = [margin] if margin is not None else [0.0 if not orientation.is_ratio else 1.0]
     full = solve(yi, sei, tau_prior, mu_prior)
     p_full = float(decision_table(full.mu, margins, orientation)[col].iloc[0])
-    bl = bayes_leave1out(yi, sei, tau_prior, mu_prior, labels=labels, prob=prob)
     pct = round(prob * 100)
     rows = []
-    for i in range(k):
-        keep = np.arange(k) != i
-        post = solve(yi[keep], sei[keep], tau_prior, mu_prior)
-        lo, hi = post.mu.interval(prob, kind)
-        p = float(decision_table(post.mu, margins, orientation)[col].iloc[0])
-        rows.append(
-            {
-                "study": labels[i],
-                "mu_median": post.mu.median(),
-                f"mu_{kind}{pct}_lb": lo,
-                f"mu_{kind}{pct}_ub": hi,
-                "tau_median": post.tau.median(),
-                "shift_sd": float(bl["shift_sd"].iloc[i]),
-                "p_decision": p,
-                "p_decision_change": p - p_full,
-                "p_loo": float(bl["p_loo"].iloc[i]),
-            }
-        )
+    # one exact fit per deleted study, shared by the table's columns and by shift_sd and p_loo (the
+    # same formulas as bayes_leave1out, which would refit every study a second time)
+    m_full, sd_full = full.mu.mean(), full.mu.sd()
+    bayes_steps = step(f"Bayesian leave-one-out ({k} exact fits)") if case_deletion else nullcontext()
+    with bayes_steps:
+        for i in range(k if case_deletion else 0):
+            rows.append(_loo_row(i, yi, sei, labels, tau_prior, mu_prior, prob, kind, pct, margins, orientation,
+                                 col, p_full, m_full, sd_full))
     bloo = pd.DataFrame(rows)
     # small-study effects
     fd: dict | None
@@ -280,7 +353,8 @@ def diagnose(
     if tau_prior.proper and k >= 3:
         m0, s0, prior_txt = _pet_peese_prior(mu_prior)
         n_grid = int(min(400, max(60, np.sqrt(PET_PEESE_BUDGET / k))))
-        pp = pet_peese(yi, sei, tau_prior, mu_mean=m0, mu_sd=s0, direction=direction, n_grid=n_grid)
+        with step("PET-PEESE"):
+            pp = pet_peese(yi, sei, tau_prior, mu_mean=m0, mu_sd=s0, direction=direction, n_grid=n_grid)
         pp_note = (
             f"PET-PEESE model averaging (exact; RoBMA's priors on the bias terms, restricted to small studies "
             f"favouring {orientation.experimental}; mu prior {prior_txt}; tau prior {prior_text(tau_prior)}"
@@ -298,10 +372,18 @@ def diagnose(
     # RoBMA-style average over no bias, PET, PEESE and two selection models (bayes/bias.py); the
     # quadrature at reduced resolution (log marginal likelihoods within ~5e-3, quantiles within 1e-3 SD)
     ba: PublicationBiasAverage | None = None
-    if tau_prior.proper and k >= 3:
+    if k > bias_average_max_k:
+        skipped.append(Skipped("bias_average", k, bias_average_max_k, "selection-model quadrature per study"))
+        ba_note = (
+            f"Publication-bias model averaging not run: with k = {k:,} studies its selection models need about "
+            f"18,000 quadrature nodes per study and model (run up to k = {bias_average_max_k:,}); PET-PEESE above "
+            "adjusts for small-study effects."
+        )
+    elif tau_prior.proper and k >= 3:
         mp_ba = mu_prior if mu_prior.proper else Prior("normal", MappingProxyType({"loc": 0.0, "scale": 10.0}), "mu")
-        ba = publication_bias_average(yi, sei, mp_ba, tau_prior, direction=direction, prob=prob,
-                                      n_mu=48, n_tau=41, n_omega=3)
+        with step("publication-bias model averaging"):
+            ba = publication_bias_average(yi, sei, mp_ba, tau_prior, direction=direction, prob=prob,
+                                          n_mu=48, n_tau=41, n_omega=3)
         ba_note = (
             f"Model averaging over publication-bias adjustments as RoBMA does (exact quadrature, no sampling): "
             f"no bias, PET, PEESE and one-sided selection models with steps at p = 0.025 and 0.025/0.05 "
@@ -335,6 +417,7 @@ def diagnose(
         notes=tuple(notes),
         bias_average=ba,
         bias_average_note=ba_note,
+        skipped=tuple(skipped),
     )
 
 

@@ -175,6 +175,28 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
             ) from None
     else:
         pub, checks = pd.DataFrame(), pd.DataFrame()
+    from bayesmeta._progress import reporting
+
+    with reporting(progress):  # long steps inside the analyses say so (plain lines when not a terminal)
+        outs, blocks, answers, plans = _run_all(spec, pub, pub_path, checks, read, progress)
+    vocab = spec.data_dir / "vocabulary.toml"
+    if vocab.exists():
+        read.append(vocab)
+    return Reanalysis(
+        spec=spec,
+        checks=checks,
+        outcomes=tuple(outs),
+        study_blocks=tuple(blocks),
+        missing=missing_table(spec),
+        inputs=file_hashes(read),
+        seconds=round(time.perf_counter() - t0, 2),
+        answers=answers,
+        plans=plans,
+    )
+
+
+def _run_all(spec: AnalysisSpec, pub, pub_path: Path, checks, read: list[Path], progress: bool):
+    """The outcome and study-level analyses of ``reanalyse`` (``read`` collects the files read)."""
     outs = []
     answers, plans = None, None
     if spec.outcomes:
@@ -195,17 +217,4 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
             read.append(spec.data_dir / b.file)
             if bar:
                 bar.advance(task)
-    vocab = spec.data_dir / "vocabulary.toml"
-    if vocab.exists():
-        read.append(vocab)
-    return Reanalysis(
-        spec=spec,
-        checks=checks,
-        outcomes=tuple(outs),
-        study_blocks=tuple(blocks),
-        missing=missing_table(spec),
-        inputs=file_hashes(read),
-        seconds=round(time.perf_counter() - t0, 2),
-        answers=answers,
-        plans=plans,
-    )
+    return outs, blocks, answers, plans

@@ -831,7 +831,9 @@ def analyse(
         )
     else:  # no margins: no question of non-inferiority to draw
         curves = noninferiority_curve(exact.mu, [], orientation).assign(parameter=pd.Series(dtype=str))
-    d = exact.draws(20000, rng=seed)
+    from bayesmeta.pipeline.diagnostics import ppc_draws
+
+    d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
     ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
     checks = ppc.table()
     loo = loo_table(y, s, labs, tp, mp)

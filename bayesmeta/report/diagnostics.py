@@ -102,7 +102,36 @@ def diagnostics_blocks(blk: Any, spec: Any) -> list[Block]:
     pct = round(spec.interval_prob * 100)
     kind = spec.interval_kind
     b: list[Block] = [Heading(f"Diagnostics: {blk.label}", 4)]
-    b.append(Paragraph(loo_sentence(d, spec.decision_threshold, blk.spec.question, r.orientation.experimental)))
+    if not getattr(d, "case_deletion", True):  # beyond CASE_DELETION_MAX_K studies (pipeline/diagnostics.py)
+        b.append(Paragraph(skipped_sentence(d)))
+    else:
+        b += _case_deletion_blocks(blk, d, spec, pct, kind)
+    _small_study_blocks(b, blk, d, r, spec, pct)
+    return b
+
+
+def skipped_sentence(d: Any) -> str:
+    """What the diagnostics did not run, and why (from the structured ``Diagnostics.skipped``)."""
+    parts = []
+    for s in d.skipped:
+        if s.what == "case_deletion":
+            parts.append(
+                f"Case-deletion diagnostics (leave-one-out refits, influence, Baujat, the Bayesian leave-one-out "
+                f"table) were not run: with k = {s.k:,} studies they refit the model {s.k:,} times ({s.reason}; "
+                f"run up to k = {s.limit:,}), and no single study among so many can move the pooled result much. "
+                "The exact leave-one-out predictive checks (by downdating, all studies at once) are in the "
+                "model checks above."
+            )
+        elif s.what == "gosh":
+            parts.append(f"GOSH not drawn (k = {s.k:,} > {s.limit}: {s.reason}).")
+    return " ".join(parts)
+
+
+def _case_deletion_blocks(blk: Any, d: Any, spec: Any, pct: int, kind: str) -> list[Block]:
+    r = blk.result
+    spec_q = blk.spec.question
+    b: list[Block] = []
+    b.append(Paragraph(loo_sentence(d, spec.decision_threshold, spec_q, r.orientation.experimental)))
     b.append(Paragraph(_influence_sentence(d)))
     b.append(
         Table(
@@ -146,6 +175,10 @@ def diagnostics_blocks(blk: Any, spec: Any) -> list[Block]:
             (Table(d.leave1out, caption=f"{d.method}, z test; {_scale(r)}", collapse_after=10**6),),
         )
     )
+    return b
+
+
+def _small_study_blocks(b: list[Block], blk: Any, d: Any, r: Any, spec: Any, pct: int) -> list[Block]:
     # small-study effects
     b.append(Heading(f"Small-study effects: {blk.label}", 4))
     b.append(Paragraph(d.small_study_note))
@@ -283,14 +316,15 @@ def diagnostics_figures(blk: Any, spec: Any) -> Iterator[tuple[str, object]]:
     o = r.orientation
     ratio = o.is_ratio
     xlab = f"{r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}"
-    yield (
-        "baujat",
-        figures.baujat(
-            d.baujat["x"].to_numpy(), d.baujat["y"].to_numpy(), list(d.baujat["study"]),
-            flagged=d.influence["influential"].to_numpy(),
-            title=f"{blk.label}: Baujat plot ({d.method})",
-        ),
-    )
+    if getattr(d, "case_deletion", True):
+        yield (
+            "baujat",
+            figures.baujat(
+                d.baujat["x"].to_numpy(), d.baujat["y"].to_numpy(), list(d.baujat["study"]),
+                flagged=d.influence["influential"].to_numpy(),
+                title=f"{blk.label}: Baujat plot ({d.method})",
+            ),
+        )
     if d.gosh is not None:
         yield (
             "gosh",

@@ -275,6 +275,21 @@ def outcome_figures(o: OutcomeResult, spec: AnalysisSpec) -> Iterator[tuple[str,
         )
 
 
+def ppc_panel_studies(yi, y_rep) -> np.ndarray:
+    """Indices (in study order) of the studies the predictive-check panel draws: all of them up to
+    :data:`bayesmeta.pipeline.diagnostics.PPC_PANEL_MAX_STUDIES`, else those whose observed effect
+    is least typical of its replications (two-sided predictive p-value, smallest first), so the
+    figure's height stays bounded."""
+    from bayesmeta.pipeline.diagnostics import PPC_PANEL_MAX_STUDIES
+
+    k = len(yi)
+    if k <= PPC_PANEL_MAX_STUDIES:
+        return np.arange(k)
+    p = np.mean(np.asarray(y_rep) <= np.asarray(yi)[None, :], axis=0)
+    p2 = np.minimum(p, 1 - p)
+    return np.sort(np.argsort(p2, kind="stable")[:PPC_PANEL_MAX_STUDIES])
+
+
 def weights_from(r: Any) -> str:
     """The frequentist row whose tau^2 weights the studies: the preset's analysis when the spec
     names a preset (e.g. ``revman2025 preset (REML, HKSJ)``), else ``DL``."""
@@ -288,12 +303,9 @@ def forest_studies(r: Any, spec: AnalysisSpec) -> pd.DataFrame:
     shrunken estimate, and the reason a study is left out."""
     ratio = r.orientation.is_ratio
     tau2 = float(r.frequentist.set_index("analysis").loc[weights_from(r), "tau2"])
-    theta = np.array(
-        [
-            [r.exact.theta(i).median(), *r.exact.theta(i).interval(spec.interval_prob, spec.interval_kind)]
-            for i in range(len(r.labels))
-        ]
-    )
+    pct = round(spec.interval_prob * 100)
+    th = r.exact.theta_summary(spec.interval_prob, spec.interval_kind)  # all studies in one kernel call
+    theta = th[["median", f"{spec.interval_kind}{pct}_lb", f"{spec.interval_kind}{pct}_ub"]].to_numpy()
     arms = getattr(r, "arms", None)
     reason = "not estimable"
     if ratio and arms is not None and {"events_e", "events_c"} <= set(arms.columns):
@@ -471,14 +483,17 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             title=f"{blk.label}: {what_title} by prior",
         ),
     )
+    ppc_idx = ppc_panel_studies(r.yi, r.y_rep)
     yield (
         "ppc",
         figures.ppc_studies(
-            r.yi,
-            r.y_rep,
-            r.labels,
+            r.yi[ppc_idx],
+            r.y_rep[:, ppc_idx],
+            [r.labels[i] for i in ppc_idx],
             xlabel=f"{'log ' if ratio else ''}{r.measure}",
-            title=f"{blk.label}: replicated study effects (new-study replication)",
+            title=f"{blk.label}: replicated study effects (new-study replication)"
+            + (f"; the {len(ppc_idx)} of {len(r.labels):,} studies with the most extreme predictive p-values"
+               if len(ppc_idx) < len(r.labels) else ""),
         ),
     )
     # Baujat, GOSH, funnel with trim and fill (k >= 10), bubble plots (issue 11)

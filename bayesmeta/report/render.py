@@ -284,13 +284,29 @@ def _toc_entries(blocks: Sequence[Block], names: dict[int, str]) -> list[tuple[i
 
 # ---- Markdown -------------------------------------------------------------------------------------
 
+MAX_TABLE_ROWS = 1000
+"""A report table shows at most this many rows (a review of 20,000 studies would otherwise write
+megabytes of per-study rows into report.md and report.html); the rest is counted in a last line,
+and the CSV tables of the report folder keep every row."""
+
+
+def _shown(t: Table) -> tuple[pd.DataFrame, str]:
+    """The rows a table shows and, when it is cut at :data:`MAX_TABLE_ROWS`, the sentence saying so."""
+    n = len(t.frame)
+    if n <= MAX_TABLE_ROWS:
+        return t.frame, ""
+    return t.frame.iloc[:MAX_TABLE_ROWS], (f"First {MAX_TABLE_ROWS:,} of {n:,} rows shown; the CSV tables in "
+                                           "the report's tables/ folder hold every row.")
+
+
 def _md_table(t: Table) -> str:
     cols = [str(c) for c in t.frame.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in t.frame.itertuples(index=False):
+    frame, cut = _shown(t)
+    for r in frame.itertuples(index=False):
         rows.append("| " + " | ".join(_cell(v, c, t).replace("|", "/").replace("\n", " ")
                                       for v, c in zip(r, cols)) + " |")
-    return "\n".join(rows)
+    return "\n".join(rows) + (f"\n\n*{cut}*" if cut else "")
 
 
 def _md(b: Block, base: Path, names: dict[int, str], toc: list[tuple[int, str]]) -> str:
@@ -388,8 +404,11 @@ def _html_table(t: Table) -> str:
     body = "".join(
         "<tr>" + "".join(f"<td{' class=text' if c in textcols else ''}>{html.escape(_cell(v, c, t))}</td>"
                          for v, c in zip(r, cols)) + "</tr>"
-        for r in t.frame.itertuples(index=False))
+        for r in _shown(t)[0].itertuples(index=False))
+    cut = _shown(t)[1]
     tbl = f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    if cut:
+        tbl += f"<p class='caption'>{html.escape(cut)}</p>"
     if len(t.frame) > t.collapse_after:
         return (f"<details><summary>{html.escape(t.caption or 'Table')} ({plural(len(t.frame), 'row')}; "
                 f"click to show)</summary>{tbl}</details>")

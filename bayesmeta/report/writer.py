@@ -142,7 +142,7 @@ def _tables(r: Reanalysis) -> list[tuple[str, pd.DataFrame]]:
                 )
             ]
             d = res.diagnostics  # issue 11: influence, Bayesian leave-one-out, meta-regression
-            if d is not None:
+            if d is not None and getattr(d, "case_deletion", True):  # not run beyond CASE_DELETION_MAX_K
                 out += [(f"{blk.id}_influence", d.influence), (f"{blk.id}_leave1out_bayes", d.bayes_loo)]
             if any(len(m.table) for m in res.metaregression):
                 out.append(
