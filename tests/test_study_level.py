@@ -35,7 +35,7 @@ def test_sampled_fit_agrees_with_exact_and_is_saved(normand):
     blk = normand.study_blocks[0]
     r = blk.result
     assert r.sampled is not None and r.sampled.converged
-    assert any(n.startswith("Sampler agrees with the exact solver") for n in r.notes), r.notes
+    assert r.sampler_check is not None and r.sampler_check.agrees, r.sampler_check
     assert (normand.out / "los_smd_posterior.nc").exists()
     for k in ("forest", "tau", "mu", "noninferiority", "sensitivity", "ppc"):
         assert (normand.out / figure_path(blk.id, k)).exists()
@@ -47,10 +47,18 @@ def test_checks_and_sensitivity(normand):
     # Orpington-Moderate (SMD -2.3) is far from the rest: random effects predict it far better
     assert c.loc["exact LOO elpd, random effects", "observed"] > c.loc["exact LOO elpd, common effect", "observed"]
     assert 0 <= c.loc["Cochran's Q", "ppp"] <= 1
-    assert len(r.sensitivity) == 5 * 3 and "decision_flips" in r.sensitivity
+    assert len(r.sensitivity) == 5 * 4 and "decision_flips" in r.sensitivity
+    # the sceptical prior is centred on the margin (issue 16): prior P(non-inferior at 0.2) = 0.5
+    sc = normand.spec.priors("mu", "SMD")["sceptical"]
+    assert sc.cdf(0.2) == pytest.approx(0.5)
+    # "agrees" has a stated criterion, and DL (0.6 posterior SD from the Bayesian median) does not meet it
+    comp = r.comparison.set_index("analysis")
+    assert "posterior SDs apart" in comp.loc["DL", "note"]
     assert r.loo.set_index("study").loc["Orpington-Moderate", "p_two_sided"] < 0.05
     md = (normand.out / "report.md").read_text()
     assert "Posterior beside DL, REML and HKSJ" in md
+    assert "Heterogeneity dominates" in md.split("## 2.")[0]  # tau 0.80 > |mu| 0.38, said in the summary
+    assert " inf " not in md and "e+1" not in md
 
 
 def test_saved_posterior_carries_input_hashes_and_spec(normand, tmp_path):

@@ -190,6 +190,12 @@ def analyse_outcome(
     )
     level = float(pub.get("ci_level", 0.95) or 0.95)
     est, se = measure.ci_to_analysis(float(pub["estimate"]), float(pub["ci_lb"]), float(pub["ci_ub"]), level)
+    if level == 0.95 and ospec.preset in (None, "revman5"):
+        # one rounding rule everywhere (issue 16): the centre of the set of (estimate, SE) consistent
+        # with every printed digit, as the primary analysis reads it (pipeline/answers.py)
+        from bayesmeta.pipeline.answers import summary_context
+
+        est, se = summary_context(spec, ospec, pub).centre
     if ospec.preset is not None:
         # the program that printed the CI decides its quantile (t(k-1) for RevMan 2025's HKSJ)
         from scipy import stats

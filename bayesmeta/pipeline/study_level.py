@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -81,9 +81,15 @@ class StudyLevelResult:
     sampled: BayesResult | None = None
     binomial: BayesResult | None = None
     arms: pd.DataFrame | None = None  # arm data of every complete study (columns of the forest plot)
-    notes: tuple[str, ...] = ()
     diagnostics: Diagnostics | None = None  # influence, leave-one-out, small-study (pipeline/diagnostics.py)
     metaregression: tuple[MetaRegression, ...] = ()  # one per declared moderator
+    # flags and checks (numbers only; the report writes the sentences)
+    n_not_estimable: int = 0  # double-zero studies left out of the normal-normal analyses
+    question: str = "noninferiority"
+    diagnostics_skipped: bool = False  # fewer than 3 studies
+    sampling_skipped_improper: bool = False  # an improper primary prior: the sampler was not run
+    sampler_check: Any = None  # SamplerCheck
+    binomial_check: Any = None  # BinomialCheck
 
 
 @dataclass(frozen=True)
@@ -665,11 +671,13 @@ def prior_sensitivity(
     threshold=0.95,
     *,
     primary: tuple[str, str],
+    question: str = "noninferiority",
 ) -> pd.DataFrame:
     """Exact posteriors over a tau-prior x mu-prior grid: summaries and decision probabilities,
-    flagging cells whose non-inferiority verdict (first margin = the primary margin) differs from the
-    verdict under the ``primary`` (tau prior, mu prior) pair
-    (:func:`bayesmeta.decide.decision.decision_flips`)."""
+    flagging cells whose verdict differs from the verdict under the ``primary`` (tau prior, mu prior)
+    pair (:func:`bayesmeta.decide.decision.decision_flips`). The verdict is the question's
+    (:func:`decision_column`): P(benefit) for superiority and estimation, P(non-inferior) at the primary
+    margin for non-inferiority and equivalence."""
     rows = []
     pct = round(prob * 100)
     for tn, tp in tau_priors.items():
@@ -702,12 +710,27 @@ def prior_sensitivity(
                 )
             rows.append(row)
     df = pd.DataFrame(rows)
-    key = f"p_noninferior@{margins[0]:g}" if len(margins) else "p_benefit"
+    key = decision_column(question, margins)
     if key in df:
         verdict = df[key] >= threshold
         ref = (df["tau_prior"] == primary[0]) & (df["mu_prior"] == primary[1])
         df["decision_flips"] = decision_flips(verdict, bool(verdict[ref].iloc[0])) if ref.any() else np.nan
     return df
+
+
+def decision_column(question: str, margins) -> str:
+    """The column of a decision table that decides ``question``: a superiority (or estimation) question
+    is decided on P(benefit), never at a non-inferiority margin; non-inferiority and equivalence on
+    P(non-inferior) at the primary margin."""
+    if question in ("noninferiority", "equivalence") and len(margins):
+        return f"p_noninferior@{margins[0]:g}"
+    return "p_benefit"
+
+
+#: frequentist and Bayesian pooled effects "agree" when their centres differ by at most this many
+#: posterior SDs of mu and their interval widths by at most this factor
+AGREE_SD = 0.25
+AGREE_WIDTH = 1.25
 
 
 def loo_table(yi, sei, labels, tau_prior: Prior, mu_prior: Prior) -> pd.DataFrame:
@@ -732,6 +755,7 @@ def comparison_table(exact, freq: pd.DataFrame, prob=0.95, kind="hdi") -> pd.Dat
         }
     ]
     bw = hi - lo
+    sd = float(exact.mu.sd())
     for _, r in freq.iterrows():
         if r["analysis"] not in ("DL", "REML", "REML + HKSJ") and " preset (" not in r["analysis"]:
             continue
@@ -740,12 +764,17 @@ def comparison_table(exact, freq: pd.DataFrame, prob=0.95, kind="hdi") -> pd.Dat
         if r["tau2"] == 0:
             notes.append("tau^2 truncated at zero: the CI ignores heterogeneity uncertainty")
         hksj = r["analysis"] == "REML + HKSJ" or "HKSJ)" in r["analysis"]
-        if not hksj and bw > 1.25 * fw:
+        if not hksj and bw > AGREE_WIDTH * fw:
             notes.append("the posterior integrates over tau, widening the interval")
-        if hksj and fw > 1.25 * bw:
+        if hksj and fw > AGREE_WIDTH * bw:
             notes.append("HKSJ's t(k-1) quantile is wide with few studies")
-        if abs(r["mu"] - exact.mu.median()) > 0.25 * bw:
-            notes.append("the prior on mu pulls the estimate")
+        if fw > AGREE_WIDTH * bw and not hksj:
+            notes.append("the frequentist interval is wider (the tau prior excludes large tau)")
+        dist = abs(r["mu"] - exact.mu.median()) / sd
+        if dist > AGREE_SD:
+            notes.append(f"centres {dist:.1f} posterior SDs apart: the prior on mu shrinks the estimate"
+                         if abs(exact.mu.median()) < abs(r["mu"]) else
+                         f"centres {dist:.1f} posterior SDs apart: the weights differ (tau integrated, not fixed)")
         rows.append(
             {
                 "analysis": r["analysis"],
@@ -753,10 +782,139 @@ def comparison_table(exact, freq: pd.DataFrame, prob=0.95, kind="hdi") -> pd.Dat
                 "lb": r[f"ci{pct}_lb"],
                 "ub": r[f"ci{pct}_ub"],
                 "tau": np.sqrt(r["tau2"]),
-                "note": "; ".join(notes) or "agrees",
+                "note": "; ".join(notes) or f"agrees (centres within {AGREE_SD:g} posterior SD, widths within "
+                f"a factor {AGREE_WIDTH:g})",
             }
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SamplerCheck:
+    """The sampled fit against the exact solver: ``z`` = |mean difference| / MCSE per parameter
+    (agreement: every z <= 4), the sampler's diagnostics, and PSIS-LOO of the sampled fit."""
+
+    z: dict
+    diagnostics: Any
+    loo_elpd: float | None
+    loo_elpd_exact: float
+    pareto_k_max: float | None
+    loo_error: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return all(v <= 4 for v in self.z.values())
+
+
+@dataclass(frozen=True)
+class BinomialCheck:
+    """The binomial-normal model (exact likelihood, log OR) against the normal approximation."""
+
+    median_binomial: float
+    median_normal: float
+    sd_binomial: float
+    p_benefit_binomial: float  # P(OR on the beneficial side of 1)
+    p_benefit_normal: float  # P(measure on the beneficial side of its null)
+    diagnostics: Any
+
+    @property
+    def disagrees(self) -> bool:
+        """Medians more than a quarter of a posterior SD apart."""
+        return abs(self.median_binomial - self.median_normal) > 0.25 * self.sd_binomial
+
+
+def _estimable(yi, vi, labels):
+    """Studies with a finite effect and variance (double-zero studies are not, for ratio measures)."""
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    ok = np.isfinite(yi) & np.isfinite(vi)
+    return yi[ok], np.sqrt(vi[ok]), [lab for lab, o in zip(labels, ok) if o], int((~ok).sum())
+
+
+def _decisions(exact, margins, orientation: Orientation) -> pd.DataFrame:
+    dec = decision_table(exact.mu, margins, orientation)
+    dec.insert(0, "parameter", "mu")
+    dnew = decision_table(exact.theta_new, margins, orientation)
+    dnew.insert(0, "parameter", "theta_new")
+    return pd.concat([dec, dnew], ignore_index=True)
+
+
+def _curves(exact, margins, orientation: Orientation, question: str) -> pd.DataFrame:
+    """P(non-inferior) over margins, for non-inferiority and equivalence questions only."""
+    if not (len(margins) and question in ("noninferiority", "equivalence")):
+        # a superiority or estimation question: no non-inferiority curve to draw
+        return noninferiority_curve(exact.mu, [], orientation).assign(parameter=pd.Series(dtype=str))
+    mgrid = margin_grid(
+        orientation, np.log(3) if orientation.is_ratio else 3 * max(orientation.to_analysis_scale(margins)), 101
+    )
+    return pd.concat([
+        noninferiority_curve(exact.mu, mgrid, orientation).assign(parameter="mu"),
+        noninferiority_curve(exact.theta_new, mgrid, orientation).assign(parameter="theta_new"),
+    ])
+
+
+def _predictive_checks(y, s, labs, exact, tp: Prior, mp: Prior, seed: int):
+    """Posterior predictive checks and exact leave-one-out (random and common effect)."""
+    from bayesmeta.pipeline.diagnostics import ppc_draws
+
+    d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
+    ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
+    loo = loo_table(y, s, labs, tp, mp)
+    elpd = [{"statistic": f"exact LOO elpd, {name}", "observed": loo[col].sum(), "ppp": np.nan, "mcse": np.nan}
+            for name, col in (("random effects", "lpd_random_effects"), ("common effect", "lpd_common_effect"))]
+    return pd.concat([ppc.table(), pd.DataFrame(elpd)], ignore_index=True), loo, ppc.y_rep[:4000].copy()
+
+
+def _with_diagnostics(res: StudyLevelResult, tp: Prior, mp: Prior, question: str, margins, method: str,
+                      prob: float, kind: str, seed: int, moderators, moderator_specs, preset) -> StudyLevelResult:
+    """Influence, leave-one-out, small-study diagnostics and one meta-regression per moderator."""
+    from bayesmeta.pipeline.diagnostics import diagnose, meta_regression
+
+    y, s = res.yi, res.sei
+    diag = diagnose(y, s**2, res.labels, tau_prior=tp, mu_prior=mp, orientation=res.orientation,
+                    question=question, margin=margins[0] if len(margins) else None, method=method,
+                    prob=prob, kind=kind, seed=seed)
+    extra: tuple[str, ...] | None = None
+    if preset is not None:
+        from bayesmeta.frequentist.presets import get_preset
+
+        pr = get_preset(preset)
+        extra = (pr.method, "knha" if pr.test in ("knha", "knha_adhoc") else "z", f"preset {preset}")
+    regs = tuple(
+        meta_regression(y, s**2, res.labels, moderators, m, tau_prior=tp, prob=prob, extra=extra)
+        for m in moderator_specs
+    ) if moderators is not None else ()
+    return replace(res, diagnostics=diag, metaregression=regs)
+
+
+def _with_sampling(res: StudyLevelResult, tp: Prior, mp: Prior, mu_priors: dict, counts, labels, seed: int,
+                   settings: dict) -> StudyLevelResult:
+    """The sampled normal-normal fit checked against the exact solver, and the binomial-normal model."""
+    import arviz as az
+
+    from bayesmeta.bayes.sampling import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
+
+    exact = res.exact
+    fitted = fit_normal_normal(res.yi, res.sei, tp, mp, res.labels, measure=res.measure, seed=seed, **settings)
+    sm = fitted.summary().set_index("parameter")
+    z = {name: float(abs(sm.loc[name, "mean"] - ref) / sm.loc[name, "mcse_mean"])
+         for name, ref in (("mu", exact.mu.mean()), ("tau", exact.tau.mean()), ("theta_new", exact.theta_new.mean()))}
+    elpd_exact = float(res.loo["lpd_random_effects"].sum())
+    try:
+        lo = az.loo(fitted.tree)
+        check = SamplerCheck(z, fitted.diagnostics, float(lo.elpd), elpd_exact, float(np.max(lo.pareto_k)))
+    except Exception as e:  # PSIS-LOO unavailable (no log likelihood): said in the report
+        check = SamplerCheck(z, fitted.diagnostics, None, elpd_exact, None, str(e))
+    res = replace(res, sampled=fitted, sampler_check=check)
+    if counts is None:
+        return res
+    bn = fit_binomial_normal(counts["events_e"], counts["n_e"], counts["events_c"], counts["n_c"], tp,
+                             mu_priors.get("binomial", mp), labels, seed=seed, **settings)
+    approx = solve(*_log_or_approx(counts), tp, mp)
+    draws = bn.draws("mu")
+    bc = BinomialCheck(float(np.median(draws)), float(approx.mu.median()), float(np.std(draws)),
+                       float(np.mean(res.orientation.harmful_sign * draws < 0)),
+                       float(res.decisions["p_benefit"].iloc[0]), bn.diagnostics)
+    return replace(res, binomial=bn, binomial_check=bc)
 
 
 def analyse(
@@ -785,210 +943,36 @@ def analyse(
     method: str = "REML",
     preset: str | None = None,
 ) -> StudyLevelResult:
-    """Full study-level analysis of one outcome (see module docstring).
-
-    With ``diagnostics`` (default) the result carries the influence, leave-one-out and small-study
-    diagnostics (:func:`bayesmeta.pipeline.diagnostics.diagnose`, frequentist fit by ``method``)
-    and, for each moderator of ``moderator_specs`` (values in ``moderators``, indexed by study),
-    a meta-regression (:func:`bayesmeta.pipeline.diagnostics.meta_regression`), fitted also with the
-    estimator of ``preset`` (:mod:`bayesmeta.frequentist.presets`) when it differs from REML.
-    ``preset`` also adds the program's frequentist analysis (:func:`frequentist_table`). ``margins``
-    may be empty (a superiority or estimation question: no non-inferiority probabilities or curves).
-    """
-    from bayesmeta.bayes.sampling import fit_binomial_normal, fit_normal_normal  # PyMC only when sampling
-
-    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    ok = np.isfinite(yi) & np.isfinite(vi)
-    notes = []
-    if not ok.all():
-        notes.append(
-            f"{int((~ok).sum())} studies not estimable for {measure} (double zero) were left out of "
-            "the normal-normal analyses and kept in the binomial-normal model"
-        )
-    y, s, labs = yi[ok], np.sqrt(vi[ok]), [lab for lab, o in zip(labels, ok) if o]
-    freq = frequentist_table(yi, vi, labels, counts, measure, prob, preset=preset)
+    """Full study-level analysis of one outcome, in small steps: the estimable studies, the frequentist
+    reproduction, the exact posterior under the primary priors (``default`` = (tau prior, mu prior)),
+    the prior grid (flips on the question's decision, :func:`decision_column`), decisions and curves,
+    predictive checks, then diagnostics and meta-regressions (``diagnostics``; at least 3 studies) and the
+    sampled fits (``sample``; proper primary priors). ``margins`` may be empty (a superiority or
+    estimation question: no non-inferiority probabilities or curves). The result holds numbers and flags
+    only; the report writes every sentence (:func:`bayesmeta.report.sections.study_notes`)."""
+    y, s, labs, dropped = _estimable(yi, vi, labels)
     tp, mp = tau_priors[default[0]], mu_priors[default[1]]
     exact = solve(y, s, tp, mp, labels=labs)
-    sens = prior_sensitivity(
-        y, s, tau_priors, mu_priors, orientation, margins, prob, kind, threshold, primary=default
-    )
-    dec = decision_table(exact.mu, margins, orientation)
-    dec.insert(0, "parameter", "mu")
-    dnew = decision_table(exact.theta_new, margins, orientation)
-    dnew.insert(0, "parameter", "theta_new")
-    dec = pd.concat([dec, dnew], ignore_index=True)
-    if len(margins):
-        mgrid = margin_grid(
-            orientation,
-            np.log(3) if orientation.is_ratio else 3 * max(orientation.to_analysis_scale(margins)),
-            101,
-        )
-        curves = pd.concat(
-            [
-                noninferiority_curve(exact.mu, mgrid, orientation).assign(parameter="mu"),
-                noninferiority_curve(exact.theta_new, mgrid, orientation).assign(parameter="theta_new"),
-            ]
-        )
-    else:  # no margins: no question of non-inferiority to draw
-        curves = noninferiority_curve(exact.mu, [], orientation).assign(parameter=pd.Series(dtype=str))
-    from bayesmeta.pipeline.diagnostics import ppc_draws
-
-    d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
-    ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
-    checks = ppc.table()
-    loo = loo_table(y, s, labs, tp, mp)
-    elpd_re, elpd_ce = loo["lpd_random_effects"].sum(), loo["lpd_common_effect"].sum()
-    checks = pd.concat(
-        [
-            checks,
-            pd.DataFrame(
-                [
-                    {
-                        "statistic": "exact LOO elpd, random effects",
-                        "observed": elpd_re,
-                        "ppp": np.nan,
-                        "mcse": np.nan,
-                    },
-                    {
-                        "statistic": "exact LOO elpd, common effect",
-                        "observed": elpd_ce,
-                        "ppp": np.nan,
-                        "mcse": np.nan,
-                    },
-                ]
-            ),
-        ],
-        ignore_index=True,
-    )
-    comp = comparison_table(exact, freq, prob, kind)
+    checks, loo, y_rep = _predictive_checks(y, s, labs, exact, tp, mp, seed)
+    freq = frequentist_table(yi, vi, labels, counts, measure, prob, preset=preset)
     res = StudyLevelResult(
-        label=label,
-        measure=measure,
-        orientation=orientation,
-        labels=labs,
-        yi=y,
-        sei=s,
-        frequentist=freq,
+        label=label, measure=measure, orientation=orientation, labels=labs, yi=y, sei=s, frequentist=freq,
         exact=exact,
-        sensitivity=sens,
-        decisions=dec,
-        curves=curves,
-        checks=checks,
-        loo=loo,
-        comparison=comp,
-        y_rep=ppc.y_rep[:4000].copy(),
+        sensitivity=prior_sensitivity(y, s, tau_priors, mu_priors, orientation, margins, prob, kind, threshold,
+                                      primary=default, question=question),
+        decisions=_decisions(exact, margins, orientation), curves=_curves(exact, margins, orientation, question),
+        checks=checks, loo=loo, comparison=comparison_table(exact, freq, prob, kind), y_rep=y_rep,
+        n_not_estimable=dropped, question=question,
     )
     if diagnostics and len(y) >= 3:
-        from bayesmeta.pipeline.diagnostics import diagnose, meta_regression
-
-        diag = diagnose(
-            y,
-            s**2,
-            labs,
-            tau_prior=tp,
-            mu_prior=mp,
-            orientation=orientation,
-            question=question,
-            margin=margins[0] if len(margins) else None,
-            method=method,
-            prob=prob,
-            kind=kind,
-            seed=seed,
-        )
-        extra: tuple[str, ...] | None = None
-        if preset is not None:
-            from bayesmeta.frequentist.presets import get_preset
-
-            pr = get_preset(preset)
-            extra = (pr.method, "knha" if pr.test in ("knha", "knha_adhoc") else "z", f"preset {preset}")
-        regs = tuple(
-            meta_regression(y, s**2, labs, moderators, m, tau_prior=tp, prob=prob, extra=extra)
-            for m in moderator_specs
-        ) if moderators is not None else ()
-        res = replace(res, diagnostics=diag, metaregression=regs)
-    elif diagnostics:
-        notes.append(f"Influence and small-study diagnostics need at least 3 studies ({len(y)} here).")
+        res = _with_diagnostics(res, tp, mp, question, margins, method, prob, kind, seed, moderators,
+                                moderator_specs, preset)
+    res = replace(res, diagnostics_skipped=diagnostics and len(y) < 3)
     if sample and not (tp.proper and mp.proper):
-        notes.append(
-            f"Sampled fit not run: the primary priors ({tp.label}; {mp.label}) include an improper "
-            "prior, which the sampler does not accept; the exact posterior above is complete."
-        )
-    if sample and tp.proper and mp.proper:
-        st = dict(sampler_settings or {})
-        fitted = fit_normal_normal(y, s, tp, mp, labs, measure=measure, seed=seed, **st)
-        res = replace(res, sampled=fitted)
-        sm = fitted.summary(prob, kind).set_index("parameter")
-        agree = []
-        for name, ref in (
-            ("mu", exact.mu.mean()),
-            ("tau", exact.tau.mean()),
-            ("theta_new", exact.theta_new.mean()),
-        ):
-            z = abs(sm.loc[name, "mean"] - ref) / sm.loc[name, "mcse_mean"]
-            agree.append(f"{name} {z:.1f} MCSE")
-        ok_all = all(float(a.split()[1]) <= 4 for a in agree)
-        notes.append(
-            (
-                "Sampler agrees with the exact solver (posterior means within 4 MCSE: "
-                if ok_all
-                else "WARNING: sampler and exact solver disagree beyond 4 MCSE ("
-            )
-            + ", ".join(agree)
-            + ")"
-        )
-        notes.append("Sampler diagnostics: " + str(fitted.diagnostics))
-        import arviz as az
-
-        try:
-            lo = az.loo(fitted.tree)
-            notes.append(
-                f"PSIS-LOO (sampled, random effects): elpd {float(lo.elpd):.2f} (exact {elpd_re:.2f}); "
-                f"max Pareto k {float(np.max(lo.pareto_k)):.2f}"
-            )
-        except Exception as e:
-            notes.append(f"PSIS-LOO not available: {e}")
-        if counts is not None:
-            bn = fit_binomial_normal(
-                counts["events_e"],
-                counts["n_e"],
-                counts["events_c"],
-                counts["n_c"],
-                tp,
-                mu_priors.get("binomial", mp),
-                labels,
-                seed=seed,
-                **st,
-            )
-            res = replace(res, binomial=bn)
-            approx = solve(*_log_or_approx(counts), tp, mp)
-            m_b, m_a = float(np.median(bn.draws("mu"))), approx.mu.median()
-            sd_b = float(np.std(bn.draws("mu")))
-            flag = abs(m_b - m_a) > 0.25 * sd_b
-            if measure != "OR":
-                # the exact-likelihood model is on log OR; the reported measure is not (issue 9)
-                p_bn = float(np.mean(orientation.harmful_sign * bn.draws("mu") < 0))
-                p_nn = float(dec["p_benefit"].iloc[0])
-                side = "<" if orientation.lower_is_better else ">"
-                null = 1 if orientation.is_ratio else 0
-                notes.append(
-                    f"The binomial-normal model (exact likelihood) is fitted on log OR, while the reported "
-                    f"measure is {measure}: its P(benefit) = P(OR {side} 1) {_p3(p_bn)} sits beside the "
-                    f"normal approximation's P({measure} {side} {null}) {_p3(p_nn)}; the two can differ "
-                    f"because the measure differs (OR vs {measure}) and because it uses the exact binomial "
-                    "likelihood instead of the normal approximation (with the 0.5 continuity correction "
-                    "for zero cells)."
-                )
-            notes.append(
-                f"Binomial-normal (exact likelihood, log OR): median mu {m_b:.3f} vs normal approximation "
-                f"(log OR with 0.5 correction) {m_a:.3f}; "
-                + (
-                    "they DISAGREE by more than a quarter of a posterior SD: prefer the exact likelihood"
-                    if flag
-                    else "they agree within a quarter of a posterior SD"
-                )
-                + f"; diagnostics: {bn.diagnostics}"
-            )
-    return replace(res, notes=tuple(notes))
+        return replace(res, sampling_skipped_improper=True)
+    if sample:
+        res = _with_sampling(res, tp, mp, mu_priors, counts, labels, seed, dict(sampler_settings or {}))
+    return res
 
 
 def _p3(p: float) -> str:

@@ -228,8 +228,13 @@ def _small_study_blocks(b: list[Block], blk: Any, d: Any, r: Any, spec: Any, pct
     ba = d.bias_average
     if ba is not None:
         b.append(Paragraph(d.bias_average_note))
+        from bayesmeta.report.headline import fmt_bf
+
         b.append(Table(ba.summary(), caption="Publication-bias model averaging (RoBMA-style, exact): prior and "
-                       "posterior inclusion probabilities and inclusion Bayes factors"))
+                       "posterior inclusion probabilities and inclusion Bayes factors (posterior over prior "
+                       "inclusion odds; beyond 1,000,000 a bound is printed: the posterior probability is then "
+                       "1 within the resolution of the computation)",
+                       formats={"inclusion_bf": lambda v: fmt_bf(float(v))}))  # type: ignore[arg-type]
         b.append(Table(ba.mu_table(), caption=f"Posterior of mu ({_scale(r)}) without and with the bias adjustments"))
     elif d.bias_average_note:
         b.append(Note(d.bias_average_note))

@@ -200,7 +200,8 @@ def verdict_sentence(ds: xr.Dataset, oid: str) -> str:
     p = float(a.p_decision)
     if bool(o.sparse):
         return (f"The data are too sparse to tell: P({decision_event(ds, oid)}) = {fmt_prob(p)} against "
-                f"{fmt_prob(float(a.prior_p_decision))} before the data.")
+                f"{fmt_prob(float(a.prior_p_decision))} before the data; {exp} could be worse than {ctl} by as "
+                f"much as {plausible_text(ds, oid)} (95% bound).")
     if str(o.question.values) in ("noninferiority", "equivalence"):
         words = probability_phrase(p)
         s = (f"{exp} is {words} no worse than {ctl} by more than {margin_text(ds, oid)} "
@@ -298,8 +299,7 @@ def conclusion(ds: xr.Dataset) -> str:
     s = []
     if clear:
         held = [o for o in clear if float(ds.p_decision.sel(outcome=o, departure="primary")) >= thr]
-        bounds = "; ".join(f"{plausible_text(ds, o)} for {str(ds.outcome_label.sel(outcome=o).values).lower()}"
-                           for o in clear)
+        bounds = "; ".join(f"{plausible_text(ds, o)} for {ds.outcome_label.sel(outcome=o).values}" for o in clear)
         fragile = [o for o in held if flipping(ds, o, ROBUSTNESS_AXES)]
         s.append(f"{ds.attrs.get('experimental')} is unlikely (P = 0.05) to be worse than {ds.attrs.get('control')} "
                  f"by more than {bounds}; smaller differences cannot be ruled out"
@@ -311,7 +311,27 @@ def conclusion(ds: xr.Dataset) -> str:
     return " ".join(s)
 
 
-def answer_blocks(ds: xr.Dataset, oid: str) -> list[Block]:
+def absolute_text(ds: xr.Dataset, oid: str, risks, source: str = "") -> str:
+    """Risk differences per 1,000 at stated control-arm risks, from the primary's median and 95% interval
+    of a risk ratio (1000 b (RR - 1): a change of units, as for native units)."""
+    o = ds.sel(outcome=oid)
+    if str(o.measure.values) != "RR" or not risks:
+        return ""
+    a = _o(ds, oid)
+
+    def n(x: float) -> str:
+        v = round(x)
+        return "no difference" if v == 0 else f"{abs(v):.0f} {'more' if v > 0 else 'fewer'}"
+
+    parts = []
+    for b0 in risks:
+        med, lo, hi = (1000 * b0 * (float(np.exp(float(a[q]))) - 1) for q in ("median", "lb95", "ub95"))
+        parts.append(f"at a control-arm risk of {100 * b0:g}%: {n(med)} per 1,000 ({n(lo)} to {n(hi)})")
+    return ("Events with " + str(ds.attrs.get("experimental")) + ", " + "; ".join(parts) + "."
+            + (f" (Control-arm risks: {source})" if source else ""))
+
+
+def answer_blocks(ds: xr.Dataset, oid: str, risks=(), risk_source: str = "") -> list[Block]:
     """The primary answer of one outcome: verdict, effect, evidence, robustness, margins, certainty."""
     o = ds.sel(outcome=oid)
     b: list[Block] = [
@@ -320,6 +340,9 @@ def answer_blocks(ds: xr.Dataset, oid: str) -> list[Block]:
         Paragraph(evidence_sentence(ds, oid)),
         Paragraph(robustness_sentence(ds, oid)),
     ]
+    ab = absolute_text(ds, oid, risks, risk_source)
+    if ab:
+        b.append(Paragraph(ab))
     m = margin_sentence(ds, oid)
     if m:
         b.append(Paragraph(m))

@@ -78,7 +78,7 @@ def console_summary(r: Reanalysis, out) -> str:
             a = r.answers.sel(outcome=oid, departure="primary")
             lines.append(
                 f"  {r.answers.outcome_label.sel(outcome=oid).values}: {hl.effect_text(r.answers, oid)}; "
-                f"P({hl.decision_event(r.answers, oid)}) = {hl.fmt_prob(float(a.p_decision))}"
+                f"P({hl.decision_event(r.answers, oid)}) {_peq(float(a.p_decision))}"
                 + ("; too sparse to tell" if bool(r.answers.sparse.sel(outcome=oid)) else "")
             )
     outs_flat = r.outcomes if r.answers is None else ()
@@ -366,7 +366,6 @@ def outcome_section(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
     cols = (
         ["scenario", "prior", "median", *iv, "p_benefit", "p_harm"]
         + [c for c in o.grid.columns if c.startswith("p_noninferior@") or c.startswith("p_rope@")]
-        + ["decision_flips"]
     )
     g = o.grid[cols].copy()
     if o.is_ratio:
@@ -382,8 +381,8 @@ def outcome_section(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
                     f"{spec.interval_kind.upper()}) and decision probabilities by prior and likelihood "
                     "scenario. "
                     f"p_benefit = P(favours {spec.experimental}); p_harm = P(favours {spec.control}); "
-                    "p_noninferior@d = P(effect on the harmful side smaller than margin d); decision_flips: "
-                    "the verdict at the primary margin differs from the reference prior's.",
+                    "p_noninferior@d = P(effect on the harmful side smaller than margin d). Heterogeneity is "
+                    "fixed here (as published or corrected for the unit of analysis): the primary re-opens it.",
                     collapse_after=10**6,
                 ),
             ),
@@ -449,83 +448,40 @@ def outcome_section(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
 
 
 def summary_level_section(o: OutcomeResult) -> list[Block]:
-    """Issue 8: bottom line, rounding, decision priors, heterogeneity re-opened, Bayes factors and
-    absolute effects of one published result (``OutcomeResult.summary_level``)."""
+    """What the published summary supports beyond the primary (``OutcomeResult.summary_level``):
+    the rounding set, the trials, the summary likelihood's assumptions, the decision priors with tau
+    fixed as published, and the summary-level random effects under every tau prior. The verdict,
+    the certainty and the Bayes factor of the decision are the primary's (report/headline.py) and are
+    not repeated here; Bayes factors for an effect or for heterogeneity from one pooled estimate mostly
+    restate their priors and are not shown as evidence."""
     r = o.summary_level
     if r is None:
         return []
     b: list[Block] = [Heading(f"{o.label}: from the published summary", 4)]
-    b.append(Paragraph(f"**Bottom line ({o.label}).** {r.bottom_line}"))
-    b.append(Paragraph(r.certainty))
-    b.append(
-        Paragraph(
-            f"**Rounding.** {r.rounding.verdict()}. The analysis uses the centre of the consistent "
-            f"set: estimate {r.estimate:.4f}, SE {r.se:.4f} (analysis scale)."
-        )
-    )
-    v, lo, hi = r.p_ni_published_carried
-    primary = (
-        "summary-level random effects (heterogeneity integrated over its prior instead of fixed at the "
-        "published estimate)"
-        if r.data is not None
-        else "the published heterogeneity (k is not printed, so random effects cannot be re-opened)"
-    )
-    b.append(
-        Paragraph(
-            f"**Which analysis is primary.** {primary}. Trials: {r.trials}. With the published "
-            f"heterogeneity and the neutral prior, P(non-inferior) = {v:.3f} over the rounding set "
-            f"(bounds {lo:.3f} to {hi:.3f})." + "".join(f" {n}." for n in r.notes)
-        )
-    )
+    b.append(Paragraph(f"**Rounding.** {r.rounding.verdict()}. Every analysis uses the centre of the consistent "
+                       f"set: estimate {r.estimate:.4f}, SE {r.se:.4f} (analysis scale)."))
+    b.append(Paragraph(f"**Trials.** {r.trials}." + "".join(f" {n}." for n in r.notes)))
     if r.data is not None and r.data.assumptions:
-        b.append(Paragraph("Summary likelihood: " + "; ".join(r.data.assumptions) + "."))
+        b.append(Paragraph("Summary likelihood (neutral effect prior): " + "; ".join(r.data.assumptions) + "."))
+    dec = r.decisions.drop(columns=[c for c in ("posterior_p_ni",) if c in r.decisions.columns])
     b.append(
         Table(
-            r.decisions,
-            caption="Decision priors: prior and posterior P(non-inferior) at the primary "
-            "margin (published heterogeneity; re_posterior_p_ni: summary-level random effects), with "
-            "Box's prior-data conflict p (conflict: p < 0.05)",
+            dec.rename(columns={"re_posterior_p_ni": "posterior_p_ni (heterogeneity re-opened)"}),
+            caption="Decision priors: prior P(non-inferior) at the primary margin and its posterior with "
+            "heterogeneity re-opened, with Box's prior-data conflict p (conflict: p < 0.05)",
             digits=3,
-        )
-    )
-    bad = r.decisions[r.decisions.conflict]
-    b.append(
-        Paragraph(
-            ("Prior-data conflict (Box p < 0.05): " + ", ".join(bad.prior) + ".")
-            if len(bad)
-            else "No decision prior conflicts with the published estimate (Box p >= 0.05)."
         )
     )
     if len(r.random_effects):
         b.append(
             Table(
-                r.random_effects,
-                caption="Summary-level random effects under each tau prior (neutral "
-                "effect prior; 95% HDIs; prior_p_tau_below_005 < 0.01 flags an inverse-gamma prior that "
-                "excludes homogeneity a priori)",
+                r.random_effects.drop(columns=[c for c in ("primary",) if c in r.random_effects.columns]),
+                caption="Summary-level random effects under each tau prior (neutral effect prior; 95% HDIs; "
+                "prior_p_tau_below_005 < 0.01 flags an inverse-gamma prior that excludes homogeneity a priori)",
                 digits=3,
             )
         )
-    if r.bma is not None:
-        ni = r.bma.noninferiority or {}
-        b.append(
-            Paragraph(
-                f"**Bayes factors** (summary likelihood; four models equally likely a priori): BF10 (effect) = "
-                f"{r.bma.bf_effect:.3g}, BF_rf (heterogeneity) = {r.bma.bf_heterogeneity:.3g}, BF of "
-                f"non-inferiority = {ni.get('bf_ni', float('nan')):.3g}."
-            )
-        )
-        b.append(Table(r.bma.summary(), caption="Posterior model probabilities", digits=3))
-    if r.absolute is not None:
-        b.append(
-            Table(
-                r.absolute,
-                caption="Risk difference per 1,000 (median and 95% interval of the pooled "
-                f"ratio) at the spec's control-arm risks (source: {o.spec.baseline_risk_source})",
-                digits=1,
-            )
-        )
-    elif o.measure in ("RR", "OR") and not o.spec.baseline_risk:
+    if o.measure in ("RR", "OR") and not o.spec.baseline_risk:
         b.append(
             Note(
                 "Risk differences per 1,000 are not computed: the spec gives no baseline_risk for this "
@@ -533,6 +489,61 @@ def summary_level_section(o: OutcomeResult) -> list[Block]:
             )
         )
     return b
+
+
+def _p3(p: float) -> str:
+    """'= 0.884', '> 0.999', '< 0.001'."""
+    return "> 0.999" if p > 0.999 else "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+#: Pareto k above which PSIS-LOO is unreliable (Vehtari, Gelman & Gabry 2017, Stat Comput 27:1413)
+PARETO_K_BAD = 0.7
+
+
+def study_notes(r: Any) -> list[str]:
+    """The sentences about a study-level result's computation, from its flags and checks."""
+    out = []
+    if r.n_not_estimable:
+        out.append(f"{r.n_not_estimable} studies not estimable for {r.measure} (double zero) were left out of the "
+                   "normal-normal analyses and kept in the binomial-normal model")
+    if r.diagnostics_skipped:
+        out.append(f"Influence and small-study diagnostics need at least 3 studies ({len(r.yi)} here).")
+    if r.sampling_skipped_improper:
+        out.append(f"Sampled fit not run: the primary priors ({r.exact.tau_prior.label}; {r.exact.mu_prior.label}) "
+                   "include an improper prior, which the sampler does not accept; the exact posterior is complete.")
+    c = r.sampler_check
+    if c is not None:
+        z = ", ".join(f"{k} {v:.1f} MCSE" for k, v in c.z.items())
+        out.append(("Sampler agrees with the exact solver (posterior means within 4 MCSE: " if c.agrees
+                    else "WARNING: sampler and exact solver disagree beyond 4 MCSE (") + z + ")")
+        out.append(f"Sampler diagnostics: {c.diagnostics}")
+        if c.loo_elpd is None:
+            out.append(f"PSIS-LOO not available: {c.loo_error}")
+        else:
+            k = c.pareto_k_max
+            out.append(f"PSIS-LOO (sampled, random effects): elpd {c.loo_elpd:.2f} (exact {c.loo_elpd_exact:.2f}); "
+                       f"max Pareto k {k:.2f}"
+                       + (f": above {PARETO_K_BAD}, so PSIS-LOO is unreliable for at least one study; the exact "
+                          "leave-one-out table is the one to read" if k is not None and k > PARETO_K_BAD else ""))
+    b = r.binomial_check
+    if b is not None:
+        o = r.orientation
+        if r.measure != "OR":
+            side = "<" if o.lower_is_better else ">"
+            null = 1 if o.is_ratio else 0
+            out.append(
+                f"The binomial-normal model (exact likelihood) is fitted on log OR, while the reported measure is "
+                f"{r.measure}: its P(benefit) = P(OR {side} 1) {_p3(b.p_benefit_binomial)} sits beside the normal "
+                f"approximation's P({r.measure} {side} {null}) {_p3(b.p_benefit_normal)}; the two can differ because "
+                f"the measure differs (OR vs {r.measure}) and because it uses the exact binomial likelihood instead "
+                "of the normal approximation (with the 0.5 continuity correction for zero cells).")
+        out.append(
+            f"Binomial-normal (exact likelihood, log OR): median mu {b.median_binomial:.3f} vs normal approximation "
+            f"(log OR with 0.5 correction) {b.median_normal:.3f}; "
+            + ("they DISAGREE by more than a quarter of a posterior SD: prefer the exact likelihood" if b.disagrees
+               else "they agree within a quarter of a posterior SD")
+            + f"; diagnostics: {b.diagnostics}")
+    return out
 
 
 def study_table(r: Any, spec: AnalysisSpec) -> Table:
@@ -619,7 +630,11 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
             )
         )
     )
-    b += [Note(n) for n in r.notes]
+    notes = study_notes(r)
+    if notes:
+        b.append(Details("Computation checks: sampler against the exact solver, PSIS-LOO, binomial-normal model",
+                         tuple(Note(n, "warning" if n.startswith("WARNING") or "unreliable" in n else "note")
+                               for n in notes)))
     b.append(
         Figure(
             figure_path(blk.id, "forest"),
@@ -933,9 +948,70 @@ def study_summary(r: Reanalysis) -> list[Block]:
                 + (f"{line} " if line else "")
                 + f"Pooled effect {est}; a new "
                 f"study's effect {float(tr(lo2)):.2f} to {float(tr(hi2)):.2f} ({pct}% {kind.upper()})."
+                + "".join(f" {x}" for x in study_caveats(res, b, spec))
             )
         )
     return items
+
+
+#: a moderator is called influential when it explains at least this share of tau^2 (Bayesian pseudo-R^2)
+#: or its Knapp-Hartung test has p < 0.05
+R2_INFLUENTIAL = 50.0
+
+
+def study_caveats(res: Any, b: Any, spec: AnalysisSpec) -> list[str]:
+    """What a reader of a study-level bottom line must also know: heterogeneity larger than the effect,
+    influential moderators, prior-data conflict on tau, and the bias-adjusted estimate."""
+    out = []
+    mu, tau = float(res.exact.mu.median()), float(res.exact.tau.median())
+    tr = np.exp if res.orientation.is_ratio else (lambda v: v)
+    if tau > abs(mu):
+        out.append(f"**Heterogeneity dominates**: the between-study SD tau (median {tau:.2f}) exceeds the pooled "
+                   f"effect (|mu| = {abs(mu):.2f}, {res.measure} scale{' log' if res.orientation.is_ratio else ''}): "
+                   "the pooled effect does not describe every setting, and a new study's effect may lie on "
+                   "either side.")
+    for m in res.metaregression:
+        t = m.table
+        by = t[t["analysis"].str.startswith("Bayesian") & (t["term"] != "intrcpt")]
+        kh = t[(t["analysis"] == "REML + Knapp-Hartung") & (t["term"] != "intrcpt")]
+        r2 = float(by["R2"].iloc[0]) if len(by) else float("nan")
+        pk = float(kh["pval"].min()) if len(kh) else float("nan")
+        if (np.isfinite(r2) and r2 >= R2_INFLUENTIAL) or (np.isfinite(pk) and pk < 0.05):
+            out.append(f"**Influential moderator**: {m.moderator.name} explains {r2:.0f}% of the between-study "
+                       f"variance (Bayesian pseudo-R^2; Knapp-Hartung p = {pk:.3f}).")
+    tp = res.exact.tau_prior
+    if getattr(tp, "proper", False):
+        q95 = float(tp.ppf(0.95))
+        if tau > q95:
+            out.append(f"**Prior-data conflict on tau**: the posterior median of tau ({tau:.2f}) lies beyond the "
+                       f"95th percentile of its prior ({tp.label}: {q95:.2f}); a wider tau prior is a named "
+                       "departure in the prior-sensitivity table.")
+    d = res.diagnostics
+    ba = getattr(d, "bias_average", None) if d is not None else None
+    if ba is not None:
+        row = ba.mu_table().set_index("estimate").loc["model-averaged, conditional on an effect"]
+        pct = round(spec.interval_prob * 100)
+        lo, hi = row.get(f"eti{pct}_lb", np.nan), row.get(f"eti{pct}_ub", np.nan)
+        out.append(f"Adjusted for publication bias (RoBMA-style model average, conditional on an effect): "
+                   f"{res.measure} {float(tr(row['median'])):.2f} ({pct}% interval {float(tr(lo)):.2f} to "
+                   f"{float(tr(hi)):.2f}).")
+    sens = res.sensitivity
+    if "decision_flips" in sens:
+        from bayesmeta.pipeline.study_level import decision_column
+
+        key = decision_column(res.question, b.margins)
+        flips = sens[sens["decision_flips"].fillna(False).astype(bool)]
+        if len(flips):
+            by_mu = flips.groupby("mu_prior")[key].agg(["min", "max"])
+            parts = [f"{m} effect prior (P {fmt_p(float(r['min']))} to {fmt_p(float(r['max']))} over the tau priors)"
+                     if r["min"] != r["max"] else f"{m} effect prior (P = {fmt_p(float(r['min']))})"
+                     for m, r in by_mu.iterrows()]
+            out.append(f"**Not robust**: {len(flips)} of {len(sens)} prior combinations change the verdict: "
+                       + "; ".join(parts) + ".")
+        else:
+            out.append(f"Robust: the verdict is the same under all {len(sens)} prior combinations of the "
+                       "sensitivity grid.")
+    return out
 
 
 def _headline_figures(r: Reanalysis) -> list[Block]:
@@ -987,7 +1063,7 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
         b.append(Heading("Answers by outcome"))
         for oid in lead:
             b.append(Heading(by_id[oid].label, 3))
-            b += hl.answer_blocks(ds, oid)
+            b += hl.answer_blocks(ds, oid, by_id[oid].spec.baseline_risk, by_id[oid].spec.baseline_risk_source)
             b += _outcome_details(by_id[oid], spec)
         if uoa:
             b.append(Heading("Results carrying a unit-of-analysis error"))
@@ -1000,7 +1076,7 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
                 "ch. 24); rho = 0 (the published analysis) and rho = 1 are departures."))
             for oid in uoa:
                 b.append(Heading(by_id[oid].label, 3))
-                b += hl.answer_blocks(ds, oid)
+                b += hl.answer_blocks(ds, oid, by_id[oid].spec.baseline_risk, by_id[oid].spec.baseline_risk_source)
                 b += _outcome_details(by_id[oid], spec)
         b += hl.methods_primary(r)
         b.append(Details("Methods and results of the earlier analysis grid (fixed heterogeneity, every prior)",

@@ -167,9 +167,7 @@ def _tables(r: Reanalysis) -> list[tuple[str, pd.DataFrame]]:
                 ("decision_priors", o.summary_level.decisions if o.summary_level is not None else None),
                 ("summary_random_effects", o.summary_level.random_effects
                  if o.summary_level is not None and len(o.summary_level.random_effects) else None),
-                ("bayes_factors", o.summary_level.bma.summary()
-                 if o.summary_level is not None and o.summary_level.bma is not None else None),
-                ("absolute_effects", o.summary_level.absolute if o.summary_level is not None else None),
+
             )
             if df is not None
         ]
