@@ -85,6 +85,7 @@ class StudyLevelResult:
     metaregression: tuple[MetaRegression, ...] = ()  # one per declared moderator
     # flags and checks (numbers only; the report writes the sentences)
     n_not_estimable: int = 0  # double-zero studies left out of the normal-normal analyses
+    data_notes: tuple[str, ...] = ()  # the reader's record: arms and studies left out, zero-cell rule applied
     question: str = "noninferiority"
     diagnostics_skipped: bool = False  # fewer than 3 studies
     sampling_skipped_improper: bool = False  # an improper primary prior: the sampler was not run
@@ -301,7 +302,7 @@ def run_block(spec, b) -> StudyLevelBlock:
         preset=b.preset,
     )
     if kind != "contrasts":
-        res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint), notes=(*left_out, *res.notes))
+        res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint), data_notes=left_out)
     return StudyLevelBlock(b, res, None, "", expected=b.expected_missing)
 
 

@@ -502,7 +502,7 @@ PARETO_K_BAD = 0.7
 
 def study_notes(r: Any) -> list[str]:
     """The sentences about a study-level result's computation, from its flags and checks."""
-    out = []
+    out = list(getattr(r, "data_notes", ()))
     if r.n_not_estimable:
         out.append(f"{r.n_not_estimable} studies not estimable for {r.measure} (double zero) were left out of the "
                    "normal-normal analyses and kept in the binomial-normal model")
