@@ -440,7 +440,7 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
     )
     names = {"mu": "pooled effect (mu)", "theta_new": "effect in a new study (theta_new)"}
     cs = {names.get(p, p): g for p, g in r.curves.groupby("parameter", sort=False)}
-    if m0 is not None:  # no margins (superiority or estimation): no P(non-inferior) curves
+    if m0 is not None and cs:  # no margins, or a superiority or estimation question: no P(non-inferior) curves
         yield (
             "noninferiority",
             figures.noninferiority_curves(

@@ -688,7 +688,7 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
     b.append(
         Figure(figure_path(blk.id, "mu"), "Prior (dashed) and posterior (solid) of mu, the pooled effect")
     )
-    if blk.spec.margins:
+    if blk.spec.margins and blk.spec.question in ("noninferiority", "equivalence"):
         b.append(
             Figure(
                 figure_path(blk.id, "noninferiority"),
