@@ -38,6 +38,27 @@ def test_case_deletion_beyond_the_limit_is_skipped_with_a_structured_reason():
     assert "not run" in s and "k = 12" in s and "up to k = 11" in s
 
 
+def test_small_study_tests_beyond_the_limit_are_skipped():
+    y, v, labs = _data(12)
+    d = D.diagnose(y, v, labs, tau_prior=P.halfnormal(0.5), mu_prior=P.normal(0.0, 1.0),
+                   orientation=Orientation(lower_is_better=True, measure="MD"), margin=0.2, small_study_max_k=11)
+    assert d.regtest is None and d.trimfill is None and d.funnel is None and "not shown" in d.small_study_note
+    assert ("small_study", 12, 11) in [(s.what, s.k, s.limit) for s in d.skipped]
+
+
+def test_se_tau2_in_closed_form_equals_the_projection_matrices(monkeypatch):
+    from bayesmeta.frequentist import rma as R
+
+    rng = np.random.default_rng(2)
+    v = rng.uniform(0.01, 0.3, 300)
+    y = rng.normal(0, np.sqrt(v + 0.05))
+    for m in ("DL", "HE", "SJ", "ML", "REML", "PM"):
+        dense = R.se_tau2(y, v, 0.05, m)
+        monkeypatch.setattr(R, "DENSE_MAX_K", 100)
+        assert R.se_tau2(y, v, 0.05, m) == pytest.approx(dense, rel=1e-12), m
+        monkeypatch.setattr(R, "DENSE_MAX_K", 1000)
+
+
 def test_bayesian_loo_table_equals_the_library_function():
     # the table's shift_sd and p_loo now come from the table's own fits (one exact fit per study,
     # not two): the same numbers as bayes_leave1out, to the last bit

@@ -306,6 +306,8 @@ def se_tau2(yi, vi, tau2, method, X=None) -> float:
     """
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     k = yi.size
+    if X is None and k > DENSE_MAX_K:
+        return _se_tau2_intercept(yi, vi, float(tau2), method.upper())
     X = np.ones((k, 1)) if X is None else np.asarray(X, float).reshape(k, -1)
     p = X.shape[1]
     t = max(float(tau2), 0.0)
@@ -331,6 +333,48 @@ def se_tau2(yi, vi, tau2, method, X=None) -> float:
         return float(np.sqrt(2 / np.sum(P * P)))
     if method == "PM":
         return float(np.sqrt(2 * k**2 / (k - p)) / np.sum(w))
+    return float("nan")
+
+
+DENSE_MAX_K = 1000
+"""Up to this many studies :func:`se_tau2` forms metafor's k x k projection matrices; beyond, the
+intercept-only model uses the same quantities in closed form (O(k) memory: at k = 20,000 a k x k
+matrix takes 3.2 GB; equal to rounding, tested)."""
+
+
+def _se_tau2_intercept(yi, vi, tau2: float, method: str) -> float:
+    r""":func:`se_tau2` without moderators in O(k): with :math:`P(w) = W - ww^\top/S`, :math:`S = \sum w_i`,
+    :math:`\mathrm{tr}P = S - \sum w_i^2/S`, :math:`\sum_{ij} P_{ij}^2 = \sum w_i^2 - 2\sum w_i^3/S + (\sum w_i^2)^2/S^2`,
+    :math:`\sum_{ij} P_{ij}^2 v_i v_j = \sum w_i^2 v_i^2 - 2\sum w_i^3 v_i^2/S + (\sum w_i^2 v_i)^2/S^2` and
+    :math:`\sum_{ij} P_{ij}^2 v_j = \sum w_i^2 v_i - 2\sum w_i^3 v_i/S + \sum w_i^2 \sum w_j^2 v_j/S^2`."""
+    k = yi.size
+    t = max(tau2, 0.0)
+
+    def sums(w):
+        S = w.sum()
+        tr = S - np.sum(w * w) / S
+        pp = np.sum(w**2) - 2 * np.sum(w**3) / S + np.sum(w**2) ** 2 / S**2
+        ppvv = np.sum(w**2 * vi**2) - 2 * np.sum(w**3 * vi**2) / S + np.sum(w**2 * vi) ** 2 / S**2
+        ppv = np.sum(w**2 * vi) - 2 * np.sum(w**3 * vi) / S + np.sum(w**2) * np.sum(w**2 * vi) / S**2
+        return tr, pp, ppvv, ppv
+
+    if method == "DL":
+        trP, pp, _, _ = sums(1.0 / vi)
+        return float(np.sqrt(2 * (k - 1) + 4 * t * trP + 2 * t**2 * pp) / trP)
+    if method == "HE":  # P = I - 11'/k
+        pvpv = np.sum(vi**2) * (1 - 2 / k) + np.sum(vi) ** 2 / k**2
+        return float(np.sqrt(2 * pvpv + 4 * t * (1 - 1 / k) * np.sum(vi) + 2 * t**2 * (k - 1)) / (k - 1))
+    if method == "SJ":
+        t0 = float(np.var(yi))
+        _, pp, ppvv, ppv = sums(1.0 / (vi + t0))
+        return float(t0 / (k - 1) * np.sqrt(2 * ppvv + 4 * t * ppv + 2 * t**2 * pp))
+    w = 1.0 / (vi + tau2)
+    if method == "ML":
+        return float(np.sqrt(2 / np.sum(w**2)))
+    if method == "REML":
+        return float(np.sqrt(2 / sums(w)[1]))
+    if method == "PM":
+        return float(np.sqrt(2 * k**2 / (k - 1)) / np.sum(w))
     return float("nan")
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "GOSH_MAX_K",
     "CASE_DELETION_MAX_K",
     "BIAS_AVERAGE_MAX_K",
+    "SMALL_STUDY_MAX_K",
     "PPC_PANEL_MAX_STUDIES",
     "Skipped",
     "ppc_draws",
@@ -77,6 +78,10 @@ leave1out, influence and Baujat refit the random-effects model, the Bayesian lea
 solves the exact posterior per deleted study). Beyond this many studies they are not run (the
 result says so in :attr:`Diagnostics.skipped`); the exact leave-one-out predictive checks, computed
 for all studies at once by downdating (:func:`bayesmeta.decide.checks.exact_loo`), still are."""
+SMALL_STUDY_MAX_K = 5000
+"""Egger's regression test is a meta-regression on the standard error, fitted as metafor does with
+k x k projection matrices (200 MB at k = 5,000, 3.2 GB at 20,000); beyond this many studies the funnel
+plot, Egger's test and trim-and-fill are not run (``Diagnostics.skipped``)."""
 BIAS_AVERAGE_MAX_K = 1000
 """The RoBMA-style publication-bias average integrates each of its selection models on 48 x 41 x 3^steps
 quadrature nodes for every study (about 18,000 node evaluations per study and model: minutes at
@@ -258,6 +263,7 @@ def diagnose(
     gosh_max_k: int = GOSH_MAX_K,
     case_deletion_max_k: int = CASE_DELETION_MAX_K,
     bias_average_max_k: int = BIAS_AVERAGE_MAX_K,
+    small_study_max_k: int = SMALL_STUDY_MAX_K,
 ) -> Diagnostics:
     """Influence and small-study diagnostics of one outcome (see the module docstring).
 
@@ -274,6 +280,8 @@ def diagnose(
         (:data:`CASE_DELETION_MAX_K`; ``skipped`` says so).
     bias_average_max_k : beyond this many studies the publication-bias average is not run
         (:data:`BIAS_AVERAGE_MAX_K`).
+    small_study_max_k : beyond this many studies funnel, Egger's test and trim-and-fill are not run
+        (:data:`SMALL_STUDY_MAX_K`).
     """
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     labels = [str(s) for s in labels]
@@ -335,8 +343,17 @@ def diagnose(
     fd: dict | None
     rt: dict | None
     tf: TrimFillResult | None
-    if k >= MIN_K_SMALL_STUDY:
-        fd, rt, tf = funnel_data(fit, level=prob), regtest(fit), trimfill(fit)
+    if k > small_study_max_k:
+        fd = rt = tf = None
+        skipped.append(Skipped("small_study", k, small_study_max_k, "k x k projection matrices"))
+        ss_note = (
+            f"Funnel plot, Egger's test and trim-and-fill are not shown: with k = {k:,} studies Egger's "
+            f"meta-regression would need k x k matrices as metafor forms them (run up to k = {small_study_max_k:,}); "
+            "PET-PEESE below addresses small-study effects."
+        )
+    elif k >= MIN_K_SMALL_STUDY:
+        with step("funnel, Egger's test and trim-and-fill"):
+            fd, rt, tf = funnel_data(fit, level=prob), regtest(fit), trimfill(fit)
         ss_note = (
             f"k = {k} studies (at least {MIN_K_SMALL_STUDY}): funnel plot, Egger's regression test and "
             "trim-and-fill are shown; asymmetry can have causes other than publication bias "
