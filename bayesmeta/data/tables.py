@@ -699,15 +699,15 @@ def _check_arms(
                 f"(experimental) with {ctl!r} (control)"
             )
     key = [k for k in ("study", "outcome", "timepoint") if k in df.columns]
+    lacking: dict[tuple[str, str], list[str]] = {}  # (missing arm, arms present) -> studies
     for _, g in df.groupby(key, sort=False, dropna=False):
         arms = set(g["arm"].dropna())
         two = arms & {exp, ctl}
-        if len(two) == 1 and arms - two and notes is not None:  # a trial of other arms: not this comparison
+        name = " ".join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != "all")
+        if len(two) == 1 and arms - two:  # a trial of other arms: it does not make this comparison
             have = next(iter(two))
-            notes.append(
-                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: no "
-                f"{(ctl if have == exp else exp)!r} arm (arms {', '.join(map(repr, sorted(map(str, arms))))}), left out"
-            )
+            absent = ctl if have == exp else exp
+            lacking.setdefault((absent, ", ".join(map(repr, sorted(map(str, arms))))), []).append(name)
         elif len(two) == 1:
             have = next(iter(two))
             problems.append(
@@ -720,11 +720,15 @@ def _check_arms(
                         + ")",
                 )
             )
-        elif not two and arms and notes is not None:
+        elif not two and arms:
+            lacking.setdefault((f"{exp!r} or {ctl!r}", ", ".join(map(repr, sorted(map(str, arms))))), []).append(name)
+    if notes is not None:
+        for (absent, present), studies in lacking.items():
+            n = len(studies)
             notes.append(
-                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: neither {exp!r} nor "
-                f"{ctl!r} (arms "
-                f"{', '.join(map(repr, sorted(map(str, arms))))}), left out"
+                f"{n} stud{'y' if n == 1 else 'ies'} without {absent if ' or ' in absent else repr(absent)} "
+                f"arm{'s' if ' or ' in absent else ''} left out ({', '.join(studies[:8])}"
+                f"{', ...' if n > 8 else ''}; their arms: {present})"
             )
     return df[~other | df["arm"].isna()].reset_index(drop=True)
 
