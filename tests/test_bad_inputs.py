@@ -713,6 +713,8 @@ CASES: list[Case] = [
               "RR,0.90,-0.20,1.90",
               _err("{tmp}/data/published.csv, line 2, column 'ci_lb': RR values are ratios as printed and must be > 0, got -0.2; for log "
                    "ratios add a column scale = analysis"), "give ratios, or log ratios with scale = analysis"),
+    _pub_case("published-ratio-log-values", "a published RR row holding log values (CI symmetric as printed)",
+              "SMD,-0.05,-0.30,0.20", "RR,0.40,0.10,0.70", _err("{tmp}/data/published.csv, line 2, column 'ci_lb,ci_ub': the CI [0.1, 0.7] is symmetric around 0.4 as printed but not on the log scale, where RR CIs are symmetric: these look like log RRs; this file holds RRs as printed: give 1.49 [1.11, 2.01] if these are log values"), "give the RR as printed"),
     _pub_case("published-ci-level-percent", "ci_level = 95", ",0.95,", ",95,",
               _err("{tmp}/data/published.csv, line 2, column 'ci_level': must lie in (0, 1), e.g. 0.95 (not a percentage)"), "write 0.95"),
     _pub_case("published-unknown-measure", "measure SMDD", ",SMD,", ",SMDD,",

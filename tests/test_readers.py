@@ -2,7 +2,10 @@
 (arm-level continuous/binary, one row per study, contrasts with yi/vi, yi/sei, estimate with SE or
 CI on either scale, with or without time points) gives an EffectTable; bad input names file, line
 and column. Numbers are definitions worked by hand (vi = sei^2, SE = (log u - log l) / (2 z))."""
+import io
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayesmeta as bm
@@ -195,3 +198,53 @@ def test_every_csv_example_in_the_data_format_doc_reads(tmp_path):
     for i, (text, kw) in enumerate(zip(blocks, kwargs)):
         es = bm.read_csv(write(tmp_path, text, f"example{i}.csv"), **kw)
         assert es.k == (1 if i == 0 else 2)  # the first example is one study's two arms
+
+
+# --- issue 19: one rule for every shape; workbooks ------------------------------------------------------
+
+ARMS_DZ = ("study,arm,events,n\na,experimental,4,100\na,control,8,100\nb,experimental,0,50\nb,control,0,50\n"
+           "c,experimental,2,20\nc,control,5,20\nd,experimental,1,40\nd,control,0,40\n")
+WIDE_DZ = "study,ai,n1i,ci,n2i\na,4,100,8,100\nb,0,50,0,50\nc,2,20,5,20\nd,1,40,0,40\n"
+
+
+def test_the_same_trials_give_the_same_effects_in_every_shape(tmp_path):
+    """Arm rows and one row per study: the same yi, vi, studies and zero-cell note (metafor's rule: the
+    double-zero study b kept with 0.5 added), through bm.read_csv and through the spec pipeline."""
+    from bayesmeta.pipeline.study_level import contrasts_from_arms, read_arm_table
+
+    arms, wide = write(tmp_path, ARMS_DZ, "arms.csv"), write(tmp_path, WIDE_DZ, "wide.csv")
+    for m in ("RR", "OR", "RD"):
+        ea, ew = bm.read_csv(arms, measure=m), bm.read_csv(wide, measure=m)
+        assert ea.study == ew.study == ("a", "b", "c", "d")
+        np.testing.assert_array_equal(ea.yi, ew.yi)
+        np.testing.assert_array_equal(ea.vi, ew.vi)
+        assert ea.notes == ew.notes and "1 double-zero study (b) kept" in ea.notes[-1]
+        pa = contrasts_from_arms(read_arm_table(arms), "all", m)
+        pw = contrasts_from_arms(read_arm_table(wide), "all", m)
+        np.testing.assert_array_equal(pa[0], ea.yi)
+        np.testing.assert_array_equal(pw[0], ea.yi)
+    # metafor: escalc("RR", ai = 0, n1i = 50, ci = 0, n2i = 50) keeps b with yi = log((0.5/51) / (0.5/51)) = 0
+    assert bm.read_csv(wide, measure="RR").yi[1] == 0.0
+    # RevMan's rule with its preset: the same 0.5, the double zero left out of RR
+    pr = contrasts_from_arms(read_arm_table(wide), "all", "RR", preset="revman5")
+    assert np.isnan(pr[0][1]) and np.isfinite(np.delete(pr[0], 1)).all()
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_workbooks_are_read_as_their_csv_export(tmp_path, suffix):
+    text = "study,arm,n,mean,sd,source\na,experimental,40,3.1,1.9,T1\na,control,41,3.4,2.0,T1\n" \
+           "b,experimental,25,NR,1.7,T2\nb,control,24,3.0,1.8,T2\nc,experimental,60,3.6,2.2,T3\nc,control,58,3.5,2.1,T3\n"
+    csv_path = write(tmp_path, text, "arms.csv")
+    book = tmp_path / f"arms{suffix}"
+    pd.read_csv(csv_path, dtype=object, keep_default_na=False).to_excel(
+        book, index=False, engine="openpyxl" if suffix == ".xlsx" else "odf")
+    a, b = bm.read_csv(csv_path, measure="SMD"), bm.read_csv(book, measure="SMD")
+    assert a.study == b.study == ("a", "c")
+    np.testing.assert_array_equal(a.yi, b.yi)
+    assert b.notes[0] == "b: mean missing (mean 'NR' in the file), left out"
+    # a problem names the sheet's row as the line, as for the CSV
+    bad = text.replace("41,3.4,2.0", "41,3.4,-2.0")
+    pd.read_csv(io.StringIO(bad), dtype=object, keep_default_na=False).to_excel(
+        book, index=False, engine="openpyxl" if suffix == ".xlsx" else "odf")
+    _, msg = problems(book, measure="SMD")
+    assert f"arms{suffix}, line 3, column 'sd': must be > 0, got -2" in msg

@@ -459,70 +459,6 @@ def _arm_measure(measure: str | None, kind: str, f: str):
     return m
 
 
-def _decimals(x: float) -> int:
-    """Decimals of ``x`` as printed (its shortest repr): 0.25 -> 2, 1.0 -> 0."""
-    t = repr(float(x))
-    if "e" in t or "." not in t:
-        return 0
-    d = t.split(".")[1].rstrip("0")
-    return len(d)
-
-
-def _ratio_scale_problem(
-    est: float, lb: float, ub: float, scale: str, m, written: str = "log"
-) -> tuple[str, str] | None:
-    """A printed ratio (estimate and CI) that contradicts its declared scale: ``(column, message)``.
-
-    A Wald CI is symmetric on the analysis (log) scale. Rounded to ``d`` decimals, the asymmetry
-    ``ub + lb - 2 est`` can reach ``2 * 10^-d`` (half a unit in each bound, one in twice the
-    estimate); on the log scale ``0.5 * 10^-d * (1/lb + 1/ub + 2/est)``. A CI clearly asymmetric on
-    the declared scale but symmetric on the other says which scale the numbers are on.
-    """
-    code = m.code
-    unit = 10.0 ** -max(_decimals(est), _decimals(lb), _decimals(ub))
-    if scale == "reported":
-        for col, v in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)):
-            if v == 0:
-                return col, (
-                    f"{code} {'bound' if col != 'estimate' else 'estimate'} printed as 0: a ratio is > 0, so the "
-                    "printed value was rounded (a CI bound of 0 has an infinite log); give more decimals from "
-                    f"the source, or the SE of the log {code} (column se with scale = log)"
-                )
-        if min(est, lb, ub) < 0:
-            col, v = next((c, x) for c, x in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)) if x < 0)
-            return col, (
-                f"{code} values are ratios as printed and must be > 0, got {v:g}: these look like "
-                f"log {code}s; add a column scale with the value log (or give yi and sei on the log scale)"
-            )
-        if np.isnan(lb) or np.isnan(ub):
-            return None
-        sym_ratio = abs(ub + lb - 2 * est) <= 2 * unit + 1e-12
-        asym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) > 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
-        if sym_ratio and asym_log and (ub - lb) > 4 * unit:
-            return "ci_lb,ci_ub", (
-                f"the CI [{lb:g}, {ub:g}] is symmetric around {est:g} as printed but not on the log scale, where "
-                f"{code} CIs are symmetric: these look like log {code}s; add a column scale with the value log"
-            )
-        return None
-    if np.isnan(lb) or np.isnan(ub):
-        return None
-    asym = abs(ub + lb - 2 * est) > 2 * unit + 1e-12
-    if not asym:
-        return None
-    if min(est, lb, ub) > 0:
-        sym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) <= 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
-        if sym_log:
-            return "scale", (
-                f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around "
-                f"{est:g}, and it is symmetric on the log of these numbers: they are {code}s as printed; write "
-                "scale = reported (or leave the scale column empty)"
-            )
-    return "ci_lb,ci_ub", (
-        f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around {est:g} "
-        f"as a Wald CI on the log scale is: check the three numbers and the scale column"
-    )
-
-
 def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, lines=None) -> EffectTable:
     lines = list(lines) if lines is not None else [None] * len(frame)
     frame = frame.reset_index(drop=True)
@@ -579,7 +515,7 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, li
             lb = float(frame["ci_lb"].iat[i]) if has("ci_lb", i) else float("nan")
             ub = float(frame["ci_ub"].iat[i]) if has("ci_ub", i) else float("nan")
             written = str(frame["scale"].iat[i]) if has("scale", i) else "reported"
-            bad = _ratio_scale_problem(est, lb, ub, scale, m, written)
+            bad = tables.ratio_scale_problem(est, lb, ub, scale, m, written)
             if bad is not None:
                 problems.append(Problem(f, lines[i], bad[0], bad[1]))
                 continue

@@ -699,15 +699,15 @@ def _check_arms(
                 f"(experimental) with {ctl!r} (control)"
             )
     key = [k for k in ("study", "outcome", "timepoint") if k in df.columns]
+    lacking: dict[tuple[str, str], list[str]] = {}  # (missing arm, arms present) -> studies
     for _, g in df.groupby(key, sort=False, dropna=False):
         arms = set(g["arm"].dropna())
         two = arms & {exp, ctl}
-        if len(two) == 1 and arms - two and notes is not None:  # a trial of other arms: not this comparison
+        name = " ".join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != "all")
+        if len(two) == 1 and arms - two:  # a trial of other arms: it does not make this comparison
             have = next(iter(two))
-            notes.append(
-                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: no "
-                f"{(ctl if have == exp else exp)!r} arm (arms {', '.join(map(repr, sorted(map(str, arms))))}), left out"
-            )
+            absent = ctl if have == exp else exp
+            lacking.setdefault((absent, ", ".join(map(repr, sorted(map(str, arms))))), []).append(name)
         elif len(two) == 1:
             have = next(iter(two))
             problems.append(
@@ -720,11 +720,15 @@ def _check_arms(
                         + ")",
                 )
             )
-        elif not two and arms and notes is not None:
+        elif not two and arms:
+            lacking.setdefault((f"{exp!r} or {ctl!r}", ", ".join(map(repr, sorted(map(str, arms))))), []).append(name)
+    if notes is not None:
+        for (absent, present), studies in lacking.items():
+            n = len(studies)
             notes.append(
-                f"{', '.join(str(g[k].iat[0]) for k in key if str(g[k].iat[0]) != 'all')}: neither {exp!r} nor "
-                f"{ctl!r} (arms "
-                f"{', '.join(map(repr, sorted(map(str, arms))))}), left out"
+                f"{n} stud{'y' if n == 1 else 'ies'} without {absent if ' or ' in absent else repr(absent)} "
+                f"arm{'s' if ' or ' in absent else ''} left out ({', '.join(studies[:8])}"
+                f"{', ...' if n > 8 else ''}; their arms: {present})"
             )
     return df[~other | df["arm"].isna()].reset_index(drop=True)
 
@@ -851,8 +855,89 @@ def read_binary_arms(path, vocabulary=None, experimental=None, control=None) -> 
     return _read_arms(path, "binary_arms", vocabulary, events_le_n, experimental, control)
 
 
+def _decimals(x: float) -> int:
+    """Decimals of ``x`` as printed (its shortest repr): 0.25 -> 2, 1.0 -> 0."""
+    t = repr(float(x))
+    if "e" in t or "." not in t:
+        return 0
+    d = t.split(".")[1].rstrip("0")
+    return len(d)
+
+
+def ratio_scale_problem(
+    est: float, lb: float, ub: float, scale: str, m, written: str = "log", has_scale: bool = True
+) -> tuple[str, str] | None:
+    """A printed ratio (estimate and CI) that contradicts its declared scale: ``(column, message)``.
+
+    A Wald CI is symmetric on the analysis (log) scale. Rounded to ``d`` decimals, the asymmetry
+    ``ub + lb - 2 est`` can reach ``2 * 10^-d`` (half a unit in each bound, one in twice the
+    estimate); on the log scale ``0.5 * 10^-d * (1/lb + 1/ub + 2/est)``. A CI clearly asymmetric on
+    the declared scale but symmetric on the other says which scale the numbers are on.
+    """
+    code = m.code
+    unit = 10.0 ** -max(_decimals(est), _decimals(lb), _decimals(ub))
+    if scale == "reported":
+        for col, v in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)):
+            if v == 0:
+                return col, (
+                    f"{code} {'bound' if col != 'estimate' else 'estimate'} printed as 0: a ratio is > 0, so the "
+                    "printed value was rounded (a CI bound of 0 has an infinite log); give more decimals from "
+                    f"the source, or the SE of the log {code} (column se with scale = log)"
+                )
+        if min(est, lb, ub) < 0:
+            col, v = next((c, x) for c, x in (("estimate", est), ("ci_lb", lb), ("ci_ub", ub)) if x < 0)
+            return col, (
+                f"{code} values are ratios as printed and must be > 0, got {v:g}: these look like "
+                f"log {code}s; add a column scale with the value log (or give yi and sei on the log scale)"
+            )
+        if np.isnan(lb) or np.isnan(ub):
+            return None
+        sym_ratio = abs(ub + lb - 2 * est) <= 2 * unit + 1e-12
+        asym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) > 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
+        if sym_ratio and asym_log and (ub - lb) > 4 * unit:
+            fix = (
+                "add a column scale with the value log"
+                if has_scale
+                else f"this file holds {code}s as printed: give {np.exp(est):.2f} [{np.exp(lb):.2f}, {np.exp(ub):.2f}]"
+                " if these are log values"
+            )
+            return "ci_lb,ci_ub", (
+                f"the CI [{lb:g}, {ub:g}] is symmetric around {est:g} as printed but not on the log scale, where "
+                f"{code} CIs are symmetric: these look like log {code}s; {fix}"
+            )
+        return None
+    if np.isnan(lb) or np.isnan(ub):
+        return None
+    asym = abs(ub + lb - 2 * est) > 2 * unit + 1e-12
+    if not asym:
+        return None
+    if min(est, lb, ub) > 0:
+        sym_log = abs(np.log(ub) + np.log(lb) - 2 * np.log(est)) <= 0.5 * unit * (1 / lb + 1 / ub + 2 / est) + 1e-12
+        if sym_log:
+            return "scale", (
+                f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around "
+                f"{est:g}, and it is symmetric on the log of these numbers: they are {code}s as printed; write "
+                "scale = reported (or leave the scale column empty)"
+            )
+    return "ci_lb,ci_ub", (
+        f"declared as log {code}s (scale = {written}), but the CI [{lb:g}, {ub:g}] is not symmetric around {est:g} "
+        f"as a Wald CI on the log scale is: check the three numbers and the scale column"
+    )
+
+
+def _ratio_measure(measure):
+    """The registry's ratio measure named by ``measure`` (a cell), else None."""
+    if measure is None or pd.isna(measure):
+        return None
+    try:
+        m = get_measure(str(measure))
+    except ValueError:
+        return None  # the measure column reports it
+    return m if m.ratio else None
+
+
 def _check_interval(
-    f: str, line: int, est, lb, ub, problems: list[Problem], measure=None, scale="reported"
+    f: str, line: int, est, lb, ub, problems: list[Problem], measure=None, scale="reported", has_scale: bool = True
 ) -> None:
     """An estimate with its CI: bounds in order, the estimate inside, ratios (as printed) positive."""
     vals = {"estimate": est, "ci_lb": lb, "ci_ub": ub}
@@ -885,6 +970,12 @@ def _check_interval(
         return
     if lb > ub:
         problems.append(Problem(f, line, "ci_lb,ci_ub", f"ci_lb ({lb:g}) is above ci_ub ({ub:g}): swap them"))
+    elif lb <= est <= ub and (m := _ratio_measure(measure)) is not None:
+        written = "reported" if scale is None or pd.isna(scale) else str(scale)
+        bad = ratio_scale_problem(float(est), float(lb), float(ub), _SCALES.get(written.lower(), "reported"),
+                                  m, written, has_scale=has_scale)
+        if bad is not None:
+            problems.append(Problem(f, line, bad[0], bad[1]))
     elif not lb <= est <= ub:
         problems.append(
             Problem(
@@ -903,7 +994,8 @@ def _check_ci(df, f, problems, need_se_or_ci: bool):
         est = df["estimate"].iat[i]
         lb = df["ci_lb"].iat[i] if "ci_lb" in df else pd.NA
         ub = df["ci_ub"].iat[i] if "ci_ub" in df else pd.NA
-        _check_interval(f, line, est, lb, ub, problems, df["measure"].iat[i] if "measure" in df else None)
+        _check_interval(f, line, est, lb, ub, problems, df["measure"].iat[i] if "measure" in df else None,
+                        has_scale=False)
         if (
             need_se_or_ci
             and pd.isna(df["se"].iat[i] if "se" in df else pd.NA)
