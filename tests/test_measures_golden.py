@@ -200,6 +200,16 @@ def test_cli_rma_on_fisher_z_contrasts_reports_r(tmp_path):
     assert f"mu as r: {np.tanh(fit.mu):.4f} [{np.tanh(fit.ci_lb):.4f}, {np.tanh(fit.ci_ub):.4f}]" in res.output
     res = CliRunner().invoke(main, ["rma", str(f), "--measure", "ZCORR"])
     assert res.exit_code == 2 and "did you mean 'ZCOR'? correlation: COR, UCOR, ZCOR" in res.output
+    # printed correlations with CIs and a measure column: read on Fisher's z, reported as r
+    g = tmp_path / "printed.csv"
+    g.write_text("study,measure,estimate,ci_lb,ci_ub\na,ZCOR,0.3,0.1,0.48\nb,ZCOR,0.5,0.2,0.7\n")
+    es = bm.read_csv(g)
+    np.testing.assert_allclose(es.yi, np.arctanh([0.3, 0.5]), rtol=1e-14)
+    res = CliRunner().invoke(main, ["rma", str(g), "--method", "DL"])
+    assert res.exit_code == 0 and "mu as r:" in res.output
+    g.write_text("study,measure,estimate,ci_lb,ci_ub\na,ZCOR,0.3,0.1,1.2\nb,ZCOR,0.5,0.2,0.7\n")
+    res = CliRunner().invoke(main, ["rma", str(g)])
+    assert res.exit_code == 2 and "column 'estimate': ZCOR: correlations must lie in (-1, 1)" in res.output and "line 2" in res.output
 
 
 def test_vtype_per_study_as_metafor():
