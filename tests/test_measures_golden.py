@@ -233,3 +233,13 @@ def test_from_ci_on_the_reported_scale_of_transformed_measures():
         bm.EffectTable.from_ci([0.3], [0.1], [1.2], measure="ZCOR")
     with pytest.raises(ValueError, match="PFT transform needs the sample sizes"):
         bm.EffectTable.from_ci([0.3], [0.1], [0.5], measure="PFT")
+
+
+def test_table_back_transform_uses_its_own_sample_sizes():
+    """PFT: the pooled value back-transformed with the harmonic mean of the table's ni (transf.ipft.hm)."""
+    bt = next(b for b in GOLDEN["back_transform"] if b["measure"] == "PFT")
+    ni = _arr(bt["ni"])
+    es = bm.escalc("PFT", xi=np.floor(ni / 3), ni=ni)
+    np.testing.assert_allclose(es.back_transform(_arr(bt["x"])), _arr(bt["out"]), rtol=1e-10, atol=1e-15)
+    html = es._repr_html_()
+    assert html.count("<tr") == 1 + ni.size and "ci95_lb" in html
