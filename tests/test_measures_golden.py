@@ -243,3 +243,9 @@ def test_table_back_transform_uses_its_own_sample_sizes():
     np.testing.assert_allclose(es.back_transform(_arr(bt["x"])), _arr(bt["out"]), rtol=1e-10, atol=1e-15)
     html = es._repr_html_()
     assert html.count("<tr") == 1 + ni.size and "ci95_lb" in html
+
+
+def test_escalc_numbers_repeated_labels_as_metafor():
+    with pytest.warns(UserWarning, match=r"repeated \(Smith\) were numbered as metafor does"):
+        es = bm.escalc("ZCOR", ri=[0.1, 0.2, 0.3], ni=[30, 40, 50], study=["Smith", "Jones", "Smith"])
+    assert es.study == ("Smith.1", "Jones", "Smith.2")

@@ -799,6 +799,21 @@ def escalc(
 
         study = col(study)
         arrays = {k: (col(v) if k not in ("source",) else v) for k, v in arrays.items()}
+    if study is not None and not isinstance(study, str) and arrays.get("timepoint") is None:
+        labels = [str(v) for v in study]
+        dup = sorted({v for v in labels if labels.count(v) > 1})
+        if dup:  # as metafor's .make.unique for slab: "Smith.1", "Smith.2"; said, never silent
+            seen: dict[str, int] = {}
+            out = []
+            for v in labels:
+                if v in dup:
+                    seen[v] = seen.get(v, 0) + 1
+                    out.append(f"{v}.{seen[v]}")
+                else:
+                    out.append(v)
+            study = out
+            warnings.warn(f"escalc: study labels repeated ({', '.join(dup)}) were numbered as metafor does "
+                          "(label.1, label.2); pass unique labels or a timepoint column", UserWarning, stacklevel=2)
     es = EffectTable.from_arms(
         measure, study=study, add=add, to=to, drop00=drop00, vtype=vtype, zero_rule=zero_rule,
         missing="keep", **arrays
