@@ -749,7 +749,7 @@ def rma(csv: Path, method: str | None, test_: str | None, level: float, preset: 
     if not fit.common_effect and (fit.pi_type != "t_k-2" or fit.k >= 3):
         p = fit.predict()
         rows.append(("prediction", fit.mu, p["pi_lb"], p["pi_ub"]))
-    back = _back_transformed(code, rows)
+    back = _back_transformed(code or es.measure, rows)  # the file's measure column when no --measure
     if back:
         click.echo(back)
 
@@ -795,7 +795,7 @@ def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str, meas
     click.echo(str(post))
     click.echo(post.summary(prob=prob, kind=kind).to_string(index=False))
     back = _back_transformed(
-        code,
+        code or es.measure,
         [(name, d.median(), *d.interval(prob, kind)) for name, d in (("mu", post.mu), ("theta_new", post.theta_new))],
     )
     if back:

@@ -200,6 +200,16 @@ def test_cli_rma_on_fisher_z_contrasts_reports_r(tmp_path):
     assert f"mu as r: {np.tanh(fit.mu):.4f} [{np.tanh(fit.ci_lb):.4f}, {np.tanh(fit.ci_ub):.4f}]" in res.output
     res = CliRunner().invoke(main, ["rma", str(f), "--measure", "ZCORR"])
     assert res.exit_code == 2 and "did you mean 'ZCOR'? correlation: COR, UCOR, ZCOR" in res.output
+    # printed correlations with CIs and a measure column: read on Fisher's z, reported as r
+    g = tmp_path / "printed.csv"
+    g.write_text("study,measure,estimate,ci_lb,ci_ub\na,ZCOR,0.3,0.1,0.48\nb,ZCOR,0.5,0.2,0.7\n")
+    es = bm.read_csv(g)
+    np.testing.assert_allclose(es.yi, np.arctanh([0.3, 0.5]), rtol=1e-14)
+    res = CliRunner().invoke(main, ["rma", str(g), "--method", "DL"])
+    assert res.exit_code == 0 and "mu as r:" in res.output
+    g.write_text("study,measure,estimate,ci_lb,ci_ub\na,ZCOR,0.3,0.1,1.2\nb,ZCOR,0.5,0.2,0.7\n")
+    res = CliRunner().invoke(main, ["rma", str(g)])
+    assert res.exit_code == 2 and "column 'estimate': ZCOR: correlations must lie in (-1, 1)" in res.output and "line 2" in res.output
 
 
 def test_vtype_per_study_as_metafor():
@@ -223,3 +233,19 @@ def test_from_ci_on_the_reported_scale_of_transformed_measures():
         bm.EffectTable.from_ci([0.3], [0.1], [1.2], measure="ZCOR")
     with pytest.raises(ValueError, match="PFT transform needs the sample sizes"):
         bm.EffectTable.from_ci([0.3], [0.1], [0.5], measure="PFT")
+
+
+def test_table_back_transform_uses_its_own_sample_sizes():
+    """PFT: the pooled value back-transformed with the harmonic mean of the table's ni (transf.ipft.hm)."""
+    bt = next(b for b in GOLDEN["back_transform"] if b["measure"] == "PFT")
+    ni = _arr(bt["ni"])
+    es = bm.escalc("PFT", xi=np.floor(ni / 3), ni=ni)
+    np.testing.assert_allclose(es.back_transform(_arr(bt["x"])), _arr(bt["out"]), rtol=1e-10, atol=1e-15)
+    html = es._repr_html_()
+    assert html.count("<tr") == 1 + ni.size and "ci95_lb" in html
+
+
+def test_escalc_numbers_repeated_labels_as_metafor():
+    with pytest.warns(UserWarning, match=r"repeated \(Smith\) were numbered as metafor does"):
+        es = bm.escalc("ZCOR", ri=[0.1, 0.2, 0.3], ni=[30, 40, 50], study=["Smith", "Jones", "Smith"])
+    assert es.study == ("Smith.1", "Jones", "Smith.2")

@@ -120,6 +120,15 @@ def test_plot_ratio_forest_uses_a_log_axis():
     rr = bm.escalc("RR", ai=[4, 6, 9], n1i=[100, 120, 90], ci=[8, 10, 12], n2i=[100, 110, 95])
     ax = bm.plot.forest(rr)
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "RR"
+    post = bm.solve(rr, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 2))
+    o = bm.Orientation(lower_is_better=True, measure="RR")
+    ax = bm.plot.noninferiority(post, margin=1.25, orientation=o)
+    xs = ax.lines[0].get_xdata()
+    assert ax.get_xscale() == "log" and xs.min() == pytest.approx(1.0) and xs.max() == pytest.approx(1.25**2)
+    assert float(np.interp(1.25, xs, ax.lines[0].get_ydata())) == pytest.approx(
+        float(bm.prob_noninferior(post, o, 1.25)), abs=2e-3)  # the curve passes through P(NI) at the margin
+    with pytest.raises(ValueError, match="beneficial side"):
+        bm.plot.noninferiority(post, margin=0.8, orientation=o)
     plt.close("all")
 
 
@@ -171,3 +180,7 @@ def test_sampler_returns_the_draws_asked_for_and_explains_one_chain(es):
                         chains=2, tune=300, seed=1)
     assert few.posterior.sizes["draw"] == 50 and len(few.meta["attempts"]) == 2
     assert "re-sampled once after a failed gate" in repr(few)
+    ax = bm.plot.forest(fit)
+    assert ax.get_xlabel() == "SMD"
+    ax = bm.plot.posterior(fit, "mu")
+    assert ax.get_ylabel() == "probability density" and len(ax.lines) >= 2

@@ -157,6 +157,8 @@ class BayesResult:
                 f"ESS bulk {r['ess_bulk']:.0f}, tail {r['ess_tail']:.0f}"
             )
         lines.append("  diagnostics: " + str(self.diagnostics))
+        if self.diagnostics.chains < 2:
+            lines.append("  NOTE: R-hat compares chains and needs at least 2; with one chain convergence is not checked.")
         if not self.converged:
             lines.append("  WARNING: this fit did NOT pass the convergence gate; do not report it as final.")
         return "\n".join(lines)

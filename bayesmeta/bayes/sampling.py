@@ -149,7 +149,10 @@ def _sample_with_gate(key, build, data, var_names, *, draws, tune, chains, seed,
         raise ValueError(f"chains and draws must be positive, got chains={chains}, draws={draws}")
     settings = dict(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, sampler=sampler)
     tree = run_sampler(key, build, data, **settings, engine=engine)
-    diag = check(tree, var_names)
+    with warnings.catch_warnings():
+        if int(chains) < 2:  # R-hat of one chain is NaN by definition: explained below, not numpy's warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+        diag = check(tree, var_names)
     attempts = [dict(settings, passed=diag.passed, problems=list(diag.messages))]
     if int(chains) < 2:
         warnings.warn(

@@ -519,14 +519,18 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, li
             if bad is not None:
                 problems.append(Problem(f, lines[i], bad[0], bad[1]))
                 continue
-        if has("se", i):
-            yi[i] = float(m.to_analysis(est)) if scale == "reported" else est
-            vi[i] = float(frame["se"].iat[i]) ** 2
-        else:
-            y, s_ = m.ci_to_analysis(
-                est, float(frame["ci_lb"].iat[i]), float(frame["ci_ub"].iat[i]), level, scale
-            )
-            yi[i], vi[i] = y, s_**2
+        try:  # the measure's transform (Fisher z, logit, ...) may refuse a value out of its range
+            if has("se", i):
+                yi[i] = float(m.to_analysis(est)) if scale == "reported" else est
+                vi[i] = float(frame["se"].iat[i]) ** 2
+            else:
+                y, s_ = m.ci_to_analysis(
+                    est, float(frame["ci_lb"].iat[i]), float(frame["ci_ub"].iat[i]), level, scale
+                )
+                yi[i], vi[i] = y, s_**2
+        except ValueError as e:
+            problems.append(Problem(f, lines[i], "estimate", f"{e} (on the reported scale of {m.code}; for "
+                                    "values on the analysis scale add a column scale = analysis)"))
     if problems:
         raise DataError(problems)
     try:

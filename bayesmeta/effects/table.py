@@ -490,6 +490,41 @@ class EffectTable:
             f"source={self.source!r})"
         )
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = escape(repr(self))
+        na = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in self.not_estimable.items())
+        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+        body = self.summary().to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep="NaN")
+        return (f"<div><b>{head}</b>{body}"
+                + (f"<br>not estimable (kept as NaN):<ul>{na}</ul>" if na else "")
+                + (f"notes:<ul>{notes}</ul>" if notes else "") + "</div>")
+
+    def back_transform(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Analysis-scale values (a pooled estimate, its interval) on the measure's reported scale.
+
+        As :meth:`bayesmeta.effects.measures.Measure.back_transform`, with the sample sizes (PFT) or
+        person-times (IRFT) of this table's studies for the Freeman-Tukey inverses (their harmonic
+        mean, metafor's ``transf.ipft.hm``).
+
+        Examples
+        --------
+        >>> es = escalc("PFT", xi=[3, 10, 0], ni=[20, 40, 15])
+        >>> round(float(es.back_transform(0.5)), 4)  # harmonic mean n = 21.2
+        0.2175
+        """
+        m = self.measure_info
+        n = None
+        if m.transform in ("pft", "irft"):
+            col = "ni" if m.transform == "pft" else "ti"
+            if self.arms is None or col not in self.arms:
+                raise ValueError(f"the {m.code} back-transform needs the studies' {col}: make the table with escalc")
+            used = {s for s, lab in zip(self.study, self.labels) if lab not in self.not_estimable}
+            a = self.arms[self.arms["study"].isin(used)] if "study" in self.arms else self.arms
+            n = a[col].to_numpy(float)
+        return np.asarray(m.back_transform(x, ni=n), dtype=float)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per study: ``study``, [``timepoint``, ``subgroup``,] ``yi``, ``vi``, ``sei``, moderators.
 
@@ -764,6 +799,21 @@ def escalc(
 
         study = col(study)
         arrays = {k: (col(v) if k not in ("source",) else v) for k, v in arrays.items()}
+    if study is not None and not isinstance(study, str) and arrays.get("timepoint") is None:
+        labels = [str(v) for v in study]
+        dup = sorted({v for v in labels if labels.count(v) > 1})
+        if dup:  # as metafor's .make.unique for slab: "Smith.1", "Smith.2"; said, never silent
+            seen: dict[str, int] = {}
+            out = []
+            for v in labels:
+                if v in dup:
+                    seen[v] = seen.get(v, 0) + 1
+                    out.append(f"{v}.{seen[v]}")
+                else:
+                    out.append(v)
+            study = out
+            warnings.warn(f"escalc: study labels repeated ({', '.join(dup)}) were numbered as metafor does "
+                          "(label.1, label.2); pass unique labels or a timepoint column", UserWarning, stacklevel=2)
     es = EffectTable.from_arms(
         measure, study=study, add=add, to=to, drop00=drop00, vtype=vtype, zero_rule=zero_rule,
         missing="keep", **arrays
