@@ -2,10 +2,9 @@
 Stat Med 21:589-624; BCG trials, dat.colditz1994)."""
 
 import numpy as np
+from _data import dat
 
 import bayesmeta as bm
-
-from _data import dat
 
 PLOT = "compares a plot image with metafor's reference image (plots are not ported)"
 MV = "rma.mv bivariate model of the arm-level log odds (struct='UN') and matreg: not on bayesmeta's front door"

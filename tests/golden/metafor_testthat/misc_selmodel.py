@@ -1,10 +1,9 @@
 """Port of metafor's test_misc_selmodel.r (selection models; the step-function model is ported)."""
 
 import numpy as np
+from _data import dat
 
 import bayesmeta as bm
-
-from _data import dat
 
 PLOT = "compares a plot image with metafor's reference image (plots are not ported)"
 FAMILY = "selection model family {} : not implemented (bm.selmodel has the step function only)"
