@@ -136,6 +136,8 @@ class MHResult(Displayed):
     n_participants: int = 0
     MH: float = float("nan")
     MH_p: float = float("nan")
+    CO: float = float("nan")
+    CO_p: float = float("nan")
     TA: float = float("nan")
     TA_p: float = float("nan")
     TA_df: int = 0
@@ -219,9 +221,17 @@ class MHResult(Displayed):
         ])
 
 
+def _cochran(a, n1, c, n2) -> float:
+    r"""Cochran's test of a common OR of 1 (metafor ``rma.mh``'s ``CO``):
+    :math:`(\sum a_i - n_{1i}m_i/N_i)^2 / \sum n_{1i}n_{2i}m_i(N_i - m_i)/N_i^3` (Cochran 1954)."""
+    N, m = n1 + n2, a + c
+    den = float(np.sum(n1 * n2 * m * (N - m) / N**3))
+    return float(np.sum(a - n1 * m / N) ** 2 / den) if den > 0 else float("nan")
+
+
 def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: bool = True,
            rd_variance: str | None = None, *, mh_correction: str | None = None, add: float = 0.5,
-           method_tau: str = "DL", preset: str | None = None) -> MHResult:
+           method_tau: str = "DL", preset: str | None = None, correct: bool = True) -> MHResult:
     """Mantel-Haenszel common-effect meta-analysis of 2x2 tables.
 
     Parameters
@@ -244,6 +254,8 @@ def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: b
         Continuity correction for zero-cell tables (study-level estimates, and MH if ``"only0"``).
     method_tau : {"DL"}
         tau^2 estimator of :meth:`MHResult.random_effects` (RevMan: DL).
+    correct : bool
+        Continuity correction of the Cochran-Mantel-Haenszel test ``MH`` (metafor's ``correct``).
     preset : {"revman5", "revman2025", "metafor"}, optional
         Take ``rd_variance`` and ``mh_correction`` from a preset
         (:mod:`bayesmeta.frequentist.presets`); explicit arguments override it. Without a preset:
@@ -320,9 +332,11 @@ def rma_mh(ai, n1i, ci, n2i, measure: str = "RR", level: float = 0.95, drop00: b
     I2 = (100 * max(0.0, (Q - (k - 1)) / Q) if Q > 0 else 0.0) if np.isfinite(Q) else float("nan")
     extra: dict = {}
     if measure == "OR":
-        cm = cmh_test(*counts)
+        cm = cmh_test(*counts, correct=correct)
+        co = _cochran(*counts)
         bd = breslow_day_tarone(*counts, psi=float(np.exp(est))) if np.isfinite(est) and k > 1 else {}
-        extra = {"MH": cm["statistic"], "MH_p": cm["p"], "TA": bd.get("tarone", float("nan")),
+        extra = {"MH": cm["statistic"], "MH_p": cm["p"], "CO": co, "CO_p": float(stats.chi2.sf(co, 1)),
+                 "TA": bd.get("tarone", float("nan")),
                  "TA_p": bd.get("tarone_p", float("nan")), "TA_df": bd.get("df", 0)}
     return MHResult(measure=measure, k=k_all, k_estimable=k, estimate=float(est), se=float(se), zval=float(z),
                     pval=float(2 * stats.norm.sf(abs(z))), ci_lb=float(est - crit * se), ci_ub=float(est + crit * se),

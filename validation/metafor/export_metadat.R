@@ -4,7 +4,7 @@ library(metadat)
 out <- "tests/golden/metafor_testthat/data"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 sets <- c("dat.bcg", "dat.raudenbush1985", "dat.normand1999", "dat.hine1989", "dat.yusuf1985",
-          "dat.collins1985b", "dat.hackshaw1998", "dat.henmi2010", "dat.lee2004", "dat.li2007",
+          "dat.collins1985a", "dat.collins1985b", "dat.hackshaw1998", "dat.henmi2010", "dat.lee2004", "dat.li2007",
           "dat.pritz1997", "dat.nielweise2007", "dat.nielweise2008", "dat.egger2001", "dat.dersimonian2007",
           "dat.hart1999", "dat.molloy2014", "dat.linde2005", "dat.viechtbauer2021", "dat.bangertdrowns2004",
           "dat.lipsey2001", "dat.morris2008", "dat.vanhowe1999", "dat.laopaiboon2015",

@@ -68,6 +68,7 @@ def split_args(s: str) -> list[str]:
 def parse_numbers(text: str):
     """Numbers of a literal expected value, or None when it is not a literal."""
     t = re.sub(r"\s+", "", text)
+    t = re.sub(r"(?<![\w.])(\d+)L(?![\w.])", r"\1", t)  # R integer literals (3L)
     if t in ("NA", "NA_real_"):
         return [None], [0]
     if re.fullmatch(NUM, t):

@@ -1,0 +1,10 @@
+"""Port of metafor's test_analysis_example_berkey1998.r: every analysis in it is a multivariate or multilevel
+model (rma.mv), which bayesmeta's front door does not offer; all its values are listed out of scope."""
+
+OUT_OF_SCOPE: dict[int, str] = {}
+DEFAULT_REASON = ("rma.mv (multivariate / multilevel models, the covariance matrices built for them, their comparisons "
+                  "and plots): not on bayesmeta's front door")
+
+
+def compute() -> dict:
+    return {}
