@@ -157,6 +157,7 @@ def test_select(reviews):
     assert [a.id for a in r.select(outcome="2")] == ["1.2"]
     assert [a.id for a in r.select(outcome="1.1")] == ["1.1"]
     assert [a.id for a in r.select(comparison="Examples from Fleiss (1993)")] == ["1.1", "1.2"]
+    assert [a.id for a in r.select(outcome="1.2, 1.1")] == ["1.1", "1.2"]
     with pytest.raises(KeyError, match=r"it has: 1\.1"):
         r.select(outcome="mortality")
 
