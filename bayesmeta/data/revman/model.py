@@ -404,6 +404,11 @@ class Review:
             )
         return out
 
+    def to_frame(self) -> pd.DataFrame:
+        """Every study row of every analysis (tidy: one row per study and analysis, with sources)."""
+        frames = [a.to_frame() for a in self.analyses]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def summary(self) -> pd.DataFrame:
         """One row per analysis: number, names, settings, k and RevMan's stored total."""
         rows = []
