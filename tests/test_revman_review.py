@@ -51,9 +51,9 @@ def test_spec_one_block_per_analysis(rev, tmp_path):
     assert (b1["measure"], b1["lower_is_better"], b1["question"], b1["outcome"]) == ("OR", True, "superiority", "1.1")
     assert b2["measure"] == "SMD_revman" and b2["file"] == "analysis_1_2.csv"
     assert raw["analysis"]["preset"] == "revman5" and raw["analysis"]["data"] == "data"
-    assert set(raw["mu_priors"]) == {"OR", "SMD_revman"}
+    assert set(raw["mu_priors"]) == {"OR", "SMD_revman"} and "outcome" not in raw  # no margin: study rows only
     spec = spec_from_dict(raw, tmp_path / "spec.toml")  # the toolkit's own validation
-    assert len(spec.study_level) == 2
+    assert len(spec.study_level) == 2 and not spec.outcomes
     rows = pd.read_csv(tmp_path / "data" / "analysis_1_1.csv")
     isis = rows[(rows.study == "ISIS-2") & (rows.arm == "experimental")].iloc[0]
     assert (isis.events, isis.n) == (1570, 8587)
@@ -68,6 +68,15 @@ def test_margins_and_priors_per_outcome(rev, tmp_path):
     b = raw["study_level"][0]
     assert b["question"] == "noninferiority" and b["primary_margin"] == 1.1
     assert "sceptical" in raw["mu_priors"]["OR"]
+    # with a margin, RevMan's stored pooled result is also the published result of an [[outcome]] block
+    assert [(o["id"], o["mu_priors"], o["margins"]) for o in raw["outcome"]] == [("a1_1_revman", "OR_published", [1.1])]
+    assert raw["mu_priors"]["OR_published"]["reference"]["prior"] == "flat()"
+    row = pd.read_csv(tmp_path / "data" / "published.csv").iloc[0]
+    assert (row.analysis, row.measure, row.estimate, row.ci_lb, row.k_studies, row.participants) == (
+        "a1_1_revman", "OR", 0.8968655609130709, 0.8405144008917793, 7, 28003)
+    assert row.source == "Fleiss1993.rm5 (line 441, <DICH_OUTCOME>), analysis 1.1"
+    spec = spec_from_dict(raw, tmp_path / "spec.toml")
+    assert [o.id for o in spec.outcomes] == ["a1_1_revman"] and spec.outcomes[0].margins == (1.1,)
     with pytest.raises(DataError) as e:
         _spec(rev, tmp_path, margins=[1.1])  # an OR and an SMD: one margin cannot fit both
     assert e.value.problems[0].column == "--margin"
