@@ -197,3 +197,32 @@ def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
     raw, notes = _spec(review, tmp_path, with_notes=True)
     assert [b["id"] for b in raw["study_level"]] == ["a1_1"]
     assert any("0 estimable studies for RR" in n and "no events in either arm" in n for n in notes)
+
+
+@pytest.mark.unit
+def test_summary_row_from_the_reports_answers():
+    """Where the spec has an [[outcome]] block for RevMan's result, the summary row is the report's
+    primary (the answers Dataset of /work/notes/INTERFACE.md), back-transformed; hand-made Dataset."""
+    import math
+
+    import numpy as np
+    import xarray as xr
+
+    from bayesmeta.pipeline.review import _from_answers
+
+    deps = ["primary", "tau_prior:halfcauchy"]
+    val = lambda *v: (("outcome", "departure"), np.array([v]))
+    ds = xr.Dataset(
+        {"median": val(math.log(0.9), math.log(0.92)), "lb95": val(math.log(0.81), math.log(0.8)),
+         "ub95": val(math.log(1.0), math.log(1.05)), "largest_plausible": val(math.log(0.98), math.log(1.03)),
+         "p_decision": val(0.998, 0.93), "bf_decision": val(459.0, 12.0),
+         "flips": (("outcome", "departure"), np.array([[False, True]]))},
+        coords={"outcome": ["a1_1_revman"], "departure": deps, "question": ("outcome", ["noninferiority"]),
+                "margin": ("outcome", [math.log(1.1)])},
+    )
+    row = _from_answers(ds, "a1_1_revman", math.exp)
+    assert row["posterior_median"] == pytest.approx(0.9) and row["posterior_interval"] == "[0.81, 1]"
+    assert row["question"] == "noninferiority: P(no worse than 1.1)" and row["p_decision"] == 0.998
+    assert row["largest_plausible"] == pytest.approx(0.98)
+    assert row["bayes_factor"] == "extreme evidence for (BF 459)"
+    assert row["conclusion_changes"] == "tau_prior:halfcauchy"
