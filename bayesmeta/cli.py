@@ -401,7 +401,7 @@ def _as_options(e: DataError) -> DataError:
     "--outcome",
     default=None,
     help="Outcome to analyse (the file's outcome column), if it holds several; for a RevMan review the "
-    "outcome's number, name or analysis number (1.2) [default: all].",
+    "outcome's number, name or analysis number (1.2; several as 1.1,1.3) [default: all].",
 )
 @click.option("--timepoint", default=None, help="Time point to analyse (one per study).")
 @click.option(

@@ -57,6 +57,8 @@ def test_structure_and_settings(reviews):
         assert (a.favours_left, a.favours_right) == ("Favours experimental", "Favours control")
     assert (reviews["zip"]["1.1"].experimental, reviews["zip"]["1.1"].favours_left) == ("Experimental", "")
     assert reviews["rm5"]["1.1"].settings.level_total == 0.95
+    tidy = reviews["csv"].to_frame()
+    assert len(tidy) == 12 and list(tidy.analysis.unique()) == ["1.1", "1.2"] and tidy.source.str.contains("line").all()
 
 
 def test_provenance_per_value(reviews):
@@ -157,6 +159,7 @@ def test_select(reviews):
     assert [a.id for a in r.select(outcome="2")] == ["1.2"]
     assert [a.id for a in r.select(outcome="1.1")] == ["1.1"]
     assert [a.id for a in r.select(comparison="Examples from Fleiss (1993)")] == ["1.1", "1.2"]
+    assert [a.id for a in r.select(outcome="1.2, 1.1")] == ["1.1", "1.2"]
     with pytest.raises(KeyError, match=r"it has: 1\.1"):
         r.select(outcome="mortality")
 

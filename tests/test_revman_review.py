@@ -51,9 +51,9 @@ def test_spec_one_block_per_analysis(rev, tmp_path):
     assert (b1["measure"], b1["lower_is_better"], b1["question"], b1["outcome"]) == ("OR", True, "superiority", "1.1")
     assert b2["measure"] == "SMD_revman" and b2["file"] == "analysis_1_2.csv"
     assert raw["analysis"]["preset"] == "revman5" and raw["analysis"]["data"] == "data"
-    assert set(raw["mu_priors"]) == {"OR", "SMD_revman"}
+    assert set(raw["mu_priors"]) == {"OR", "SMD_revman"} and "outcome" not in raw  # no margin: study rows only
     spec = spec_from_dict(raw, tmp_path / "spec.toml")  # the toolkit's own validation
-    assert len(spec.study_level) == 2
+    assert len(spec.study_level) == 2 and not spec.outcomes
     rows = pd.read_csv(tmp_path / "data" / "analysis_1_1.csv")
     isis = rows[(rows.study == "ISIS-2") & (rows.arm == "experimental")].iloc[0]
     assert (isis.events, isis.n) == (1570, 8587)
@@ -68,6 +68,15 @@ def test_margins_and_priors_per_outcome(rev, tmp_path):
     b = raw["study_level"][0]
     assert b["question"] == "noninferiority" and b["primary_margin"] == 1.1
     assert "sceptical" in raw["mu_priors"]["OR"]
+    # with a margin, RevMan's stored pooled result is also the published result of an [[outcome]] block
+    assert [(o["id"], o["mu_priors"], o["margins"]) for o in raw["outcome"]] == [("a1_1_revman", "OR_published", [1.1])]
+    assert raw["mu_priors"]["OR_published"]["reference"]["prior"] == "flat()"
+    row = pd.read_csv(tmp_path / "data" / "published.csv").iloc[0]
+    assert (row.analysis, row.measure, row.estimate, row.ci_lb, row.k_studies, row.participants) == (
+        "a1_1_revman", "OR", 0.8968655609130709, 0.8405144008917793, 7, 28003)
+    assert row.source == "Fleiss1993.rm5 (line 441, <DICH_OUTCOME>), analysis 1.1"
+    spec = spec_from_dict(raw, tmp_path / "spec.toml")
+    assert [o.id for o in spec.outcomes] == ["a1_1_revman"] and spec.outcomes[0].margins == (1.1,)
     with pytest.raises(DataError) as e:
         _spec(rev, tmp_path, margins=[1.1])  # an OR and an SMD: one margin cannot fit both
     assert e.value.problems[0].column == "--margin"
@@ -188,3 +197,32 @@ def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
     raw, notes = _spec(review, tmp_path, with_notes=True)
     assert [b["id"] for b in raw["study_level"]] == ["a1_1"]
     assert any("0 estimable studies for RR" in n and "no events in either arm" in n for n in notes)
+
+
+@pytest.mark.unit
+def test_summary_row_from_the_reports_answers():
+    """Where the spec has an [[outcome]] block for RevMan's result, the summary row is the report's
+    primary (the answers Dataset of /work/notes/INTERFACE.md), back-transformed; hand-made Dataset."""
+    import math
+
+    import numpy as np
+    import xarray as xr
+
+    from bayesmeta.pipeline.review import _from_answers
+
+    deps = ["primary", "tau_prior:halfcauchy"]
+    val = lambda *v: (("outcome", "departure"), np.array([v]))
+    ds = xr.Dataset(
+        {"median": val(math.log(0.9), math.log(0.92)), "lb95": val(math.log(0.81), math.log(0.8)),
+         "ub95": val(math.log(1.0), math.log(1.05)), "largest_plausible": val(math.log(0.98), math.log(1.03)),
+         "p_decision": val(0.998, 0.93), "bf_decision": val(459.0, 12.0),
+         "flips": (("outcome", "departure"), np.array([[False, True]]))},
+        coords={"outcome": ["a1_1_revman"], "departure": deps, "question": ("outcome", ["noninferiority"]),
+                "margin": ("outcome", [math.log(1.1)])},
+    )
+    row = _from_answers(ds, "a1_1_revman", math.exp)
+    assert row["posterior_median"] == pytest.approx(0.9) and row["posterior_interval"] == "[0.81, 1]"
+    assert row["question"] == "noninferiority: P(no worse than 1.1)" and row["p_decision"] == 0.998
+    assert row["largest_plausible"] == pytest.approx(0.98)
+    assert row["bayes_factor"] == "extreme evidence for (BF 459)"
+    assert row["conclusion_changes"] == "tau_prior:halfcauchy"

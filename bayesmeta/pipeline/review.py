@@ -219,6 +219,7 @@ def spec_for_review(
     tau_sets: dict[str, Any] = {}
     undecided: dict[str, str] = {}
     raw: dict[str, Any] = {}
+    kept: list[Unit] = []
     for u in units:
         a = u.analysis
         notes += [f"{u.label}: {x}" for x in u.left_out]
@@ -261,6 +262,7 @@ def spec_for_review(
             if name != code:
                 b[key] = name
         blocks.append(b)
+        kept.append(u)
     if undecided:
         problems.append(Problem("command line", None, "--lower-is-better",
                                 "say which direction is better (--lower-is-better or --higher-is-better; or "
@@ -271,6 +273,7 @@ def spec_for_review(
                                 + "; ".join(notes)))
     if problems:
         raise DataError(problems)
+    outcomes = _published_outcomes(kept, blocks, data_dir, mu_sets)
     spec = {
         "analysis": {
             "id": "".join(c if c.isalnum() else "_" for c in Path(review.file).stem).strip("_") or "review",
@@ -284,11 +287,74 @@ def spec_for_review(
             "preset": "revman5",
         },
         "sampler": raw["sampler"],
+        **({"outcome": outcomes} if outcomes else {}),
         "study_level": blocks,
         "mu_priors": mu_sets,
         "tau_priors": tau_sets,
     }
     return spec, tuple(notes)
+
+
+def _pooled_of(u: Unit):
+    a = u.analysis
+    if u.subgroup_no is None:
+        return a.pooled
+    return next((g.pooled for g in a.subgroups if g.no == u.subgroup_no), None)
+
+
+def _published_outcomes(units: list[Unit], blocks: list[dict[str, Any]], data_dir: Path,
+                        mu_sets: dict[str, Any]) -> list[dict[str, Any]]:
+    """RevMan's stored pooled results as the spec's published results: ``published.csv`` in the data
+    folder and one ``[[outcome]]`` block each (id ``<block id>_revman``), so the summary-level
+    reanalysis and the report's outcome summary table read RevMan's result as published. Only units
+    with a stored result and a margin get one (the spec requires margins in [[outcome]] blocks; none
+    is invented: without ``--margin`` the review is analysed from its study rows alone). Their mu prior set adds the flat ``reference`` prior the
+    summary-level analysis needs (the study-level blocks keep theirs)."""
+    rows, out = [], []
+    for u, b in zip(units, blocks):
+        p = _pooled_of(u)
+        if p is None or not p.computed or not b.get("margins"):
+            continue  # no stored result, or no margin ([[outcome]] blocks need one; never invented)
+        a = u.analysis
+        studies = [s for s in a.studies if u.subgroup_no is None or s.subgroup_no == u.subgroup_no]
+        n = p.total_1 + p.total_2
+        src = p.source
+        rows.append({
+            "analysis": f"{u.id}_revman", "outcome": a.id, "timepoint": u.timepoint or "all",
+            "measure": b["measure"], "estimate": repr(float(p.estimate)), "ci_lb": repr(float(p.ci_lb)),
+            "ci_ub": repr(float(p.ci_ub)), "ci_level": repr(a.settings.level_total),
+            "p": repr(float(p.p_z)) if math.isfinite(p.p_z) else "", "p_relation": "=" if math.isfinite(p.p_z) else "",
+            "i2": repr(float(p.I2)) if math.isfinite(p.I2) else "",
+            "k_studies": str(p.k) if p.k else str(len(studies)),
+            "participants": str(int(n)) if math.isfinite(n) and n > 0 else "",
+            "studies": ";".join(s.study for s in studies),
+            "lower_is_better": "true" if b["lower_is_better"] else "false",
+            "model": f"RevMan 5: {a.settings.describe()}",
+            "source": f"{Path(src.file).name} ({src.location}), analysis {a.id}" if src else f"analysis {a.id}",
+        })
+        mset = b.get("mu_priors", b["measure"])
+        pub_set = f"{mset}_published"
+        if pub_set not in mu_sets:
+            mu_sets[pub_set] = {
+                "reference": {"prior": "flat()", "role": "reference",
+                              "rationale": "improper uniform: the posterior equals RevMan's likelihood"},
+                **mu_sets[mset],
+            }
+        o: dict[str, Any] = {
+            "id": f"{u.id}_revman", "label": f"{u.label}, as RevMan pooled it", "measure": b["measure"],
+            "lower_is_better": b["lower_is_better"], "question": b["question"], "mu_priors": pub_set,
+        }
+        for k in ("margins", "primary_margin", "superiority_threshold", "tau_priors"):
+            if k in b:
+                o[k] = b[k]
+        out.append(o)
+    if rows:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        (data_dir / "published.csv").write_text(buf.getvalue(), encoding="utf-8")
+    return out
 
 
 def _bf_words(log_bf: float) -> str:
@@ -311,7 +377,10 @@ def review_summary(
     Columns: ``analysis, outcome, subgroup`` (when the analysis' subgroups share studies, each is a
     unit), ``k, measure, revman_model, revman_estimate, revman_ci`` (as RevMan
     stored it, or recomputed with its settings when it stored none: ``revman_source`` says which),
-    ``posterior_median, posterior_interval`` (primary priors, exact; the report's interval kind), ``question``,
+    ``primary_analysis`` (where the next columns come from: the report's primary analysis of RevMan's
+    published result when the spec has an ``[[outcome]]`` block for it, so the table and the report's
+    summary agree; otherwise the study rows), ``posterior_median, posterior_interval`` (primary priors;
+    the report's interval kind), ``question``,
     ``p_decision`` (P(benefit) for superiority and estimation, P(no worse than the primary margin) for
     non-inferiority), ``largest_plausible`` (the one-sided 95% bound on the harmful side, reported
     scale: the smallest margin at which non-inferiority would reach P = 0.95), ``bayes_factor`` (of
@@ -347,6 +416,14 @@ def review_summary(
         }
         b = blocks.get(u.id)
         res = b.result if b is not None else None
+        ans = getattr(reanalysis, "answers", None)
+        oid = f"{u.id}_revman"
+        if ans is not None and "outcome" in ans.coords and oid in list(ans.coords["outcome"].values):
+            # the report's own primary analysis of RevMan's published result: the same numbers as its summary
+            row.update(_from_answers(ans, oid, back))
+            rows.append(row)
+            continue
+        row["primary_analysis"] = "the study rows (exact posterior, primary priors)"
         if res is None:
             row.update(posterior_median=math.nan, posterior_interval="", question="", p_decision=math.nan,
                        largest_plausible=math.nan, bayes_factor="", conclusion_changes=b.message if b else "not run")
@@ -379,6 +456,31 @@ def review_summary(
             )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _from_answers(ans, oid: str, back) -> dict[str, Any]:
+    """The primary row of the report's answers Dataset (:mod:`bayesmeta.pipeline.answers`) for one
+    outcome, in this table's columns (reported scale)."""
+    from bayesmeta.pipeline.answers import bf_category
+
+    o = ans.sel(outcome=oid)
+    prim = o.sel(departure="primary")
+    q = str(o.coords["question"].values) if "question" in o.coords else ""
+    margin = float(o.coords["margin"].values) if "margin" in o.coords else math.nan
+    what = (f"P(no worse than {back(margin):.4g})" if q == "noninferiority" and math.isfinite(margin)
+            else "P(benefit)")
+    bf = float(prim["bf_decision"])
+    strength, side = bf_category(bf)
+    flips = [str(d) for d in o.coords["departure"].values if bool(o["flips"].sel(departure=d))]
+    return {
+        "primary_analysis": "RevMan's published result (the report's summary-level primary analysis)",
+        "posterior_median": back(float(prim["median"])),
+        "posterior_interval": f"[{back(float(prim['lb95'])):.4g}, {back(float(prim['ub95'])):.4g}]",
+        "question": f"{q}: {what}", "p_decision": float(prim["p_decision"]),
+        "largest_plausible": back(float(prim["largest_plausible"])),
+        "bayes_factor": f"{strength} evidence {side} (BF {bf:.3g})" if side != "none" else strength,
+        "conclusion_changes": "; ".join(flips) if flips else "none of the named departures",
+    }
 
 
 def _log_bf(res, p_post: float, bound: float) -> float:

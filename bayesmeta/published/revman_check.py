@@ -35,6 +35,7 @@ Collaboration.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,9 @@ def _pool(a: Analysis, rows_sel: int | None, preset: str) -> dict[str, Any] | No
 
         ai, n1, ci, n2 = (np.array([getattr(r, f) for r in rows], float) for f in ("events_1", "total_1", "events_2", "total_2"))
         good = np.isfinite(ai) & np.isfinite(n1) & np.isfinite(ci) & np.isfinite(n2)
-        mh = rma_mh(ai[good], n1[good], ci[good], n2[good], measure=s.measure, level=level, preset=preset)
+        with warnings.catch_warnings():  # double zeros are left out by RevMan's rule: the study rows say so
+            warnings.filterwarnings("ignore", message=r".*with no events \(or only events\) in both arms left out")
+            mh = rma_mh(ai[good], n1[good], ci[good], n2[good], measure=s.measure, level=level, preset=preset)
         Q, df = mh.Q, mh.k_estimable - 1
         if s.random:
             re = mh.random_effects()

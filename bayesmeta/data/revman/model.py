@@ -374,9 +374,16 @@ class Review:
     def select(self, comparison: str | None = None, outcome: str | None = None) -> tuple[Analysis, ...]:
         """The analyses of a comparison and/or outcome, each given by number or (case-insensitive) name.
 
-        ``outcome`` may also be an analysis number ``"1.2"``. Raises ``KeyError`` listing what the
-        review has when nothing matches.
+        ``outcome`` may also be an analysis number ``"1.2"``, or several numbers separated by commas
+        (``"1.1, 1.3"``). Raises ``KeyError`` listing what the review has when nothing matches.
         """
+        import re
+
+        if outcome is not None and "," in outcome:
+            parts = [p.strip() for p in outcome.split(",")]
+            if all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
+                chosen = {a.id: a for p in parts for a in self.select(comparison, p)}
+                return tuple(a for a in self.analyses if a.id in chosen)
 
         def match(num: int, name: str, key: str | None, full: str | None = None) -> bool:
             if key is None:
@@ -396,6 +403,11 @@ class Review:
                 f"(it has: {have})"
             )
         return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every study row of every analysis (tidy: one row per study and analysis, with sources)."""
+        frames = [a.to_frame() for a in self.analyses]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def summary(self) -> pd.DataFrame:
         """One row per analysis: number, names, settings, k and RevMan's stored total."""

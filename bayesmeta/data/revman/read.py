@@ -48,7 +48,8 @@ def read_revman(path: str | Path) -> Review:
     if not path.is_file():
         raise DataError(Problem(str(path), None, None, "is not a file"))
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:8]
+    with open(path, "rb") as fh:
+        head = fh.read(8)
     if suffix == ".zip" or head.startswith(b"PK\x03\x04"):
         from bayesmeta.data.revman.data_package import read_data_package
 
