@@ -381,6 +381,7 @@ summary{cursor:pointer;color:var(--muted)}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:.9rem}dl.kv dt{font-weight:bold}dl.kv dd{margin:0}
 @media (max-width:40rem){
  body{margin:1rem auto;padding:0 .7rem}
+ h1{font-size:1.3rem}h2{font-size:1.2rem;margin-top:1.6rem}h3{font-size:1.05rem}
  nav.toc>ol{columns:1}
  dl.kv{grid-template-columns:auto}
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
