@@ -73,3 +73,17 @@ def test_place_labels_never_overlaps_and_counts_what_it_leaves_out():
     assert 0 < left_out < 10
     assert F.overlapping_texts(fig) == []
     plt.close(fig)
+
+
+def test_bubble_axis_says_what_the_moderator_is(tmp_path):
+    from types import SimpleNamespace
+
+    from bayesmeta.report.diagnostics import moderator_words
+
+    (tmp_path / "studies.csv").write_text(
+        'study,ablat,source\n"A 1948",44,"metadat dat.colditz1994: ablat = absolute latitude of the study '
+        'location in degrees, year = year of publication"\n', encoding="utf-8")
+    spec = SimpleNamespace(data_dir=tmp_path)
+    assert moderator_words(spec, "ablat") == "ablat: absolute latitude of the study location in degrees"
+    assert moderator_words(spec, "year") == "year: year of publication"
+    assert moderator_words(spec, "alloc") == "alloc"  # not defined in the data: the name alone
