@@ -1,18 +1,28 @@
-"""Every committed report opened in headless Chromium at 1280 px, read as a reviewer would.
+"""Every committed report opened in headless Chromium at 1280 px and at 390 px (a phone), read as
+a reviewer would.
 
-Asserts, per report: the page is no wider than the window and no element sticks out of it
-(except inside a scroll box, where wide tables belong); every image loads; no text node holds a
-Python repr (dict, numpy scalar, object or dataclass text); headings run h1, then h2 numbered 1,
-2, 3 ... with h3 numbered within their h2.
+Asserts, per report and width: the page is no wider than the window and no element sticks out of
+it (except inside a scroll box, where wide tables and wide figures belong); every image loads; no
+text node holds a Python repr (dict, numpy scalar, object or dataclass text); headings run h1,
+then h2 numbered 1, 2, 3 ... with h3 numbered within their h2; every column header is words (no
+``snake_case`` identifiers, no ``@``); no figure is shown with text smaller than 9 CSS px (each
+PNG records its smallest font, ``figures.MIN_FONT_KEY``); the summary table's primary probability
+(its ``key`` column, else its first ``P(...)`` column) is on screen without scrolling sideways;
+the main body (up to the technical part) with details closed fits the length budget: 12 desktop
+screens (1280 x 800) for a report with published results, 6 for a study-level report. And every
+committed figure was saved with no two texts overlapping (bounding boxes of its text artists,
+checked when saved: ``figures.OVERLAP_KEY``).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
 test FAILS and says what to install: it never skips.
 
 ``python tests/test_browser.py --screenshots docs/screenshots`` writes the first screen of each
-report as PNG (the pictures in the README).
+report at 1280 x 800 and at 390 x 844 as PNG (the pictures in the README).
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -25,8 +35,13 @@ from bayesmeta.report.render import REPR
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORTS = sorted(p for p in (ROOT / "reports").glob("*/report.html"))
+# the committed reports; BAYESMETA_REPORTS=/some/folder checks the reports in its sub-folders instead
+REPORTS = sorted(p for p in Path(os.environ.get("BAYESMETA_REPORTS", ROOT / "reports")).glob("*/report.html"))
 WIDTH = 1280
+PHONE = (390, 844)
+SCREEN_H = 800
+BUDGET = {"published": 12, "study_level": 6}  # desktop screens for the main body, details closed
+MIN_FONT_PX = 9.0
 CHROMIUM = "/usr/bin/chromium"
 DRIVER = "/usr/bin/chromedriver"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,7 +52,7 @@ REPR_JS = REPR.pattern
 
 PAGE_JS = r"""
 const W = document.documentElement.clientWidth;
-const inScroll = el => el.closest('.scroll, pre, nav, details:not([open])') !== null;
+const inScroll = el => el.closest('.scroll, .figbox, pre, nav, details:not([open])') !== null;
 const wide = [];
 for (const el of document.body.querySelectorAll('*')) {
   if (inScroll(el)) continue;
@@ -51,8 +66,36 @@ const reprs = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 while (walker.nextNode()) { const t = walker.currentNode.nodeValue; if (re.test(t)) reprs.push(t.slice(0, 120)); }
 const heads = Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6')).map(h => [h.tagName, h.textContent]);
+// figures: smallest text as shown (CSS px) = shown width / natural width * smallest font (image px)
+const small = [];
+for (const i of document.images) {
+  const f = parseFloat(i.dataset.minFontPx || 'NaN');
+  const w = i.getBoundingClientRect().width;
+  if (!isFinite(f)) { small.push((i.alt || '').slice(0, 60) + ': no font record'); continue; }
+  if (w > 0 && w / i.naturalWidth * f < arguments[1] - 0.01) small.push((i.alt || '').slice(0, 60) + ': ' + (w / i.naturalWidth * f).toFixed(1) + ' px');
+}
+// the summary table: the first table; its decisive column
+const headers = Array.from(document.querySelectorAll('th')).map(t => t.textContent.trim());
+let key = null;
+const tbl = document.querySelector('table');
+if (tbl) {
+  const ths = Array.from(tbl.querySelectorAll('thead th'));
+  let j = ths.findIndex(t => t.classList.contains('key'));
+  if (j < 0) j = ths.findIndex(t => /^P\(/.test(t.textContent.trim()));
+  if (j >= 0) {
+    const cell = tbl.querySelector('tbody tr').children[j];
+    const r = cell.getBoundingClientRect();
+    const box = tbl.closest('.scroll').getBoundingClientRect();
+    key = {header: ths[j].textContent.trim(), left: r.left, right: r.right, boxLeft: box.left, boxRight: box.right,
+           visible: r.width > 0 && r.left >= Math.max(box.left, 0) - 1 && r.right <= Math.min(box.right, W) + 1};
+  }
+}
+// the main body ends at the technical part (the first h2 naming it), else the page ends
+const tech = Array.from(document.querySelectorAll('h2')).find(h => /technical|methods|appendix/i.test(h.textContent));
+const bodyEnd = tech ? tech.getBoundingClientRect().top + window.scrollY : document.documentElement.scrollHeight;
 return {scrollWidth: document.documentElement.scrollWidth, clientWidth: W, wide: wide.slice(0, 20),
-        nwide: wide.length, imgs: imgs, reprs: reprs.slice(0, 20), heads: heads};
+        nwide: wide.length, imgs: imgs, reprs: reprs.slice(0, 20), heads: heads, small: small, headers: headers,
+        key: key, bodyEnd: bodyEnd, pageHeight: document.documentElement.scrollHeight};
 """
 
 
@@ -91,7 +134,8 @@ def _inspect(drv, path: Path) -> dict:
         "const done = arguments[arguments.length - 1];"
         "Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => {i.onload = i.onerror = r;})))"
         ".then(() => done(true));")
-    return drv.execute_script(PAGE_JS, REPR_JS)
+    drv.execute_script("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
+    return drv.execute_script(PAGE_JS, REPR_JS, MIN_FONT_PX)
 
 
 def heading_problems(heads: list[list[str]]) -> list[str]:
@@ -130,41 +174,98 @@ def test_heading_rule_catches_bad_sequences():
 
 
 def test_reports_exist():
+    if os.environ.get("BAYESMETA_REPORTS"):
+        assert REPORTS, os.environ["BAYESMETA_REPORTS"]
+        return
     names = {p.parent.name for p in REPORTS}
     assert {"viderman2023", "normand1999", "colditz1994"} <= names, names
 
 
+IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|@")
+
+
+def header_problems(headers: list[str]) -> list[str]:
+    """Column headers that are identifiers rather than words (``p_ni``, ``hdi95_lb``, ``p@0.5``)."""
+    return [h for h in headers if IDENTIFIER.search(h)]
+
+
+def test_header_rule_catches_identifiers():
+    assert header_problems(["P(US no worse than 1 point)", "Trials (participants)", "95% interval"]) == []
+    assert header_problems(["p_noninferior@0.5", "hdi95_lb", "prior_p_tau_below_005"]) == [
+        "p_noninferior@0.5", "hdi95_lb", "prior_p_tau_below_005"]
+
+
+def _kind(report: Path) -> str:
+    """``published`` for a report of published results (its tables hold summary-level analyses),
+    else ``study_level``."""
+    return "published" if any((report.parent / "tables").glob("*summary_random_effects*")) else "study_level"
+
+
+def _size(drv, width: int, height: int) -> None:
+    drv.set_window_size(width, height)
+    inner = drv.execute_script("return [window.innerWidth, window.innerHeight]")
+    drv.set_window_size(width + (width - inner[0]), height + (height - inner[1]))
+
+
+@pytest.mark.parametrize("width", [WIDTH, PHONE[0]], ids=["1280px", "390px"])
 @pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.parent.name)
-def test_report_in_browser(browser, report):
+def test_report_in_browser(browser, report, width):
+    _size(browser, width, SCREEN_H if width == WIDTH else PHONE[1])
     r = _inspect(browser, report)
-    assert r["clientWidth"] <= WIDTH
-    assert r["scrollWidth"] <= r["clientWidth"], f"page is {r['scrollWidth']} px wide at a {WIDTH} px window"
+    assert r["clientWidth"] <= width
+    assert r["scrollWidth"] <= r["clientWidth"], f"page is {r['scrollWidth']} px wide at a {width} px window"
     assert r["nwide"] == 0, f"{r['nwide']} elements wider than the window: {r['wide']}"
     assert r["imgs"], "no figures"
     broken = [i["alt"] for i in r["imgs"] if not i["ok"]]
     assert not broken, f"images that did not load: {broken}"
     assert not r["reprs"], f"Python reprs in the text: {r['reprs']}"
     assert not heading_problems(r["heads"]), heading_problems(r["heads"])
+    assert not r["small"], f"figures shown with text below {MIN_FONT_PX} CSS px: {r['small'][:5]}"
+    assert r["key"] is not None, "the summary table has no primary probability column (Table.key or a P(...) header)"
+    assert r["key"]["visible"], f"the primary probability column is off screen at {width} px: {r['key']}"
+    if width == WIDTH:
+        screens = r["bodyEnd"] / SCREEN_H
+        budget = BUDGET[_kind(report)]
+        assert screens <= budget, f"main body is {screens:.1f} screens long (budget {budget})"
+    assert not header_problems(r["headers"]), f"column headers that are not words: {header_problems(r['headers'])[:8]}"
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.parent.name)
+def test_saved_figures_have_no_overlapping_text(report):
+    from PIL import Image
+
+    from bayesmeta.report.figures import OVERLAP_KEY
+
+    bad = {}
+    for png in sorted((report.parent / "figures").glob("*.png")):
+        with Image.open(png) as im:
+            v = im.info.get(OVERLAP_KEY)
+        if v != "none":
+            bad[png.name] = v if v is not None else "saved without the overlap check"
+    assert not bad, bad
 
 
 def screenshots(out: Path) -> list[Path]:
-    """The first screen (1280 x 800) of each committed report, as PNG in ``out``."""
+    """The first screen of each committed report at 1280 x 800 and at 390 x 844 (a phone), as PNG in
+    ``out`` (``<report>.png`` and ``<report>_phone.png``)."""
     from PIL import Image
 
     out.mkdir(parents=True, exist_ok=True)
     drv, profile = _driver()
     files = []
     try:
-        drv.set_window_size(WIDTH, 800)
-        for rep in REPORTS:
-            _inspect(drv, rep)
-            raw = Path(profile) / "shot.png"
-            drv.save_screenshot(str(raw))
-            im = Image.open(raw).convert("RGB")
-            im = im.resize((im.width * 3 // 4, im.height * 3 // 4), Image.LANCZOS)
-            dest = out / f"{rep.parent.name}.png"
-            im.quantize(colors=128).save(dest, optimize=True)
-            files.append(dest)
+        for (w, h), suffix, scale in (((WIDTH, SCREEN_H), "", 0.75), (PHONE, "_phone", 1.0)):
+            for rep in REPORTS:
+                _size(drv, w, h)
+                _inspect(drv, rep)
+                drv.execute_script("window.scrollTo(0, 0)")
+                raw = Path(profile) / "shot.png"
+                drv.save_screenshot(str(raw))
+                im = Image.open(raw).convert("RGB")
+                im = im.resize((int(im.width * scale), int(im.height * scale)), Image.LANCZOS)
+                dest = out / f"{rep.parent.name}{suffix}.png"
+                im.quantize(colors=128).save(dest, optimize=True)
+                files.append(dest)
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)

@@ -357,12 +357,30 @@ def diagnostics_figures(blk: Any, spec: Any) -> Iterator[tuple[str, object]]:
             f"bubble_{m.moderator.name}",
             figures.bubble(
                 list(m.data[m.moderator.name]), m.data["yi"].to_numpy(), m.data["weight"].to_numpy(), m.line,
-                moderator=m.moderator.name, xlabel=m.moderator.name, ylabel=f"{r.measure}"
+                moderator=m.moderator.name, xlabel=moderator_words(spec, m.moderator.name), ylabel=f"{r.measure}"
                 + (" (log scale)" if ratio else "") + f", {o.experimental} vs {o.control}",
                 ratio=ratio, categorical=m.moderator.kind == "categorical", labels=list(m.data["study"]),
                 prob=spec.interval_prob, title=f"{blk.label}: meta-regression on {m.moderator.name}",
             ),
         )
+
+
+def moderator_words(spec: Any, name: str) -> str:
+    """A moderator's axis label: its name and, when the study table's ``source`` column defines
+    it (``name = what it is, in units``), that definition (the unit comes from the data)."""
+    import csv
+    import re
+
+    path = Path(getattr(spec, "data_dir", ".")) / "studies.csv"
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                m = re.search(rf"\b{re.escape(name)} = ([^,;)]+)", row.get("source") or "")
+                if m:
+                    return f"{name}: {m.group(1).strip()}"
+    except OSError:
+        pass
+    return name
 
 
 def moderators_not_run(blk: Any) -> list[Block]:

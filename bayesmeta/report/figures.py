@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import matplotlib
 
@@ -686,8 +687,14 @@ def _legend_below(fig, ax, ncol: int | None = None) -> None:
 def prior_posterior(x: np.ndarray, curves: Mapping[str, tuple[np.ndarray | None, np.ndarray]], *,
                     xlabel: str, title: str | None = None, likelihood: np.ndarray | None = None,
                     ratio: bool = False, marks: Mapping[str, float] | None = None,
-                    width: float = 6.8) -> Figure:
+                    width: float = 4.8, prior_x: np.ndarray | None = None,
+                    priors: Mapping[str, np.ndarray | None] | None = None) -> Figure:
     """Prior (dashed) and posterior (solid) densities of one parameter, one colour per prior.
+
+    The legend names each prior once (its colour) and the two line styles once, so it stays short
+    whatever the number of priors. The x range covers the posteriors and every mark (the margin is
+    always inside); priors are drawn over that whole range when ``prior_x``/``priors`` give their
+    densities there.
 
     Parameters
     ----------
@@ -701,34 +708,49 @@ def prior_posterior(x: np.ndarray, curves: Mapping[str, tuple[np.ndarray | None,
         ``x`` holds log ratios: tick labels show the ratios (0.5, 1, 2).
     marks : mapping label -> x, optional
         Vertical reference lines (published estimate, margin), on the analysis scale.
+    prior_x, priors : array and mapping label -> density on ``prior_x``, optional
+        Prior densities on a wider grid (drawn instead of the ones in ``curves``).
     """
-    fig, ax = plt.subplots(figsize=(width, 3.6), dpi=DPI, layout="constrained")
+    fig, ax = plt.subplots(figsize=(width, 3.9), dpi=DPI, layout="constrained")
     x = np.asarray(x, float)
+    handles: list = []
     for i, (label, (prior, post)) in enumerate(curves.items()):
         c = _CYCLE[i % len(_CYCLE)]
-        ax.plot(x, post, "-", color=c, lw=1.6, label=plain(f"posterior, {label}"))
-        if prior is not None:
-            ax.plot(x, prior, "--", color=c, lw=1.1, label=plain(f"prior, {label}"))
-        else:
-            ax.plot([], [], "--", color=c, lw=1.1, label=plain(f"prior, {label}: flat (not drawn)"))
+        ax.plot(x, post, "-", color=c, lw=1.6)
+        px, pd_ = (prior_x, priors.get(label)) if (priors is not None and prior_x is not None) else (x, prior)
+        if pd_ is not None:
+            ax.plot(px, pd_, "--", color=c, lw=1.0)
+        handles.append(Patch(color=c, label=plain(label if pd_ is not None else f"{label} (flat prior, not drawn)")))
+    if len(curves) > 1 or any(p is not None for p, _ in curves.values()):
+        handles += [Line2D([], [], color=GREY, lw=1.6, label="posterior (solid)"),
+                    Line2D([], [], color=GREY, lw=1.0, ls="--", label="prior (dashed)")]
     if likelihood is not None:
         lk = np.asarray(likelihood, float)
         area = np.trapezoid(lk, x)
         if area > 0:
-            ax.plot(x, lk / area, ":", color=GREY, lw=1.4, label="likelihood (normalised)")
-    for i, (label, x0) in enumerate((marks or {}).items()):
-        inside = float(x.min()) <= x0 <= float(x.max())
-        ax.axvline(x0 if inside else np.nan, color=[BLACK, GREY, BLACK][i % 3], ls=["-.", "--", ":"][i % 3], lw=0.9,
-                   label=plain(label if inside else f"{label} (outside the plotted range)"))
+            ax.plot(x, lk / area, ":", color=BLACK, lw=1.2)
+            handles.append(Line2D([], [], color=BLACK, lw=1.2, ls=":", label="likelihood (normalised)"))
+    lo, hi = float(x.min()), float(x.max())
+    mk = dict(marks or {})
+    for i, (label, x0) in enumerate(mk.items()):
+        style = [("-.", BLACK), ("--", VERMILLION), (":", BLACK)][i % 3]
+        ax.axvline(x0, color=style[1], ls=style[0], lw=1.0)
+        handles.append(Line2D([], [], color=style[1], ls=style[0], lw=1.0, label=plain(label)))
+    if mk:
+        vals = list(mk.values())
+        span = max(hi, *vals) - min(lo, *vals)
+        lo, hi = min(lo, min(vals) - 0.06 * span), max(hi, max(vals) + 0.06 * span)
     if ratio:
-        log_value_axis(ax, float(x.min()), float(x.max()))
+        log_value_axis(ax, lo, hi)
     else:
-        ax.set_xlim(float(x.min()), float(x.max()))
+        ax.set_xlim(lo, hi)
     ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
     ax.set_ylabel("probability density")
     ax.set_ylim(bottom=0)
     _title(fig, title, width)
-    _legend_below(fig, ax)
+    widths = [text_width(h.get_label(), FONT_SIZE - 0.5) + 34 for h in handles]
+    ncol = 2 if 2 * max(widths) <= width * 72 - 10 else 1
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, frameon=False, fontsize=FONT_SIZE - 0.5)
     return fig
 
 
@@ -755,25 +777,43 @@ def densities(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, xlabel: st
 def noninferiority_curves(curves: Mapping[str, pd.DataFrame], *, margin: float, threshold: float,
                           xlabel: str, title: str | None = None, x: str = "margin", y: str = "p_noninferior",
                           log: bool = False, ylabel: str = "posterior probability of non-inferiority",
-                          width: float = 6.8) -> Figure:
+                          width: float = 4.8, native: tuple[float, str] | None = None,
+                          span: float = 2.0) -> Figure:
     """P(non-inferior) against the margin, one line per posterior (prior or scenario).
 
-    Only posterior probabilities are drawn on this axis. The primary margin is a vertical dashed
-    line and the decision threshold a horizontal dotted line, both named in the legend.
+    Only posterior probabilities are drawn on this axis. The curves are cut at ``span`` times the
+    primary margin (beyond it every curve is flat at 1), so the margin is always in range; the
+    margin is a vertical dashed line and the decision threshold a horizontal dotted line. With
+    ``native = (sd, unit)`` a second x axis (top) gives the margin in the outcome's units
+    (SMD x sd), instead of a second figure.
     """
     fig, ax = plt.subplots(figsize=(width, 3.7), dpi=DPI, layout="constrained")
     for i, (label, df) in enumerate(curves.items()):
         ax.plot(df[x], df[y], color=_CYCLE[i % len(_CYCLE)], lw=1.5, label=plain(label))
-    ax.axvline(margin, color=BLACK, ls="--", lw=1.0, label=f"primary margin {margin:g}")
+    ax.axvline(margin, color=VERMILLION, ls="--", lw=1.0, label=f"primary margin {margin:g}")
     ax.axhline(threshold, color=GREY, ls=":", lw=1.0, label=f"decision threshold {threshold:g}")
     xs = np.concatenate([np.asarray(df[x], float) for df in curves.values()])
+    lo = float(np.nanmin(xs))
     if log:
-        log_axis(ax, float(np.nanmin(xs)), float(np.nanmax(xs)))
+        hi = float(np.exp(np.log(margin) * span)) if margin > 1 else float(np.nanmax(xs))
+        log_axis(ax, lo, max(hi, margin * 1.05))
     else:
-        ax.set_xlim(float(np.nanmin(xs)), float(np.nanmax(xs)))
+        hi = margin * span if np.isfinite(margin) and margin > 0 else float(np.nanmax(xs))
+        ax.set_xlim(lo, max(hi, margin * 1.05))
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(wrap(plain(ylabel), 3.0 * 72))
+    if native is not None and not log:
+        sd, unit = float(native[0]), str(native[1])
+        def to_native(v: Any) -> Any:
+            return np.asarray(v, dtype=float) * sd
+
+        def from_native(v: Any) -> Any:
+            return np.asarray(v, dtype=float) / sd
+
+        sec = ax.secondary_xaxis("top", functions=(to_native, from_native))
+        sec.set_xlabel(wrap(plain(f"margin in {unit} (SMD x SD {sd:g}, a stated assumption)"), width * 72 - 40))
+        sec.xaxis.set_major_locator(ticker.MaxNLocator(6))
     _title(fig, title, width)
     _legend_below(fig, ax)
     return fig
@@ -791,14 +831,14 @@ def probability_curves(curves: Mapping[str, pd.DataFrame], *, x: str, y: str, xl
 
 
 def unit_of_analysis(rho: np.ndarray, p_posterior: np.ndarray, pvalue: np.ndarray, *, posterior_label: str,
-                     rho_default: float | None = None, title: str | None = None, width: float = 7.6) -> Figure:
-    """What the unit-of-analysis correction does, in two panels: the posterior probability (flat
-    prior) against rho, and the two-sided p-value against rho, each on its own axis."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(width, 3.3), dpi=DPI, layout="constrained")
+                     rho_default: float | None = None, title: str | None = None, width: float = 4.8) -> Figure:
+    """What the unit-of-analysis correction does, in two stacked panels: the posterior probability
+    (flat prior) against rho, and the two-sided p-value against rho, each on its own axis."""
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(width, 5.4), dpi=DPI, layout="constrained")
     a1.plot(rho, p_posterior, color=BLUE, lw=1.6)
     a1.axhline(0.95, color=GREY, ls=":", lw=1.0)
     a1.set_ylim(0, 1.02)
-    a1.set_ylabel(wrap(plain(posterior_label), 3.3 * 72 - 30))
+    a1.set_ylabel(wrap(plain(posterior_label), 2.2 * 72 - 20))
     a1.set_title("posterior probability (flat prior)", fontsize=FONT_SIZE)
     a2.plot(rho, pvalue, color=VERMILLION, lw=1.6)
     a2.axhline(0.05, color=GREY, ls=":", lw=1.0)
@@ -949,8 +989,47 @@ def funnel(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, ratio: bo
 
 # ---- influence, small-study effects and meta-regression (issue 11) -------------------------------
 
+def place_labels(ax, x: np.ndarray, y: np.ndarray, labels: Sequence[str], order: Sequence[int] | None = None,
+                 fontsize: float = FONT_SIZE - 0.5, limit: int | None = None) -> int:
+    """Name points without overlap: each label (in ``order``, most important first) is tried at
+    eight offsets around its point and kept at the first where its box overlaps no label already
+    placed, no marker box of another point and stays inside the axes; a label that fits nowhere
+    is left out. Returns the number of labels left out (say so in the figure)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(r)
+    pts = ax.transData.transform(np.column_stack([x, y]))
+    placed: list = []
+    order = list(range(len(labels))) if order is None else list(order)
+    offsets = [(5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+               (-5, -4, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+               (8, 0, "left", "center"), (-8, 0, "right", "center")]
+    px = fig.dpi / 72.0
+    shown = 0
+    for i in order:
+        if limit is not None and shown >= limit:
+            break
+        ok = False
+        for dx, dy, ha, va in offsets:
+            t = ax.annotate(plain(labels[i]), (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                            fontsize=fontsize, ha=ha, va=va)
+            e = t.get_window_extent(r)
+            inside = e.x0 >= axbox.x0 and e.x1 <= axbox.x1 and e.y0 >= axbox.y0 and e.y1 <= axbox.y1
+            hits_label = any(e.overlaps(b) for b in placed)
+            hits_point = any(e.x0 - 2 * px < pts[j, 0] < e.x1 + 2 * px and e.y0 - 2 * px < pts[j, 1] < e.y1 + 2 * px
+                             for j in range(len(labels)) if j != i)
+            if inside and not hits_label and not hits_point:
+                placed.append(e)
+                ok = True
+                break
+            t.remove()
+        shown += ok
+    return len(labels) - shown
+
+
 def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequence[bool] | None = None,
-           title: str | None = None, width: float = 6.4) -> Figure:
+           title: str | None = None, width: float = 5.2) -> Figure:
     """Baujat plot (Baujat et al. 2002): each study's contribution to Cochran's Q (x) against its
     influence on the pooled estimate (y); studies flagged influential drawn in vermillion."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -962,22 +1041,14 @@ def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequ
     xr, yr = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
     ax.set_xlim(x.min() - 0.05 * xr, x.max() + 0.3 * xr)
     ax.set_ylim(y.min() - 0.05 * yr, y.max() + 0.12 * yr)
-    # names from the furthest-out study inwards (flagged first), skipping a name that would overlap one
-    # already drawn (crowded points near the origin carry little information); at most 10 beyond 20 studies
+    # names from the furthest-out study inwards (flagged first), each where it overlaps nothing; at
+    # most 10 beyond 20 studies
     score = x / (x.max() or 1.0) + y / (y.max() or 1.0) + 10.0 * flag
-    placed: list[tuple[float, float]] = []
-    nx, ny = (x - x.min()) / xr, (y - y.min()) / yr
-    cap = 10 if x.size > 20 else x.size
-    for i in np.argsort(-score):
-        if len(placed) >= cap:
-            break
-        if any(abs(nx[i] - a) < 0.14 and abs(ny[i] - b) < 0.06 for a, b in placed):
-            continue
-        placed.append((nx[i], ny[i]))
-        ax.annotate(plain(labels[i]), (x[i], y[i]), xytext=(4, 3), textcoords="offset points", fontsize=FONT_SIZE - 1)
-    unnamed = x.size - len(placed)
-    ax.set_xlabel("contribution to the heterogeneity statistic Q"
-                  + (f"; {unnamed} studies not named (crowded): see the table" if unnamed else ""))
+    unnamed = place_labels(ax, x, y, list(labels), order=list(np.argsort(-score)),
+                           limit=10 if x.size > 20 else None)
+    ax.set_xlabel(wrap("contribution to the heterogeneity statistic Q"
+                       + (f"; {unnamed} studies not named (no room without overlap): see the table" if unnamed else ""),
+                       width * 72 - 40))
     ax.set_ylabel("influence on the pooled estimate")
     _title(fig, title, width)
     _legend_below(fig, ax)
@@ -1053,7 +1124,7 @@ def funnel_filled(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, fi
 
 def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, *, moderator: str, xlabel: str,
            ylabel: str, ratio: bool = False, categorical: bool = False, labels: Sequence[str] | None = None,
-           prob: float = 0.95, title: str | None = None, width: float = 6.4) -> Figure:
+           prob: float = 0.95, title: str | None = None, width: float = 5.2) -> Figure:
     """Meta-regression bubble plot: study estimates against the moderator, point area by weight,
     the fitted mean with its CI band (frequentist, ``freq_*`` columns of ``line``) and the Bayesian
     posterior median with its interval (``bayes_*``). Categorical moderators: one column per level."""
@@ -1086,9 +1157,6 @@ def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, 
         ax.plot(gx, line["bayes_lb"], color=VERMILLION, lw=0.7, ls=":", label=f"Bayesian {pct}% ETI")
         ax.plot(gx, line["bayes_ub"], color=VERMILLION, lw=0.7, ls=":")
         ax.scatter(xs, yi, s=size, facecolor="none", edgecolor=BLACK, lw=0.9, label="study (area: weight)")
-        if labels is not None and len(xs) <= 20:
-            for xi, yv, lab in zip(xs, yi, labels):
-                ax.annotate(plain(lab), (xi, yv), xytext=(5, 4), textcoords="offset points", fontsize=FONT_SIZE - 2)
         span = gx.max() - gx.min()
         ax.set_xlim(gx.min() - 0.02 * span, gx.max() + 0.12 * span)
     ax.axhline(0.0, color=GREY, lw=0.8)
@@ -1099,10 +1167,16 @@ def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, 
         log_value_axis(ax, lo - pad, hi + pad, which="y")
     else:
         ax.set_ylim(lo - pad, hi + pad)
-    ax.set_xlabel(wrap(plain(xlabel), width * 72 - 40))
-    ax.set_ylabel(wrap(plain(ylabel), 4.0 * 72))
+    left_out = 0
+    if labels is not None and not categorical and len(labels) <= 20:
+        left_out = place_labels(ax, np.asarray(x, float), yi, list(labels), order=list(np.argsort(-w)))
+    elif labels is not None and not categorical:
+        left_out = len(labels)
+    note = f" ({left_out} of {len(yi)} studies not named: no room without overlap)" if left_out else ""
+    ax.set_xlabel(wrap(plain(xlabel + note), width * 72 - 40))
+    ax.set_ylabel(wrap(plain(ylabel), 3.2 * 72))
     _title(fig, title, width)
-    _legend_below(fig, ax, ncol=2)
+    _legend_below(fig, ax, ncol=1)
     return fig
 
 
@@ -1385,13 +1459,23 @@ def smallest_font_pt(fig) -> float:
     return float(min(sizes)) if sizes else float(FONT_SIZE)
 
 
+#: PNG text key holding the smallest font size of a saved figure, in image pixels (the HTML report
+#: keeps every figure wide enough for that text to stay at least 9 CSS px: render.py)
+MIN_FONT_KEY = "bayesmeta-min-font-px"
+#: PNG text key listing the pairs of texts that overlap on a saved figure ("none"; tests read it)
+OVERLAP_KEY = "bayesmeta-overlapping-texts"
+
+
 def save(fig, path) -> None:
-    """Save a figure as PNG atomically (temporary file, then rename) and close it."""
+    """Save a figure as PNG atomically (temporary file, then rename) and close it; the PNG records
+    its smallest font size in pixels (``MIN_FONT_KEY``)."""
     from bayesmeta._io import atomic_path
 
     try:
+        meta = {"Software": None, MIN_FONT_KEY: f"{smallest_font_pt(fig) * DPI / 72:.2f}",
+                OVERLAP_KEY: "; ".join(f"{a} / {b}" for a, b in overlapping_texts(fig)) or "none"}
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=DPI, format="png", metadata={"Software": None})
+            fig.savefig(tmp, dpi=DPI, format="png", metadata=meta)
     finally:
         plt.close(fig)
 
@@ -1412,6 +1496,7 @@ __all__ = [
     "noninferiority_curves",
     "overlapping_texts",
     "pages",
+    "place_labels",
     "plain",
     "ppc_studies",
     "primary_forest",

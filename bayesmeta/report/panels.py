@@ -193,6 +193,9 @@ def outcome_figures(o: OutcomeResult, spec: AnalysisSpec) -> Iterator[tuple[str,
         f"published estimate ({float(pub['estimate']):g})": o.estimate,
         f"margin {m0:g}": float(o.orientation.harmful_sign * o.orientation.to_analysis_scale(m0)),
     }
+    # priors over a range that also holds the margin (a sceptical prior sits on it)
+    ends = [float(x.min()), float(x.max()), *marks.values()]
+    px = np.linspace(min(ends), max(ends), 600)
     yield (
         "posterior",
         figures.prior_posterior(
@@ -201,14 +204,18 @@ def outcome_figures(o: OutcomeResult, spec: AnalysisSpec) -> Iterator[tuple[str,
             likelihood=like,
             ratio=ratio,
             marks=marks,
+            prior_x=px,
+            priors={str(p): _pdf(priors[str(p)], px) if str(p) in priors else None for p in ds["prior"].values},
             xlabel=f"mu: {o.measure}{' (log scale)' if ratio else ''}, {exp} vs {ctl}",
             title=f"{o.label}: prior and posterior of mu under each prior (likelihood: {_short(scen)})",
         ),
     )
 
-    # P(non-inferior) against the margin, one line per prior, main scenario
+    # P(non-inferior) against the margin, one line per prior, main scenario; native units on a
+    # second axis (one figure, not two)
     cur = o.curves[o.curves["scenario"] == scen]
     cs = {f"prior {p}": g for p, g in cur.groupby("prior", sort=False)}
+    nat = sp.native if (sp.native is not None and not ratio) else None
     yield (
         "noninferiority",
         figures.noninferiority_curves(
@@ -219,24 +226,9 @@ def outcome_figures(o: OutcomeResult, spec: AnalysisSpec) -> Iterator[tuple[str,
             xlabel=_margin_label(o.measure, ratio, exp, ctl),
             ylabel=f"posterior P({exp} non-inferior)",
             title=f"{o.label}: P({exp} non-inferior) by margin (likelihood: {_short(scen)})",
+            native=(float(nat["sd"]), str(nat["unit"])) if nat else None,
         ),
     )
-    if o.native_curves is not None and sp.native is not None:
-        nc = o.native_curves[o.native_curves["scenario"] == scen]
-        cs = {f"prior {p}": g for p, g in nc.groupby("prior", sort=False)}
-        yield (
-            "noninferiority_native",
-            figures.noninferiority_curves(
-                cs,
-                x="margin_native",
-                margin=float(sp.native["margins"][0]),
-                threshold=spec.decision_threshold,
-                xlabel=f"non-inferiority margin in {sp.native['unit']} "
-                f"(converted with SD {sp.native['sd']:g}, a stated assumption)",
-                ylabel=f"posterior P({exp} non-inferior)",
-                title=f"{o.label}: P({exp} non-inferior) in native units",
-            ),
-        )
 
     # sensitivity: priors (from the most to the least informative) x scenarios (as published first)
     key = f"p_noninferior@{m0:g}"
@@ -440,7 +432,7 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
     )
     names = {"mu": "pooled effect (mu)", "theta_new": "effect in a new study (theta_new)"}
     cs = {names.get(p, p): g for p, g in r.curves.groupby("parameter", sort=False)}
-    if m0 is not None and cs:  # no margins, or a superiority or estimation question: no P(non-inferior) curves
+    if show_margin and m0 is not None and cs:  # superiority or estimation: no P(non-inferior) curves
         yield (
             "noninferiority",
             figures.noninferiority_curves(
@@ -490,7 +482,8 @@ def study_figures(blk: StudyLevelBlock, spec: AnalysisSpec) -> Iterator[tuple[st
             r.yi[ppc_idx],
             r.y_rep[:, ppc_idx],
             [r.labels[i] for i in ppc_idx],
-            xlabel=f"{'log ' if ratio else ''}{r.measure}",
+            xlabel=f"{r.measure}{' (log scale)' if ratio else ''}, {o.experimental} vs {o.control}",
+            ratio=ratio,
             title=f"{blk.label}: replicated study effects (new-study replication)"
             + (f"; the {len(ppc_idx)} of {len(r.labels):,} studies with the most extreme predictive p-values"
                if len(ppc_idx) < len(r.labels) else ""),

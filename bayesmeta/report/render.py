@@ -11,8 +11,13 @@ Layout rules the renderer enforces, whatever the sections pass:
   wrote itself is replaced, so numbering never skips;
 * a table of contents lists the numbered headings (where a :class:`TOC` block stands, or before
   the first heading);
-* every table sits in its own horizontally scrolling box, so a wide table never widens the page;
+* every table sits in its own horizontally scrolling box (a shadow at the edge says there is
+  more), so a wide table never widens the page; its first column stays in place while it scrolls;
+  headers wrap; a table of at most ``CARDS_MAX_ROWS`` rows becomes stacked cards on a phone (every
+  cell with its header), so no column is hidden there; ``Table.key`` marks the decisive column;
   long tables (more than ``Table.collapse_after`` rows) are collapsed in ``<details>``;
+* a figure is never shown narrower than keeps its smallest text at 9 CSS px (``figbox``
+  scrolls sideways on a narrow screen);
 * cell values are formatted for what they are: probabilities with three decimals (``<0.001``,
   ``>0.999``), counts as integers, estimates with the table's digits; mappings and sequences are
   written as ``key: value`` lists, never as Python reprs;
@@ -63,6 +68,7 @@ class Table:
     digits: int = 3
     formats: Mapping[str, Callable[[object], str]] | None = None  # column -> formatter
     collapse_after: int = 25  # longer tables are collapsed in <details>
+    key: str | None = None  # the decisive column (highlighted; never hidden: see the CSS)
 
 
 @dataclass(frozen=True)
@@ -354,7 +360,7 @@ def render_markdown(blocks: list[Block], base: Path) -> str:
 # ---- HTML -----------------------------------------------------------------------------------------
 
 _CSS = """
-:root{--text:#222;--muted:#555;--line:#d0d0d0;--head:#f3f3f3;--note:#eef5fb;--warn:#fdf0ec}
+:root{--text:#222;--muted:#555;--line:#d0d0d0;--head:#f3f3f3;--note:#eef5fb;--warn:#fdf0ec;--key:#fff6d6}
 *{box-sizing:border-box}
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,"Noto Sans","Noto Sans CJK JP","Noto Color Emoji",sans-serif;
  max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:var(--text);overflow-wrap:anywhere}
@@ -364,11 +370,21 @@ nav.toc{background:#fafafa;border:1px solid var(--line);padding:.4rem 1rem;margi
 nav.toc>ol{columns:2;column-gap:2rem}nav.toc li{break-inside:avoid}
 nav.toc ol{margin:.1rem 0;padding-left:.8rem;list-style:none}nav.toc a{text-decoration:none}
 .toc-title{font-weight:bold;margin:0}
-.scroll{overflow-x:auto;max-width:100%;margin:.4rem 0 1.4rem}
-table{border-collapse:collapse;font-size:.83rem;font-variant-numeric:tabular-nums}
-th,td{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;vertical-align:top}
-th{background:var(--head);white-space:nowrap}td{overflow-wrap:normal}
-td:first-child,th:first-child{text-align:left}td.text{text-align:left;min-width:12rem;max-width:28rem;white-space:normal}
+.scroll,.figbox{overflow-x:auto;max-width:100%;margin:.4rem 0 1.4rem;
+ background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)),linear-gradient(to right,rgba(255,255,255,0),#fff 70%) 100% 0,
+ radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.28),rgba(0,0,0,0)),radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.28),rgba(0,0,0,0)) 100% 0;
+ background-repeat:no-repeat;background-size:2.5rem 100%,2.5rem 100%,.9rem 100%,.9rem 100%;
+ background-attachment:local,local,scroll,scroll}
+.figbox{margin:0}
+table{border-collapse:separate;border-spacing:0;font-size:.83rem;font-variant-numeric:tabular-nums}
+th,td{border:1px solid var(--line);border-width:0 1px 1px 0;padding:.2rem .5rem;text-align:right;vertical-align:top}
+tr>:first-child{border-left-width:1px}thead th{border-top-width:1px}
+th{background:var(--head);white-space:normal;min-width:4.5rem;vertical-align:bottom;font-weight:600}
+td{overflow-wrap:normal;white-space:nowrap}
+td:first-child,th:first-child{text-align:left;position:sticky;left:0;z-index:1;white-space:normal;min-width:7rem}
+td:first-child{background:#fff}
+th.key,td.key{background:var(--key);font-weight:600}
+td.text{text-align:left;min-width:12rem;max-width:28rem;white-space:normal}
 .caption{font-style:italic;margin:.6rem 0 .2rem}
 figure{margin:1rem 0;break-inside:avoid}figcaption{font-style:italic;font-size:.9rem;color:var(--muted)}
 img{max-width:100%;height:auto}
@@ -379,10 +395,26 @@ summary{cursor:pointer;color:var(--muted)}
 .note{background:var(--note);border-left:4px solid #5b9bd5;padding:.4rem .8rem}
 .warning{background:var(--warn);border-left:4px solid #d55e00;padding:.4rem .8rem}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:.9rem}dl.kv dt{font-weight:bold}dl.kv dd{margin:0}
+@media (max-width:40rem){
+ body{margin:1rem auto;padding:0 .7rem}
+ h1{font-size:1.3rem}h2{font-size:1.2rem;margin-top:1.6rem}h3{font-size:1.05rem}
+ nav.toc>ol{columns:1}
+ dl.kv{grid-template-columns:auto}
+ table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
+ table.cards thead{display:none}
+ table.cards tr{border:1px solid var(--line);margin:0 0 .6rem;padding:.2rem .4rem}
+ table.cards td{position:static;display:flex;justify-content:space-between;gap:1rem;border:0;border-bottom:1px dotted var(--line);
+  white-space:normal;text-align:right;min-width:0;max-width:none}
+ table.cards td:last-child{border-bottom:0}
+ table.cards td::before{content:attr(data-label);font-weight:600;text-align:left;color:var(--muted)}
+ table.cards td:first-child{font-weight:600}
+}
 @media print{
  body{max-width:none;margin:0;font-size:10pt}
  nav.toc{break-after:page}
- .scroll{overflow:visible}
+ .scroll,.figbox{overflow:visible;background:none}
+ img{min-width:0!important}
+ td:first-child,th:first-child{position:static}
  table{font-size:7.5pt}
  h2,h3{break-after:avoid}
  figure,table,pre{break-inside:avoid}
@@ -396,17 +428,27 @@ _JS = ("window.addEventListener('beforeprint',function(){document.querySelectorA
        ".forEach(function(d){d.setAttribute('open','')})});")
 
 
+#: tables with at most this many rows become stacked cards on a phone (every column visible)
+CARDS_MAX_ROWS = 12
+
+
 def _html_table(t: Table) -> str:
     cols = [str(c) for c in t.frame.columns]
+    shown, cut = _shown(t)
     textcols = {c for c in cols if t.frame[c].dtype == object and
                 t.frame[c].map(lambda v: isinstance(v, str) and len(v) > 40).any()}
-    head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in cols)
+
+    def cls(c: str) -> str:
+        names = [n for n, on in (("text", c in textcols), ("key", t.key == c)) if on]
+        return f" class='{' '.join(names)}'" if names else ""
+
+    head = "".join(f"<th scope='col'{' class=key' if t.key == c else ''}>{html.escape(c)}</th>" for c in cols)
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=text' if c in textcols else ''}>{html.escape(_cell(v, c, t))}</td>"
+        "<tr>" + "".join(f"<td{cls(c)} data-label='{html.escape(c)}'>{html.escape(_cell(v, c, t))}</td>"
                          for v, c in zip(r, cols)) + "</tr>"
-        for r in _shown(t)[0].itertuples(index=False))
-    cut = _shown(t)[1]
-    tbl = f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        for r in shown.itertuples(index=False))
+    cards = " class='cards'" if len(shown) <= CARDS_MAX_ROWS and len(cols) >= 3 else ""
+    tbl = f"<div class='scroll'><table{cards}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     if cut:
         tbl += f"<p class='caption'>{html.escape(cut)}</p>"
     if len(t.frame) > t.collapse_after:
@@ -414,6 +456,32 @@ def _html_table(t: Table) -> str:
                 f"click to show)</summary>{tbl}</details>")
     cap = f"<p class='caption'>{html.escape(t.caption)}</p>" if t.caption else ""
     return cap + tbl
+
+
+#: the smallest text a figure may show, in CSS pixels (a figure never shrinks below this)
+MIN_FIGURE_FONT_PX = 9.0
+
+
+def _figure_html(path: Path, caption: str) -> str:
+    """A figure as an embedded PNG: shown at its natural width where there is room, never narrower
+    than keeps its smallest text at ``MIN_FIGURE_FONT_PX`` (a narrow screen scrolls it sideways,
+    with a shadow as the cue); the PNG records its smallest font (figures.MIN_FONT_KEY)."""
+    from PIL import Image
+
+    from bayesmeta.report.figures import MIN_FONT_KEY
+
+    raw = path.read_bytes()
+    with Image.open(path) as im:
+        w, h = im.size
+        f = im.info.get(MIN_FONT_KEY)
+    data = base64.b64encode(raw).decode()
+    attrs = f"width='{w}' height='{h}'"
+    if f:
+        fpx = float(f)
+        minw = min(w, math.ceil(w * MIN_FIGURE_FONT_PX / fpx))
+        attrs += f" data-min-font-px='{fpx:g}' style='min-width:{minw}px'"
+    return (f"<figure><div class='figbox'><img alt='{html.escape(caption)}' {attrs} "
+            f"src='data:image/png;base64,{data}'></div><figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def _html(b: Block, base: Path, names: dict[int, str], toc: list[tuple[int, str]]) -> str:
@@ -436,10 +504,7 @@ def _html(b: Block, base: Path, names: dict[int, str], toc: list[tuple[int, str]
         return _html_table(b)
     if isinstance(b, Figure):
         p = Path(b.path)
-        p = p if p.is_absolute() else base / p
-        data = base64.b64encode(p.read_bytes()).decode()
-        return (f"<figure><img alt='{html.escape(b.caption)}' src='data:image/png;base64,{data}'>"
-                f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+        return _figure_html(p if p.is_absolute() else base / p, b.caption)
     if isinstance(b, Details):
         inner = "".join(_html(x, base, names, toc) for x in b.blocks)
         return f"<details><summary>{html.escape(b.summary)}</summary>{inner}</details>"

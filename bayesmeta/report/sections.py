@@ -407,19 +407,12 @@ def outcome_section(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
         Figure(
             figure_path(o.id, "noninferiority"),
             "Posterior probability of non-inferiority against the "
-            "margin, one line per prior; primary margin and decision "
-            "threshold marked",
+            "margin (up to twice the primary margin), one line per prior; primary margin and decision "
+            "threshold marked"
+            + (f"; top axis: the margin in {sp.native['unit']} (converted with SD {sp.native['sd']:g}: "
+               f"{sp.native['sd_source']})" if sp.native is not None and not o.is_ratio else ""),
         )
     )
-    if o.native_curves is not None:
-        assert sp.native is not None
-        b.append(
-            Figure(
-                figure_path(o.id, "noninferiority_native"),
-                f"Probability of non-inferiority against a margin in {sp.native['unit']} "
-                f"(converted with SD {sp.native['sd']:g}: {sp.native['sd_source']})",
-            )
-        )
     b.append(
         Figure(
             figure_path(o.id, "sensitivity"),
