@@ -79,7 +79,8 @@ def check_report(md: str) -> list[str]:
                                 "not in its answer")
             pcol = next(h for h in head if h.startswith("P(") and "no worse" in h)
             p = cells[pcol].split(" (margin")[0]
-            if f"= {p}" not in text and f"after {p}" not in text and f"= {p.replace('> ', '> ')}" not in text:
+            if not any(f in text for f in (f"(P = {p})", f"(P {p})", f"P(no worse) = {p}", f"after {p}",
+                                            f") = {p} against", f") {p} against")):
                 problems.append(f"{name}: P(no worse) {p} not in its answer")
     for para in re.findall(r"^\*\*(.+?)\*\*(.*)$", summary, flags=re.M):
         label, text = para[0].rstrip("."), para[1]

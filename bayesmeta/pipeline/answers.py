@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesmeta.bayes.grid import GridDistribution
 from bayesmeta.effects.measures import get_measure
 from bayesmeta.pipeline import plan as pl
 from bayesmeta.pipeline.spec import AnalysisSpec, OutcomeSpec
@@ -57,9 +56,6 @@ SPARSE_BF = 3.0
 PLAUSIBLE = 0.95
 #: Bayes factor bounds printed instead of a raw float (the grid resolves odds up to about 1e6)
 BF_BOUND = 1e6
-
-#: grid of the summary-level posterior (tau nodes, mu nodes); see published/summary_likelihood.py
-N_TAU, N_MU = 161, 2401
 
 #: Lee & Wagenmakers (2013, table 7.1) categories of a Bayes factor BF10 (evidence for H1)
 BF_CATEGORIES = (
@@ -233,32 +229,26 @@ class _Evaluator:
         self.tau = spec.priors("tau", ospec.tau_priors) if ospec.tau_priors else {}
         self.cache: dict = {}
         self.info: dict = {}
-        self.lik: dict = {}
+        self.data: dict = {}
 
     def posterior(self, a: pl.Analysis):
         key = (a.likelihood, a.tau_prior, a.mu_prior, a.k, a.i2, a.rounding, a.rho)
         if key not in self.cache:
             if a.likelihood == pl.SUMMARY_RE:
-                lkey = key[:2] + key[3:]
-                if lkey not in self.lik:
-                    # the likelihood does not depend on the effect prior: one grid per (data, tau prior)
-                    data = summary_data(self.ctx, a)
-                    assert a.tau_prior is not None  # a summary-level likelihood always has one
-                    tp = self.tau[a.tau_prior]
-                    tau = sl._tau_grid(tp, N_TAU)
-                    mu = sl._mu_grid(data, tp, None, N_MU)
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", UserWarning)
-                        ll = sl.log_likelihood(data, mu, tau) + np.asarray(tp.logpdf(tau))[:, None]
-                    self.lik[lkey] = (data, tau, mu, np.where(np.isfinite(ll), ll, -np.inf))
-                data, tau, mu, ll = self.lik[lkey]
-                lp = ll + np.asarray(self.mu[a.mu_prior].logpdf(mu))[None, :]
-                w = np.exp(lp - np.max(lp)) * sl._trap_weights(tau)[:, None]
-                self.cache[key] = GridDistribution(mu, w.sum(0))
+                # exact summary-level posterior (published/summary_exact.py: log-tau grid with the exact mass
+                # near 0, mu range from the posterior), under every prior
+                from bayesmeta.published.summary_exact import solve as solve_summary
+
+                assert a.tau_prior is not None  # a summary-level likelihood always has one
+                data = self.data.get(key[:2] + key[3:])
+                if data is None:
+                    data = self.data[key[:2] + key[3:]] = summary_data(self.ctx, a)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    post = solve_summary(data, self.tau[a.tau_prior], self.mu[a.mu_prior])
+                self.cache[key] = post.mu
                 self.info[key] = {"k": data.k, "calibration": data.calibration,
-                                  "q_used": data.q_interval is not None,
-                                  "tau_post": GridDistribution(tau, w.sum(1) / np.maximum(sl._trap_weights(tau),
-                                                                                         1e-300))}
+                                  "q_used": data.q_interval is not None, "tau_post": post.tau}
             else:
                 est, se = _se(self.ctx, a)
                 self.cache[key] = posterior_mu(est, se, self.mu[a.mu_prior])

@@ -366,6 +366,17 @@ def _summary_level(spec: AnalysisSpec, ospec: OutcomeSpec, pub: pd.Series):
             UserWarning,
             stacklevel=2,
         )
+    # the trials the primary uses (pipeline/answers.py): a ratio measure does not count trials without
+    # events; a plausible k range replaces a k that counts them
+    pub = pub.copy()
+    if get_measure(ospec.measure).ratio and isinstance(pub.get("studies"), str):
+        from bayesmeta.pipeline.answers import zero_event_trials
+
+        zero = set(zero_event_trials(spec.data_dir, str(pub.get("outcome", ""))))
+        pub["studies"] = ";".join(x for x in str(pub["studies"]).split(";") if x and x not in zero)
+    if ospec.heterogeneity.get("k_range"):
+        pub["k_studies"] = int(min(ospec.heterogeneity["k_range"]))
+        pub["participants"] = np.nan
     return from_data_folder(spec.data_dir, ospec, pub, spec.priors("mu", ospec.mu_priors), neutral, taus,
                             spec.primary("tau", ospec.tau_priors), spec.experimental, spec.control,
                             baseline_risks=ospec.baseline_risk)

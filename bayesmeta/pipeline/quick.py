@@ -13,7 +13,8 @@ Default priors (each can be replaced by ``--tau-prior`` / ``--mu-prior`` in the 
   empirical prior of Bartos et al. (2021);
 * mu: a weakly informative normal (SMD: N(0, 1); log RR: N(0, 2^2) and log OR: N(0, 4^2), the
   unit-information priors of Roever 2020) as primary, and a sceptical N(0, s^2) putting 95% within
-  the primary margin (when one is given).
+  the primary margin (when one is given) for superiority, centred on the margin (prior P(non-inferior)
+  = 0.5) for non-inferiority.
 """
 
 from __future__ import annotations
@@ -249,13 +250,23 @@ def spec_for_data(
         }
         if margins:
             d = float(get_measure(code).to_analysis(margins[0])) if m.ratio else float(margins[0])
-            s = abs(d) / 1.959963984540054
-            mus["sceptical"] = {
-                "prior": f"normal(loc=0.0, scale={s:.4g})",
-                "role": "sceptical",
-                "rationale": f"centred on no difference with 95% probability within the primary "
-                f"margin {margins[0]:g}",
-            }
+            if question in ("noninferiority", "equivalence"):
+                # sceptical of non-inferiority: centred ON the margin (harmful side), prior P(NI) = 0.5
+                # (Spiegelhalter, Freedman & Parmar 1994; issue 16)
+                loc = abs(d) if lower_is_better else -abs(d)
+                mus["sceptical"] = {
+                    "prior": f"normal(loc={loc:.4g}, scale={abs(d) / 1.6448536269514722:.4g})",
+                    "role": "sceptical",
+                    "rationale": f"centred on the primary margin {margins[0]:g}: prior P(non-inferior) = 0.5",
+                }
+            else:
+                s = abs(d) / 1.959963984540054
+                mus["sceptical"] = {
+                    "prior": f"normal(loc=0.0, scale={s:.4g})",
+                    "role": "sceptical",
+                    "rationale": f"centred on no difference with 95% probability within {margins[0]:g}: "
+                    "prior P(benefit) = 0.5",
+                }
     common = os.path.commonpath([data.parent, out])
     rel = os.path.relpath(data.parent, out) if common != os.path.sep else str(data.parent)
     return {

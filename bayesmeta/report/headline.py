@@ -36,6 +36,12 @@ def fmt_prob(p: float) -> str:
     return f"{p:.3f}" if (p > 0.99 or p < 0.01) else f"{p:.2f}"
 
 
+def peq(p: float) -> str:
+    """'= 0.98', '> 0.999', '< 0.001' (after 'P')."""
+    f = fmt_prob(p)
+    return f if f[0] in "<>" else f"= {f}"
+
+
 def _is_ratio(measure: str) -> bool:
     return str(measure).upper() in RATIO
 
@@ -153,7 +159,7 @@ def robustness_sentence(ds: xr.Dataset, oid: str) -> str:
         return (f"Robust: the verdict (P {'at or above' if held else 'below'} {thr:g}) is the same under all {n} "
                 "named departures (effect priors, heterogeneity priors and information, likelihood, rounding"
                 f"{', within-patient correlation' if any(str(x).startswith('rho:') for x in ds.departure.values) else ''}).")
-    parts = [f"{ds.departure_label.sel(departure=d).values}: P = {fmt_prob(float(o.p_decision.sel(departure=d)))}"
+    parts = [f"{ds.departure_label.sel(departure=d).values}: P {peq(float(o.p_decision.sel(departure=d)))}"
              for d in flips]
     what = "rests on the primary analysis" if held else "is not shared by every departure"
     return (f"Not robust: the verdict {what}; {len(flips)} of {n} named departures change it ("
@@ -199,15 +205,15 @@ def verdict_sentence(ds: xr.Dataset, oid: str) -> str:
     exp, ctl = ds.attrs.get("experimental", "experimental"), ds.attrs.get("control", "control")
     p = float(a.p_decision)
     if bool(o.sparse):
-        return (f"The data are too sparse to tell: P({decision_event(ds, oid)}) = {fmt_prob(p)} against "
+        return (f"The data are too sparse to tell: P({decision_event(ds, oid)}) {peq(p)} against "
                 f"{fmt_prob(float(a.prior_p_decision))} before the data; {exp} could be worse than {ctl} by as "
                 f"much as {plausible_text(ds, oid)} (95% bound).")
     if str(o.question.values) in ("noninferiority", "equivalence"):
         words = probability_phrase(p)
         s = (f"{exp} is {words} no worse than {ctl} by more than {margin_text(ds, oid)} "
-             f"(P = {fmt_prob(p)}); ")
+             f"(P {peq(p)}); ")
         return s + f"it is unlikely (P = 0.05) to be worse by more than {plausible_text(ds, oid)}."
-    return f"{exp} is {probability_phrase(p)} better than {ctl} (P = {fmt_prob(p)})."
+    return f"{exp} is {probability_phrase(p)} better than {ctl} (P {peq(p)})."
 
 
 # --- blocks ------------------------------------------------------------------------------------------
@@ -336,7 +342,7 @@ def answer_blocks(ds: xr.Dataset, oid: str, risks=(), risk_source: str = "") -> 
     o = ds.sel(outcome=oid)
     b: list[Block] = [
         Paragraph(f"**Answer (primary analysis).** {verdict_sentence(ds, oid)} Effect: {effect_text(ds, oid)}. "
-                  f"P({ds.attrs.get('experimental')} better) = {fmt_prob(float(_o(ds, oid).p_benefit))}."),
+                  f"P({ds.attrs.get('experimental')} better) {peq(float(_o(ds, oid).p_benefit))}."),
         Paragraph(evidence_sentence(ds, oid)),
         Paragraph(robustness_sentence(ds, oid)),
     ]
@@ -454,29 +460,32 @@ def methods_primary(r) -> list[Block]:
         "Priors built to bracket a decision (sceptical, centred on the margin so that P(no worse) is 0.5 before "
         "the data; enthusiastic; favouring the control) are departures, never the primary, and a flat prior is "
         "always a departure, so a verdict that rests on the primary prior is named. " + " ".join(why)))
-    margins = []
+    texts: dict[str, list[str]] = {}
     for o in spec.outcomes:
         src = (o.native or {}).get("margin_source") if o.native else None
         if src:
-            margins.append(f"{o.label}: {src}")
+            texts.setdefault(f"Margin: {src}", []).append(o.label)
         ce = o.control_effect
         if ce:
-            margins.append(f"M1 for {o.label}: {o.measure} {ce['value']:g} ({ce.get('comparison', '')}; {ce['source']})")
-    if margins:
+            texts.setdefault(f"M1: {o.measure} {ce['value']:g} ({ce.get('comparison', '')}; {ce['source']})",
+                             []).append(o.label)
+    if texts:
         b.append(Details("The margins and why, and the control's effect over placebo (M1)",
-                         tuple(Paragraph(m) for m in dict.fromkeys(margins))))
-    assumptions = []
+                         tuple(Paragraph(f"{t} [{', '.join(v)}]") for t, v in texts.items())))
+    assumptions: dict[str, list[str]] = {}
     for oid in ds.outcome.values:
         oa = r.plans[str(oid)]
+        label = next(o.label for o in spec.outcomes if o.id == oid)
         for d in oa.plan.departures:
             if d.source:
-                assumptions.append(f"{next(o.label for o in spec.outcomes if o.id == oid)}, "
-                                   f"{ds.departure_label.sel(departure=d.name).values}: {d.source}")
-        if oa.plan.k_source and not any(d.source == oa.plan.k_source for d in oa.plan.departures):
-            assumptions.append(f"{next(o.label for o in spec.outcomes if o.id == oid)}, k: {oa.plan.k_source}")
+                key = f"{label}: {d.source}"
+                assumptions.setdefault(key, []).append(str(ds.departure_label.sel(departure=d.name).values))
+        if oa.plan.k_source:
+            assumptions.setdefault(f"{label}: {oa.plan.k_source}", []).append("k")
     if assumptions:
         b.append(Details("Assumptions read from figures or arithmetic, with their sources",
-                         tuple(Paragraph(a) for a in dict.fromkeys(assumptions))))
+                         tuple(Paragraph(f"{t} [departures: {', '.join(dict.fromkeys(v))}]")
+                               for t, v in assumptions.items())))
     b.append(Paragraph(
         f"**Decision rule and summaries.** {exp} is called no worse than {ctl} when P(no worse than the margin) is "
         f"at least {spec.decision_threshold:g}. Effects are posterior medians with 95% "
