@@ -30,6 +30,27 @@ def _table_md(df) -> str:
     return "\n".join(lines) + "\n"
 
 
+_KEY_TO_OPTION = (
+    ("margins", "--margin"), ("primary_margin", "--margin"), ("question", "--question"),
+    ("superiority_threshold", "--superiority-threshold"), ("preset", "--preset"), ("tau_priors", "--tau-prior"),
+    ("mu_priors", "--mu-prior"), ("seed", "--seed"), ("draws", "--draws"), ("chains", "--chains"),
+)
+
+
+def _as_options(e: DataError) -> DataError:
+    """A problem of the generated spec, renamed to the command-line option that set the key (the
+    spec is the command's, not the user's)."""
+    import re
+
+    out = []
+    for p in e.problems:
+        key = p.column or ""
+        leaf = re.sub(r"^(study_level|outcome)\[\d+\]\.|^(analysis|sampler)\.", "", key).split(".")[0]
+        opt = next((o for k, o in _KEY_TO_OPTION if leaf == k or key.startswith(k)), None)
+        out.append(Problem("command line", None, opt, p.message) if opt else p)
+    return DataError(out)
+
+
 def analyse_review(
     data: Path, *, comparison, outcome, measure, lower_is_better, margins, question, tau_priors, mu_priors,
     timepoint, experimental, control, seed, draws, chains, no_sample, preset, superiority_threshold, out, quiet,
@@ -71,7 +92,10 @@ def analyse_review(
         if superiority_threshold is not None:
             for b in raw["study_level"]:
                 b["superiority_threshold"] = superiority_threshold
-        spec = spec_from_dict(raw, tmp / "spec.toml")
+        try:
+            spec = spec_from_dict(raw, tmp / "spec.toml")
+        except DataError as e:
+            raise _as_options(e) from None
         text = to_toml(
             raw,
             header=f"Written by `{command}`.\nOne [[study_level]] block per analysis of {Path(data).name} (per "

@@ -162,6 +162,9 @@ def test_cli_review_option_errors(tmp_path):
     res = CliRunner().invoke(main, ["analyse", str(DATA / "Fleiss1993.zip"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "say which direction is better" in res.output
     assert not (tmp_path / "o").exists()
+    res = CliRunner().invoke(main, ["analyse", f, "--outcome", "1.1", "--question", "noninferiority",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "option '--margin'" in res.output and "required for question" in res.output
     # an ordinary data file still needs --measure, and has no comparisons
     plain = Path(__file__).resolve().parent / "data" / "raudenbush1985.csv"
     res = CliRunner().invoke(main, ["analyse", str(plain), "--higher-is-better", "--out", str(tmp_path / "o")])
