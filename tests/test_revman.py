@@ -300,16 +300,23 @@ SYNTH = Path(__file__).resolve().parents[1] / "data" / "revman_synthetic" / "Syn
 @pytest.mark.reference
 def test_synthetic_review_reproduced_against_metafor():
     """Stored numbers computed by metafor 3.8.1 (validation/revman/make_synthetic_review.R): random-effects
-    MH with subgroups, Peto, RevMan's SMD, O-E, generic inverse variance and RD all agree to 1e-9 relative."""
+    MH with subgroups, Peto, RevMan's SMD, O-E, generic inverse variance, RD and an MD with subtotals
+    only all agree to 1e-9 relative."""
     r = bm.read_revman(SYNTH)
     kinds = [(a.settings.data_type, a.settings.method, a.settings.measure, a.settings.random) for a in r]
     assert kinds == [("dichotomous", "MH", "RR", True), ("dichotomous", "Peto", "OR", False),
                      ("continuous", "IV", "SMD_revman", True), ("oe", "Peto", "HR", False),
-                     ("giv", "IV", "HR", True), ("dichotomous", "MH", "RD", False)]
+                     ("giv", "IV", "HR", True), ("dichotomous", "MH", "RD", False),
+                     ("continuous", "IV", "MD", False)]
     chk = bm.check_revman(r)
     t = chk.table
     assert chk.ok and t["agrees_stored"].all(), chk.differences("stored")
-    assert len(t) == 200
+    assert len(t) == 246
+    # "subtotals only" (1.7): no total, weights within each subgroup, the subgroup test still compared
+    assert r["1.7"].settings.totals == "subtotals" and not r["1.7"].pooled.computed
+    assert {"Q_int", "Q_int_p", "I2_int"} <= set(t[t.analysis == "1.7"].quantity)
+    w17 = t[(t.analysis == "1.7") & (t.quantity == "weight")]
+    assert abs(w17.groupby("subgroup").recomputed.sum() - 100).max() < 1e-9
     rel = t.abs_diff / t.revman.abs().clip(lower=1e-300)
     assert (rel[t.revman != 0] < 1e-9).all()
     assert {"Q_int", "Q_int_p", "I2_int"} <= set(t[t.analysis == "1.1"].quantity)

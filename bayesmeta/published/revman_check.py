@@ -255,6 +255,8 @@ def _compare(a: Analysis, preset: str, rows: list[dict[str, Any]], skipped: list
     def pooled(p: Pooled | None, res: dict[str, Any] | None, subgroup: str | None, label: str) -> None:
         if p is None or not p.computed:
             skipped.append(f"{a.id} {a.name}{' / ' + subgroup if subgroup else ''}: RevMan stored no {label} result")
+            if p is not None and subgroup is None and res is not None and "Q_int" in res:
+                subgroup_test(p, res)  # "subtotals only" still shows the test for subgroup differences
             return
         if res is None:
             skipped.append(f"{a.id} {a.name}{' / ' + subgroup if subgroup else ''}: no estimable study to recompute")
@@ -271,9 +273,13 @@ def _compare(a: Analysis, preset: str, rows: list[dict[str, Any]], skipped: list
             add(subgroup, None, "I2", p.I2, res["I2"], dec.get("I2"), p.source)
         add(subgroup, None, "tau2", p.tau2, res["tau2"], dec.get("tau2"), p.source)
         if subgroup is None and "Q_int" in res:
-            add(None, None, "Q_int", p.Q_int, res["Q_int"], dec.get("Q_int"), p.source)
-            add(None, None, "Q_int_p", p.Q_int_p, res["Q_int_p"], dec.get("Q_int_p"), p.source)
-            add(None, None, "I2_int", p.I2_int, res["I2_int"], dec.get("I2_int"), p.source)
+            subgroup_test(p, res)
+
+    def subgroup_test(p: Pooled, res: dict[str, Any]) -> None:
+        dec = p.decimals
+        add(None, None, "Q_int", p.Q_int, res["Q_int"], dec.get("Q_int"), p.source)
+        add(None, None, "Q_int_p", p.Q_int_p, res["Q_int_p"], dec.get("Q_int_p"), p.source)
+        add(None, None, "I2_int", p.I2_int, res["I2_int"], dec.get("I2_int"), p.source)
 
     def studies(res: dict[str, Any] | None, subgroup: str | None) -> None:
         if res is None:
@@ -291,7 +297,7 @@ def _compare(a: Analysis, preset: str, rows: list[dict[str, Any]], skipped: list
             add(subgroup, r.study, "se", r.stored_se, se, d.get("stored_se"), r.source)
             add(subgroup, r.study, "weight", r.stored_weight, float(w), d.get("stored_weight"), r.source)
 
-    if a.settings.totals == "overall" or (a.pooled is not None and a.pooled.computed):
+    if a.pooled is not None:
         pooled(a.pooled, rec["total"], None, "pooled")
     for g in a.subgroups:
         pooled(g.pooled, rec["subgroups"].get(g.no), g.name, "subtotal")

@@ -184,6 +184,37 @@ for (i in seq_len(nrow(d16))) o16 <- c(o16, sprintf(paste0(
   f17(sqrt(es16$vi[i])), d16$id[i], n1[i], n2[i], f17(es16$vi[i]), f17(w16[i])))
 o16 <- c(o16, "</DICH_OUTCOME>")
 
+# ---------------------------------------------------------------- 1.7 MD, IV fixed, subtotals only (TOTALS="SUB")
+d17 <- data.frame(id = c("S01", "S02", "S03", "S04", "S05"), g = c(1, 1, 2, 2, 2),
+                  m1 = c(5.1, 4.8, 6.0, 5.5, 5.9), sd1 = c(1.2, 1.5, 1.1, 1.4, 1.3), n1 = c(40, 35, 60, 50, 45),
+                  m2 = c(5.6, 5.0, 6.1, 6.2, 6.0), sd2 = c(1.3, 1.4, 1.2, 1.5, 1.2), n2 = c(42, 33, 58, 52, 47))
+e17 <- escalc("MD", m1i = d17$m1, sd1i = d17$sd1, n1i = d17$n1, m2i = d17$m2, sd2i = d17$sd2, n2i = d17$n2)
+s17 <- lapply(1:2, function(j) rma(e17$yi[d17$g == j], e17$vi[d17$g == j], method = "FE"))
+q17 <- rma(sapply(s17, coef), sei = sapply(s17, function(r) r$se), method = "FE")$QE
+o17 <- c(sprintf(paste0('<CONT_OUTCOME CHI2="" CI_END="" CI_START="" CI_STUDY="95" CI_TOTAL="95" DF="4" EFFECT_MEASURE="MD" ',
+                        'EFFECT_SIZE="" ESTIMABLE="YES" I2="" I2_Q="%s" ID="CMP-001.07" NO="7" P_CHI2="" P_Q="%s" P_Z="" Q="%s" ',
+                        'RANDOM="NO" SUBGROUPS="YES" SUBGROUP_TEST="YES" TAU2="" TOTALS="SUB" UNITS="kg" Z="">'),
+                 f17(i2(q17, 1)), f17(pchisq(q17, 1, lower.tail = FALSE)), f17(q17)),
+         "<NAME>Weight (synthetic)</NAME>", "<GROUP_LABEL_1>Drug</GROUP_LABEL_1>", "<GROUP_LABEL_2>Placebo</GROUP_LABEL_2>",
+         "<GRAPH_LABEL_1>Favours drug</GRAPH_LABEL_1>", "<GRAPH_LABEL_2>Favours placebo</GRAPH_LABEL_2>")
+for (j in 1:2) {
+  r <- s17[[j]]; ii <- which(d17$g == j)
+  w <- 100 * (1 / e17$vi[ii]) / sum(1 / e17$vi[ii])  # subtotals only: weights within the subgroup
+  o17 <- c(o17, sprintf('<CONT_SUBGROUP %s ID="CMP-001.07.0%d" NO="%d">',
+                        pooled_attrs(coef(r), r$se, r$QE, length(ii) - 1, 0, FALSE, length(ii)), j, j),
+           sprintf("<NAME>%s</NAME>", c("Adults", "Children")[j]))
+  for (n in seq_along(ii)) {
+    i <- ii[n]
+    o17 <- c(o17, sprintf(paste0('<CONT_DATA CI_END="%s" CI_START="%s" EFFECT_SIZE="%s" ESTIMABLE="YES" MEAN_1="%s" MEAN_2="%s" ',
+                                 'ORDER="%d" SD_1="%s" SD_2="%s" SE="%s" STUDY_ID="STD-%s" TOTAL_1="%d" TOTAL_2="%d" WEIGHT="%s"/>'),
+                          f17(e17$yi[i] + z95 * sqrt(e17$vi[i])), f17(e17$yi[i] - z95 * sqrt(e17$vi[i])), f17(e17$yi[i]),
+                          f17(d17$m1[i]), f17(d17$m2[i]), 60 + i, f17(d17$sd1[i]), f17(d17$sd2[i]), f17(sqrt(e17$vi[i])),
+                          d17$id[i], d17$n1[i], d17$n2[i], f17(w[n])))
+  }
+  o17 <- c(o17, "</CONT_SUBGROUP>")
+}
+o17 <- c(o17, "</CONT_OUTCOME>")
+
 st <- sapply(studies[!duplicated(sapply(studies, `[`, 1))], function(s)
   sprintf('<STUDY DATA_SOURCE="PUB" ID="STD-%s" NAME="%s" YEAR="%s"><IDENTIFIERS/></STUDY>', s[1], s[2], s[3]))
 out <- c('<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
@@ -191,7 +222,7 @@ out <- c('<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
          '<COVER_SHEET><TITLE>Synthetic review for bayesmeta tests (invented data; results by metafor 3.8)</TITLE></COVER_SHEET>',
          '<STUDIES_AND_REFERENCES><STUDIES><INCLUDED_STUDIES>', st, '</INCLUDED_STUDIES></STUDIES></STUDIES_AND_REFERENCES>',
          '<ANALYSES_AND_DATA CALCULATED_DATA="YES">', '<COMPARISON ID="CMP-001" NO="1">', '<NAME>Drug versus placebo</NAME>',
-         o11, o12, o13, o14, o15, o16, '</COMPARISON>', '</ANALYSES_AND_DATA>', '</COCHRANE_REVIEW>')
+         o11, o12, o13, o14, o15, o16, o17, '</COMPARISON>', '</ANALYSES_AND_DATA>', '</COCHRANE_REVIEW>')
 dir.create("data/revman_synthetic", showWarnings = FALSE, recursive = TRUE)
 writeLines(out, "data/revman_synthetic/Synthetic.rm5")
 cat("R", R.version.string, "metafor", as.character(packageVersion("metafor")), "\n")
