@@ -401,3 +401,17 @@ def test_csv_not_estimable_and_untyped_subgroup_rows(tmp_path):
     assert a.k == 7 and all(s.subgroup == "Low dose" for s in a.studies)
     mrc = next(s for s in a.studies if s.study == "MRC-1")
     assert not mrc.estimable and math.isnan(mrc.stored_estimate) and mrc.events_1 == 49
+
+
+@pytest.mark.unit
+def test_cli_check_revman_exit_1_on_a_difference(tmp_path):
+    from click.testing import CliRunner
+
+    from bayesmeta.cli import main
+
+    text = FILES["rm5"].read_text(encoding="iso-8859-1").replace('EFFECT_SIZE="0.8968655609130709"', 'EFFECT_SIZE="0.91"')
+    f = tmp_path / "changed.rm5"
+    f.write_text(text, encoding="iso-8859-1")
+    res = CliRunner().invoke(main, ["check-revman", str(f)])
+    assert res.exit_code == 1, res.output
+    assert "1 number(s) differ beyond RevMan's printed precision" in res.output and "0.91" in res.output
