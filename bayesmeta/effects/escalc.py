@@ -93,11 +93,11 @@ def _a(x):
 
 #: metafor's ``vtype`` options per measure (the first is the default, ``"LS"``).
 VTYPES: dict[str, tuple[str, ...]] = {
-    "SMD": ("LS", "UB", "LS2", "AV"), "SMD1": ("LS", "UB", "LS2", "AV"), "SMDH": ("LS", "LS2"),
+    "SMD": ("LS", "UB", "LS2", "AV"), "SMD1": ("LS", "UB", "LS2", "AV"), "SMDH": ("LS", "LS2", "LS3"),
     "MD": ("LS", "UB", "HO"), "ROM": ("LS", "HO", "AV", "AVHO"), "RD": ("LS", "UB", "AV"),
     "COR": ("LS", "UB", "AV"), "UCOR": ("LS", "UB", "AV"), "PCOR": ("LS", "AV"), "SPCOR": ("LS", "AV"),
     "PR": ("LS", "UB", "AV"), "PLN": ("LS", "AV"), "PLO": ("LS", "AV"), "SMCC": ("LS", "LS2"),
-    "SMCR": ("LS", "LS2"),
+    "SMCR": ("LS", "LS2"), "SMCRH": ("LS", "LS2"),
 }
 #: Measures whose default ``add`` is 0 (metafor: no continuity correction for these).
 ADD_ZERO = frozenset({"AS", "PHI", "RTET", "IRSD", "PAS", "PFT", "IRS", "IRFT"})
@@ -421,9 +421,17 @@ def rd(ai, n1i, ci, n2i, add=0.5, to="only0", vtype="LS"):
 def smdh(m1, sd1, n1, m2, sd2, n2, vtype="LS"):
     r"""Standardised mean difference with heteroscedastic SDs (Bonett 2009; metafor ``"SMDH"``).
 
-    .. math:: g = J(N-2)\,\frac{\bar x_1 - \bar x_2}{\sqrt{(s_1^2 + s_2^2)/2}},
+    With :math:`s_p^2 = (s_1^2 + s_2^2)/2`,
 
-    with metafor's large-sample variance (``vtype="LS"``, times :math:`J^2`) or ``"LS2"``.
+    .. math:: g = J(N-2)\,\frac{\bar x_1 - \bar x_2}{s_p}, \qquad
+              v = \frac{g^2}{8 s_p^4}\Big(\frac{s_1^4}{n_1 - 1} + \frac{s_2^4}{n_2 - 1}\Big)
+                + \frac{1}{s_p^2}\Big(\frac{s_1^2}{n_1 - 1} + \frac{s_2^2}{n_2 - 1}\Big)
+
+    (``vtype="LS"``, Bonett 2008 eq. 8, 2009 eq. 5; ``"LS2"`` replaces every :math:`n_j - 1` by
+    :math:`n_j`, ``"LS3"`` only those of the first term). These are metafor's formulas since 4.6-0
+    (R/escalc.r of metafor 5.0-1, lines 1037-1072), which its test suite checks
+    (test_misc_escalc.r lines 66-68); metafor 3.8 multiplied the LS variance by :math:`J^2` and had
+    another LS2.
 
     References
     ----------
@@ -433,12 +441,12 @@ def smdh(m1, sd1, n1, m2, sd2, n2, vtype="LS"):
     m1, sd1, n1, m2, sd2, n2 = map(_a, (m1, sd1, n1, m2, sd2, n2))
     J = hedges_j(n1 + n2 - 2)
     v1, v2 = sd1**2, sd2**2
-    g = J * (m1 - m2) / np.sqrt((v1 + v2) / 2)
+    sp2 = (v1 + v2) / 2
+    g = J * (m1 - m2) / np.sqrt(sp2)
     return g, _vtypes(vtype, "SMDH", {
-        "LS": J**2 * (g**2 * (v1**2 / (n1 - 1) + v2**2 / (n2 - 1)) / (2 * (v1 + v2) ** 2)
-                      + (v1 / (n1 - 1) + v2 / (n2 - 1)) / ((v1 + v2) / 2)),
-        "LS2": g**2 * v1 / (2 * n1 * (v1 + v2) ** 2) + g**2 * v2 / (2 * n2 * (v1 + v2) ** 2)
-        + 2 * v1 / (n1 * (v1 + v2)) + 2 * v2 / (n2 * (v1 + v2)),
+        "LS": g**2 * (v1**2 / (n1 - 1) + v2**2 / (n2 - 1)) / (8 * sp2**2) + (v1 / (n1 - 1) + v2 / (n2 - 1)) / sp2,
+        "LS2": v1 / (n1 * sp2) + v2 / (n2 * sp2) + g**2 / (8 * sp2**2) * (v1**2 / n1 + v2**2 / n2),
+        "LS3": v1 / (n1 * sp2) + v2 / (n2 * sp2) + g**2 / (8 * sp2**2) * (v1**2 / (n1 - 1) + v2**2 / (n2 - 1)),
     })
 
 
@@ -756,7 +764,8 @@ def mean_change(m1i, m2i, sd1i, ni, ri, sd2i=None, measure="SMCR", vtype="LS"):
       :math:`v = 1/n + g^2/(2n)`;
     * SMCR (raw-score standardisation, Becker 1988): :math:`g = J(\bar x_1 - \bar x_2)/s_1`,
       :math:`v = 2(1 - r)/n + g^2/(2n)`;
-    * SMCRH (heteroscedastic, Bonett 2008): :math:`v = J^2\{s_d^2/(s_1^2(n-1)) + g^2/(2(n-1))\}`;
+    * SMCRH (heteroscedastic, Bonett 2008 eq. 13): :math:`v = s_d^2/(s_1^2(n-1)) + g^2/(2(n-1))`
+      (metafor since 4.6; 3.8 multiplied it by :math:`J^2`);
     * ROMC: :math:`\log(\bar x_1/\bar x_2)`, :math:`v = s_1^2/(n\bar x_1^2) + s_2^2/(n\bar x_2^2)
       - 2 r s_1 s_2/(n \bar x_1 \bar x_2)` (Lajeunesse 2011).
 
@@ -796,9 +805,10 @@ def mean_change(m1i, m2i, sd1i, ni, ri, sd2i=None, measure="SMCR", vtype="LS"):
             d = (m1 - m2) / np.sqrt(vd)
             g = J * d
             return g, _vtypes(vtype, "SMCC", {"LS": 1 / n + g**2 / (2 * n), "LS2": J**2 * (1 / n + d**2 / (2 * n))})
-        if measure == "SMCRH":
+        if measure == "SMCRH":  # metafor >= 4.6 (no J^2 factor; test_misc_escalc.r lines 205-207)
             g = J * (m1 - m2) / sd1
-            return g, J**2 * (vd / (sd1**2 * (n - 1)) + g**2 / (2 * (n - 1)))
+            return g, _vtypes(vtype, "SMCRH", {"LS": vd / (sd1**2 * (n - 1)) + g**2 / (2 * (n - 1)),
+                                                "LS2": vd / (sd1**2 * n) + g**2 / (2 * n)})
         if measure == "ROMC":
             return np.log(m1 / m2), (sd1**2 / (n * m1**2) + sd2**2 / (n * m2**2)
                                      - 2 * r * sd1 * sd2 / (m1 * m2 * n))
