@@ -118,3 +118,19 @@ def test_progress_lines_when_not_a_terminal(capsys, monkeypatch):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "[bayesmeta] long step ..." and err[1].startswith("[bayesmeta] long step: done in ")
     assert err[2] == "[bayesmeta] expected 3 minutes" and len(err) == 3
+
+
+def test_meta_regression_score_in_low_rank_form_equals_the_projection(monkeypatch):
+    from bayesmeta.frequentist import metareg as M
+
+    rng = np.random.default_rng(1)
+    k = 200
+    v = rng.uniform(0.01, 0.3, k)
+    y = rng.normal(0, np.sqrt(v + 0.05))
+    X = np.column_stack([np.ones(k), np.sqrt(v)])
+    for reml in (True, False):
+        for t in (0.0, 0.05):
+            dense = M._score(y, v, X, t, reml)
+            monkeypatch.setattr(M, "LOW_RANK_MIN_K", 100)
+            assert M._score(y, v, X, t, reml) == pytest.approx(dense, rel=1e-12)
+            monkeypatch.setattr(M, "LOW_RANK_MIN_K", 1000)
