@@ -43,7 +43,8 @@ def test_small_study_tests_beyond_the_limit_are_skipped():
     d = D.diagnose(y, v, labs, tau_prior=P.halfnormal(0.5), mu_prior=P.normal(0.0, 1.0),
                    orientation=Orientation(lower_is_better=True, measure="MD"), margin=0.2, small_study_max_k=11)
     assert d.regtest is None and d.trimfill is None and d.funnel is None and "not shown" in d.small_study_note
-    assert ("small_study", 12, 11) in [(s.what, s.k, s.limit) for s in d.skipped]
+    assert d.pet_peese is None and "PET-PEESE not run" in d.pet_peese_note
+    assert {("small_study", 12, 11), ("pet_peese", 12, 11)} <= {(s.what, s.k, s.limit) for s in d.skipped}
 
 
 def test_se_tau2_in_closed_form_equals_the_projection_matrices(monkeypatch):
