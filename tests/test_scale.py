@@ -43,7 +43,8 @@ def test_small_study_tests_beyond_the_limit_are_skipped():
     d = D.diagnose(y, v, labs, tau_prior=P.halfnormal(0.5), mu_prior=P.normal(0.0, 1.0),
                    orientation=Orientation(lower_is_better=True, measure="MD"), margin=0.2, small_study_max_k=11)
     assert d.regtest is None and d.trimfill is None and d.funnel is None and "not shown" in d.small_study_note
-    assert ("small_study", 12, 11) in [(s.what, s.k, s.limit) for s in d.skipped]
+    assert d.pet_peese is None and "PET-PEESE not run" in d.pet_peese_note
+    assert {("small_study", 12, 11), ("pet_peese", 12, 11)} <= {(s.what, s.k, s.limit) for s in d.skipped}
 
 
 def test_se_tau2_in_closed_form_equals_the_projection_matrices(monkeypatch):
@@ -118,3 +119,19 @@ def test_progress_lines_when_not_a_terminal(capsys, monkeypatch):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "[bayesmeta] long step ..." and err[1].startswith("[bayesmeta] long step: done in ")
     assert err[2] == "[bayesmeta] expected 3 minutes" and len(err) == 3
+
+
+def test_meta_regression_score_in_low_rank_form_equals_the_projection(monkeypatch):
+    from bayesmeta.frequentist import metareg as M
+
+    rng = np.random.default_rng(1)
+    k = 200
+    v = rng.uniform(0.01, 0.3, k)
+    y = rng.normal(0, np.sqrt(v + 0.05))
+    X = np.column_stack([np.ones(k), np.sqrt(v)])
+    for reml in (True, False):
+        for t in (0.0, 0.05):
+            dense = M._score(y, v, X, t, reml)
+            monkeypatch.setattr(M, "LOW_RANK_MIN_K", 100)
+            assert M._score(y, v, X, t, reml) == pytest.approx(dense, rel=1e-12)
+            monkeypatch.setattr(M, "LOW_RANK_MIN_K", 1000)

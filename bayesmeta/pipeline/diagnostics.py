@@ -80,8 +80,9 @@ result says so in :attr:`Diagnostics.skipped`); the exact leave-one-out predicti
 for all studies at once by downdating (:func:`bayesmeta.decide.checks.exact_loo`), still are."""
 SMALL_STUDY_MAX_K = 5000
 """Egger's regression test is a meta-regression on the standard error, fitted as metafor does with
-k x k projection matrices (200 MB at k = 5,000, 3.2 GB at 20,000); beyond this many studies the funnel
-plot, Egger's test and trim-and-fill are not run (``Diagnostics.skipped``)."""
+k x k projection matrices (200 MB at k = 5,000, 3.2 GB at 20,000), and PET-PEESE integrates on a grid
+of at least 60 x 60 prior quantiles for every study (576 MB per array at 20,000); beyond this many
+studies the funnel plot, Egger's test, trim-and-fill and PET-PEESE are not run (``Diagnostics.skipped``)."""
 BIAS_AVERAGE_MAX_K = 1000
 """The RoBMA-style publication-bias average integrates each of its selection models on 48 x 41 x 3^steps
 quadrature nodes for every study (about 18,000 node evaluations per study and model: minutes at
@@ -349,7 +350,7 @@ def diagnose(
         ss_note = (
             f"Funnel plot, Egger's test and trim-and-fill are not shown: with k = {k:,} studies Egger's "
             f"meta-regression would need k x k matrices as metafor forms them (run up to k = {small_study_max_k:,}); "
-            "PET-PEESE below addresses small-study effects."
+            "PET-PEESE, the other adjustment for small-study effects, is not run at this k either (below)."
         )
     elif k >= MIN_K_SMALL_STUDY:
         with step("funnel, Egger's test and trim-and-fill"):
@@ -367,7 +368,15 @@ def diagnose(
             "(Cochrane Handbook 6.5, section 13.3.5.4)."
         )
     direction = "negative" if orientation.lower_is_better else "positive"
-    if tau_prior.proper and k >= 3:
+    if k > small_study_max_k:
+        pp = None
+        skipped.append(Skipped("pet_peese", k, small_study_max_k, "grid of n^2 x k values"))
+        pp_note = (
+            f"PET-PEESE not run: with k = {k:,} studies its grid over the prior quantiles of tau and the bias "
+            f"coefficient (at least 60 x 60 nodes for every study: over 500 MB per array at k = 20,000) neither "
+            f"fits in memory nor resolves a posterior this narrow (run up to k = {small_study_max_k:,})."
+        )
+    elif tau_prior.proper and k >= 3:
         m0, s0, prior_txt = _pet_peese_prior(mu_prior)
         n_grid = int(min(400, max(60, np.sqrt(PET_PEESE_BUDGET / k))))
         with step("PET-PEESE"):
@@ -393,8 +402,8 @@ def diagnose(
         skipped.append(Skipped("bias_average", k, bias_average_max_k, "selection-model quadrature per study"))
         ba_note = (
             f"Publication-bias model averaging not run: with k = {k:,} studies its selection models need about "
-            f"18,000 quadrature nodes per study and model (run up to k = {bias_average_max_k:,}); PET-PEESE above "
-            "adjusts for small-study effects."
+            f"18,000 quadrature nodes per study and model (run up to k = {bias_average_max_k:,})"
+            + ("; PET-PEESE above adjusts for small-study effects." if pp is not None else ".")
         )
     elif tau_prior.proper and k >= 3:
         mp_ba = mu_prior if mu_prior.proper else Prior("normal", MappingProxyType({"loc": 0.0, "scale": 10.0}), "mu")

@@ -855,11 +855,14 @@ def _curves(exact, margins, orientation: Orientation, question: str) -> pd.DataF
 
 def _predictive_checks(y, s, labs, exact, tp: Prior, mp: Prior, seed: int):
     """Posterior predictive checks and exact leave-one-out (random and common effect)."""
+    from bayesmeta._progress import step
     from bayesmeta.pipeline.diagnostics import ppc_draws
 
-    d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
-    ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
-    loo = loo_table(y, s, labs, tp, mp)
+    with step("posterior predictive check"):
+        d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
+        ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
+    with step("exact leave-one-out (downdating)"):
+        loo = loo_table(y, s, labs, tp, mp)
     elpd = [{"statistic": f"exact LOO elpd, {name}", "observed": loo[col].sum(), "ppp": np.nan, "mcse": np.nan}
             for name, col in (("random effects", "lpd_random_effects"), ("common effect", "lpd_common_effect"))]
     return pd.concat([ppc.table(), pd.DataFrame(elpd)], ignore_index=True), loo, ppc.y_rep[:4000].copy()
@@ -955,7 +958,10 @@ def analyse(
     tp, mp = tau_priors[default[0]], mu_priors[default[1]]
     exact = solve(y, s, tp, mp, labels=labs)
     checks, loo, y_rep = _predictive_checks(y, s, labs, exact, tp, mp, seed)
-    freq = frequentist_table(yi, vi, labels, counts, measure, prob, preset=preset)
+    from bayesmeta._progress import step
+
+    with step("frequentist fits"):
+        freq = frequentist_table(yi, vi, labels, counts, measure, prob, preset=preset)
     res = StudyLevelResult(
         label=label, measure=measure, orientation=orientation, labels=labs, yi=y, sei=s, frequentist=freq,
         exact=exact,
