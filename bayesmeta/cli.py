@@ -787,6 +787,14 @@ def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str, meas
             priors[target] = parse_prior_text(text, target)
         except (ValueError, TypeError) as e:
             raise DataError(Problem("command line", None, opt, str(e))) from None
+        if code is not None:
+            import warnings
+
+            from bayesmeta.bayes.prior_atlas import measure_mismatch
+
+            msg = measure_mismatch(priors[target], code)
+            if msg:
+                warnings.warn(f"option '{opt}': {msg}", UserWarning, stacklevel=2)
     es = _read_effects(csv, code)
     yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
     post = exact(yi, vi**0.5, priors["tau"], priors["mu"], labels=list(es.labels))
