@@ -496,6 +496,9 @@ def analyse(
             )
         )
     if is_revman_file(data):
+        if mods:
+            problems.append(Problem("command line", None, "--mods", "a RevMan review holds no moderator columns: "
+                                    "export the analysis as a CSV with a column per moderator, or leave --mods out"))
         if problems:
             raise DataError(problems)
         from bayesmeta.cli_review import analyse_review
@@ -507,6 +510,7 @@ def analyse(
             mu_priors=mu_priors, timepoint=timepoint, experimental=experimental, control=control, seed=seed,
             draws=draws, chains=chains, no_sample=no_sample, preset=preset,
             superiority_threshold=superiority_threshold, out=out, quiet=quiet, command=_command_line(),
+            strict=strict,
         )
         return
     if comparison is not None:
