@@ -496,6 +496,9 @@ def analyse(
             )
         )
     if is_revman_file(data):
+        if mods:
+            problems.append(Problem("command line", None, "--mods", "a RevMan review holds no moderator columns: "
+                                    "export the analysis as a CSV with a column per moderator, or leave --mods out"))
         if problems:
             raise DataError(problems)
         from bayesmeta.cli_review import analyse_review
@@ -507,6 +510,7 @@ def analyse(
             mu_priors=mu_priors, timepoint=timepoint, experimental=experimental, control=control, seed=seed,
             draws=draws, chains=chains, no_sample=no_sample, preset=preset,
             superiority_threshold=superiority_threshold, out=out, quiet=quiet, command=_command_line(),
+            strict=strict,
         )
         return
     if comparison is not None:
@@ -787,6 +791,14 @@ def solve(csv: Path, tau_prior: str, mu_prior: str, prob: float, kind: str, meas
             priors[target] = parse_prior_text(text, target)
         except (ValueError, TypeError) as e:
             raise DataError(Problem("command line", None, opt, str(e))) from None
+        if code is not None:
+            import warnings
+
+            from bayesmeta.bayes.prior_atlas import measure_mismatch
+
+            msg = measure_mismatch(priors[target], code)
+            if msg:
+                warnings.warn(f"option '{opt}': {msg}", UserWarning, stacklevel=2)
     es = _read_effects(csv, code)
     yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
     post = exact(yi, vi**0.5, priors["tau"], priors["mu"], labels=list(es.labels))

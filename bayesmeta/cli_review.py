@@ -54,7 +54,7 @@ def _as_options(e: DataError) -> DataError:
 def analyse_review(
     data: Path, *, comparison, outcome, measure, lower_is_better, margins, question, tau_priors, mu_priors,
     timepoint, experimental, control, seed, draws, chains, no_sample, preset, superiority_threshold, out, quiet,
-    command: str,
+    command: str, strict: bool = False,
 ) -> None:
     """Reanalyse the analyses of a RevMan review into the report folder ``out`` (see the module docstring)."""
     from bayesmeta.data.revman import read_revman
@@ -96,6 +96,9 @@ def analyse_review(
             spec = spec_from_dict(raw, tmp / "spec.toml")
         except DataError as e:
             raise _as_options(e) from None
+        from bayesmeta.cli import _check_prior_measures
+
+        _check_prior_measures(spec, strict, options=True)  # an empirical prior made for another measure
         text = to_toml(
             raw,
             header=f"Written by `{command}`.\nOne [[study_level]] block per analysis of {Path(data).name} (per "

@@ -745,8 +745,9 @@ def _moderator_keys(c: _Checker, b: Mapping, where: str) -> dict[str, Any]:
             c.add(f"{where}.{key}", f"{', '.join(map(repr, dup))} listed more than once")
             continue
         out[key] = tuple(v)
-    st = c.get(b, "study_table", str, where, default="studies.csv", check=lambda v: v.endswith(".csv"),
-               expect="a CSV file in the data folder (one row per study)")
+    st = c.get(b, "study_table", str, where, default="studies.csv",
+               check=lambda v: v.lower().endswith((".csv", ".xlsx", ".xlsm", ".ods")),
+               expect="a CSV file (or .xlsx/.ods workbook) in the data folder (one row per study)")
     if st is not None:
         out["study_table"] = st
     for x in out.get("categorical", ()):
