@@ -10,8 +10,9 @@ MH_RATES = "Mantel-Haenszel pooling of incidence rates (x1i, t1i): not implement
 GLMM_RATES = "Poisson GLMMs for incidence rates: not implemented (binomial GLMMs only)"
 CMEL_WALD = ("CM.EL Wald heterogeneity test: metafor gives 0.3480 and 0.1327; the Wald test of the per-study "
              "conditional MLEs gives 0.3463 and 0.1232 (the same per-study MLEs and variances from scipy's "
-             "nchypergeom_fisher); metafor's value comes from its numerical saturated-model fit, which could not "
-             "be traced here (BiasedUrn is not installable without CRAN access)")
+             "nchypergeom_fisher); metafor takes the variances from a numerical Hessian of its integrate()d "
+             "saturated likelihood (see bayesmeta.frequentist.glmm), which could not be rerun here (BiasedUrn is "
+             "not installable without CRAN access)")
 OUT_OF_SCOPE = {27: TABLE, 41: TABLE, 171: TABLE, 190: TABLE, 323: TABLE, 339: TABLE,
                 **{ln: MH_RATES for ln in (243, 244, 245, 246, 247, 252, 253, 254, 255, 256, 257, 258, 261, 266, 267)},
                 **{ln: GLMM_RATES for ln in (274, 275, 276, 277, 278, 279, 280, 283, 284, 285, 290, 291, 292, 293, 294,

@@ -7,8 +7,6 @@ from _data import dat
 import bayesmeta as bm
 
 OUT_OF_SCOPE: dict[int, str] = {}
-KNOWN_MISMATCH = {67: "SMDH sampling variances differ from metafor 5.0-1's (0.0132, 0.0674, 0.0515, 0.1961): "
-                      "bm.escalc's SMDH variance formula (helper nb's measures registry); the estimates (line 66) agree"}
 DEFAULT_REASON = ("escalc measure or option not checked here (measures are the measures registry's work, helper "
                   "'nb'; this port covers RR, SMD, SMDH, ROM)")
 
