@@ -7,7 +7,8 @@ text node holds a Python repr (dict, numpy scalar, object or dataclass text); he
 then h2 numbered 1, 2, 3 ... with h3 numbered within their h2; every column header is words (no
 ``snake_case`` identifiers, no ``@``); no figure is shown with text smaller than 9 CSS px (each
 PNG records its smallest font, ``figures.MIN_FONT_KEY``); the summary table's primary probability
-(its ``key`` column, else its first ``P(...)`` column) is on screen without scrolling sideways;
+(the first table, outside collapsed details, with a ``key`` column or else a ``P(...)`` column)
+is on screen without scrolling sideways;
 the main body (up to the technical part) with details closed fits the length budget: 12 desktop
 screens (1280 x 800) for a report with published results, 6 for a study-level report. And every
 committed figure was saved with no two texts overlapping (bounding boxes of its text artists,
@@ -74,14 +75,18 @@ for (const i of document.images) {
   if (!isFinite(f)) { small.push((i.alt || '').slice(0, 60) + ': no font record'); continue; }
   if (w > 0 && w / i.naturalWidth * f < arguments[1] - 0.01) small.push((i.alt || '').slice(0, 60) + ': ' + (w / i.naturalWidth * f).toFixed(1) + ' px');
 }
-// the summary table: the first table; its decisive column
+// the summary table: the first table with a decisive column (class key, else a P(...) header)
 const headers = Array.from(document.querySelectorAll('th')).map(t => t.textContent.trim());
 let key = null;
-const tbl = document.querySelector('table');
+const keyIndex = t => {
+  const ths = Array.from(t.querySelectorAll('thead th'));
+  const j = ths.findIndex(h => h.classList.contains('key'));
+  return j >= 0 ? j : ths.findIndex(h => /^P\(/.test(h.textContent.trim()));
+};
+const tbl = Array.from(document.querySelectorAll('table')).find(t => keyIndex(t) >= 0 && t.closest('details:not([open])') === null);
 if (tbl) {
   const ths = Array.from(tbl.querySelectorAll('thead th'));
-  let j = ths.findIndex(t => t.classList.contains('key'));
-  if (j < 0) j = ths.findIndex(t => /^P\(/.test(t.textContent.trim()));
+  const j = keyIndex(tbl);
   if (j >= 0) {
     const cell = tbl.querySelector('tbody tr').children[j];
     const r = cell.getBoundingClientRect();

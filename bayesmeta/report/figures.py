@@ -989,6 +989,12 @@ def funnel(yi: np.ndarray, sei: np.ndarray, *, mu: float, xlabel: str, ratio: bo
 
 # ---- influence, small-study effects and meta-regression (issue 11) -------------------------------
 
+def _freeze_layout(fig) -> None:
+    """Run the constrained layout once and keep it (labels placed afterwards keep their places)."""
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+
 def place_labels(ax, x: np.ndarray, y: np.ndarray, labels: Sequence[str], order: Sequence[int] | None = None,
                  fontsize: float = FONT_SIZE - 0.5, limit: int | None = None) -> int:
     """Name points without overlap: each label (in ``order``, most important first) is tried at
@@ -1044,14 +1050,21 @@ def baujat(x: np.ndarray, y: np.ndarray, labels: Sequence[str], *, flagged: Sequ
     # names from the furthest-out study inwards (flagged first), each where it overlaps nothing; at
     # most 10 beyond 20 studies
     score = x / (x.max() or 1.0) + y / (y.max() or 1.0) + 10.0 * flag
-    unnamed = place_labels(ax, x, y, list(labels), order=list(np.argsort(-score)),
-                           limit=10 if x.size > 20 else None)
-    ax.set_xlabel(wrap("contribution to the heterogeneity statistic Q"
-                       + (f"; {unnamed} studies not named (no room without overlap): see the table" if unnamed else ""),
-                       width * 72 - 40))
+
+    def xlab(n: int | str) -> str:
+        return wrap("contribution to the heterogeneity statistic Q"
+                    + (f"; {n} studies not named (no room without overlap): see the table" if n else ""),
+                    width * 72 - 40)
+
     ax.set_ylabel("influence on the pooled estimate")
+    ax.set_xlabel(xlab("00"))  # the longest label: the layout is fixed before the names are placed
     _title(fig, title, width)
     _legend_below(fig, ax)
+    _freeze_layout(fig)
+    unnamed = place_labels(ax, x, y, list(labels), order=list(np.argsort(-score)),
+                           limit=10 if x.size > 20 else None)
+    ax.set_xlabel(xlab(unnamed))
+    ax.set_ylabel("influence on the pooled estimate")
     return fig
 
 
@@ -1167,16 +1180,20 @@ def bubble(x: Sequence, yi: np.ndarray, weight: np.ndarray, line: pd.DataFrame, 
         log_value_axis(ax, lo - pad, hi + pad, which="y")
     else:
         ax.set_ylim(lo - pad, hi + pad)
-    left_out = 0
-    if labels is not None and not categorical and len(labels) <= 20:
-        left_out = place_labels(ax, np.asarray(x, float), yi, list(labels), order=list(np.argsort(-w)))
-    elif labels is not None and not categorical:
-        left_out = len(labels)
-    note = f" ({left_out} of {len(yi)} studies not named: no room without overlap)" if left_out else ""
-    ax.set_xlabel(wrap(plain(xlabel + note), width * 72 - 40))
+    def xlab(n: int | str) -> str:
+        note = f" ({n} of {len(yi)} studies not named: no room without overlap)" if n else ""
+        return wrap(plain(xlabel + note), width * 72 - 40)
+
+    named = labels is not None and not categorical
+    ax.set_xlabel(xlab("00" if named else 0))  # the longest label: the layout is fixed before placing names
     ax.set_ylabel(wrap(plain(ylabel), 3.2 * 72))
     _title(fig, title, width)
     _legend_below(fig, ax, ncol=1)
+    if named:
+        _freeze_layout(fig)
+        left_out = (place_labels(ax, np.asarray(x, float), yi, list(labels or []), order=list(np.argsort(-w)))
+                    if len(yi) <= 20 else len(yi))
+        ax.set_xlabel(xlab(left_out))
     return fig
 
 
@@ -1338,9 +1355,15 @@ def robustness_figure(answers, *, threshold: float = 0.95, title: str | None = N
     flip_text = [wrap(plain("flips: " + "; ".join(f)), plot_w * 72 - 10, FONT_SIZE - 0.5) if f else "" for f in rows]
     hts = [0.55 + 0.16 * (t.count("\n") + 1 if t else 0) for t in flip_text]
     H_plot = sum(hts)
-    H = H_plot + 1.45 + (0.35 if title else 0.0)
+    # room below the axis: tick labels and axis label (0.55 in), then the legend (2 columns: primary,
+    # threshold, one entry per axis of departure present, flips)
+    present = {str(ds["departure_axis"].sel(departure=d).values) if "departure_axis" in ds.coords else "likelihood"
+               for d in deps if d != prim}
+    legend_rows = math.ceil((3 + len(present)) / 2)
+    below = 0.62 + 0.2 * legend_rows
+    H = H_plot + below + 0.25 + (0.35 if title else 0.0)
     fig = plt.figure(figsize=(width, H), dpi=DPI)
-    ax = fig.add_axes((0.2 / width, 1.2 / H, plot_w / width, H_plot / H))
+    ax = fig.add_axes((0.2 / width, below / H, plot_w / width, H_plot / H))
     if title:
         fig.suptitle(wrap(plain(title), width * 72 - 16, FONT_SIZE + 1), y=1 - 0.06 / H, va="top",
                      fontsize=FONT_SIZE + 1)

@@ -14,7 +14,8 @@ Layout rules the renderer enforces, whatever the sections pass:
 * every table sits in its own horizontally scrolling box (a shadow at the edge says there is
   more), so a wide table never widens the page; its first column stays in place while it scrolls;
   headers wrap; a table of at most ``CARDS_MAX_ROWS`` rows becomes stacked cards on a phone (every
-  cell with its header), so no column is hidden there; ``Table.key`` marks the decisive column;
+  cell with its header), so no column is hidden there; the decisive column (``Table.key``, else the
+  first ``P(...)`` column) is highlighted and stays at the right edge of a table that scrolls;
   long tables (more than ``Table.collapse_after`` rows) are collapsed in ``<details>``;
 * a figure is never shown narrower than keeps its smallest text at 9 CSS px (``figbox``
   scrolls sideways on a narrow screen);
@@ -383,7 +384,8 @@ th{background:var(--head);white-space:normal;min-width:4.5rem;vertical-align:bot
 td{overflow-wrap:normal;white-space:nowrap}
 td:first-child,th:first-child{text-align:left;position:sticky;left:0;z-index:1;white-space:normal;min-width:7rem}
 td:first-child{background:#fff}
-th.key,td.key{background:var(--key);font-weight:600}
+th.key,td.key{background:var(--key);font-weight:600;position:sticky;right:0;z-index:1;box-shadow:-3px 0 4px rgba(0,0,0,.12)}
+table.cards td{white-space:normal}
 td.text{text-align:left;min-width:12rem;max-width:28rem;white-space:normal}
 .caption{font-style:italic;margin:.6rem 0 .2rem}
 figure{margin:1rem 0;break-inside:avoid}figcaption{font-style:italic;font-size:.9rem;color:var(--muted)}
@@ -408,6 +410,7 @@ dl.kv{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-si
  table.cards td:last-child{border-bottom:0}
  table.cards td::before{content:attr(data-label);font-weight:600;text-align:left;color:var(--muted)}
  table.cards td:first-child{font-weight:600}
+ table.cards td.key{position:static;box-shadow:none}
 }
 @media print{
  body{max-width:none;margin:0;font-size:10pt}
@@ -432,17 +435,25 @@ _JS = ("window.addEventListener('beforeprint',function(){document.querySelectorA
 CARDS_MAX_ROWS = 12
 
 
+def key_column(t: Table) -> str | None:
+    """The decisive column of a table: ``Table.key``, else the first column headed ``P(...)``."""
+    if t.key is not None:
+        return t.key
+    return next((str(c) for c in t.frame.columns if str(c).startswith("P(")), None)
+
+
 def _html_table(t: Table) -> str:
     cols = [str(c) for c in t.frame.columns]
     shown, cut = _shown(t)
+    key = key_column(t)
     textcols = {c for c in cols if t.frame[c].dtype == object and
                 t.frame[c].map(lambda v: isinstance(v, str) and len(v) > 40).any()}
 
     def cls(c: str) -> str:
-        names = [n for n, on in (("text", c in textcols), ("key", t.key == c)) if on]
+        names = [n for n, on in (("text", c in textcols), ("key", key == c)) if on]
         return f" class='{' '.join(names)}'" if names else ""
 
-    head = "".join(f"<th scope='col'{' class=key' if t.key == c else ''}>{html.escape(c)}</th>" for c in cols)
+    head = "".join(f"<th scope='col'{' class=key' if key == c else ''}>{html.escape(c)}</th>" for c in cols)
     body = "".join(
         "<tr>" + "".join(f"<td{cls(c)} data-label='{html.escape(c)}'>{html.escape(_cell(v, c, t))}</td>"
                          for v, c in zip(r, cols)) + "</tr>"

@@ -681,12 +681,12 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
     b.append(
         Figure(figure_path(blk.id, "mu"), "Prior (dashed) and posterior (solid) of mu, the pooled effect")
     )
-    if blk.spec.margins and blk.spec.question in ("noninferiority", "equivalence"):
+    if blk.spec.margins and blk.spec.question in ("noninferiority", "equivalence") and fr["margin"]:
         b.append(
             Figure(
                 figure_path(blk.id, "noninferiority"),
                 "Posterior probability of non-inferiority against the "
-                "margin, for the pooled effect and for a new study",
+                "margin (up to twice the primary margin), for the pooled effect and for a new study",
             )
         )
     b.append(
