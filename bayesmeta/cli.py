@@ -576,10 +576,17 @@ def analyse(
     if problems:
         raise DataError(problems)
     _check_prior_measures(spec, strict, options=True)
+    blk = spec.study_level[0]
+    primary = (
+        f"\nPrimary analysis: tau prior {spec.primary('tau', blk.tau_priors)}, effect prior "
+        f"{spec.primary('mu', blk.mu_priors)}"
+        + (f", margin {blk.margins[0]:g}" if blk.margins and blk.question in ("noninferiority", "equivalence") else "")
+        + f", question {blk.question}; every other prior is a named departure (the sensitivity grid)."
+    )
     text = to_toml(
         raw,
         header=f"Written by `{_command_line()}`.\nRepeat with: bayesmeta reanalyze "
-        "spec.toml (paths are relative to this file); edit freely (docs/spec.md).",
+        "spec.toml (paths are relative to this file); edit freely (docs/spec.md)." + primary,
     )
     try:
         r = reanalyse(spec, progress=not quiet)

@@ -157,6 +157,13 @@ def test_bf_words_and_sparse_rule():
     assert too_sparse(0.95, 0.88, 2.6)  # BF within (1/3, 3)
     assert not too_sparse(0.98, 0.88, 7.6)
     assert not too_sparse(0.9, float("nan"), float("nan"))  # a flat prior has no prior probability
+    from bayesmeta.report.headline import fmt_bf
+
+    # never 'inf' or a raw float such as 3e+15: a bound with its reason
+    assert fmt_bf(float("inf")).startswith("> 1,000,000 (extreme evidence for")
+    assert fmt_bf(3e15) == "> 1,000,000 (extreme evidence for)"
+    assert fmt_bf(7.66) == "7.7 (moderate evidence for)" and fmt_bf(0.5) == "1/2.0 (anecdotal evidence against)"
+    assert fmt_bf(float("nan")) == "not defined"
 
 
 def test_spec_keys_checked_with_hints():

@@ -7,6 +7,7 @@ import pytest
 from bayesmeta.bayes import priors
 from bayesmeta.published import summary_likelihood as sl
 from bayesmeta.published.summary_reanalysis import reanalyse
+from bayesmeta.report.bottom_line import summary_statement
 
 pytestmark = pytest.mark.unit
 
@@ -32,8 +33,9 @@ def test_reanalyse_smd_result_with_unique_subset():
     assert r.primary_p_ni() == pytest.approx(r.random_effects.p_ni.iloc[0], abs=1e-12)
     # integrating over tau widens mu relative to the published SE
     assert direct.mu.sd() > r.se
-    assert r.bottom_line.startswith("In patients like these, US is")
-    assert "The paper rated it high" in r.certainty
+    line, cert = summary_statement(r)  # prose is written in the report layer
+    assert line.startswith("In patients like these, US is")
+    assert "The paper rated it high" in cert
     assert r.bma is not None and 0 < r.bma.bf_effect < np.inf
 
 
@@ -47,7 +49,7 @@ def test_reanalyse_ratio_without_trials_uses_equal_variances_and_absolute_effect
     assert np.allclose(r.data.vi, r.data.vi[0])
     a = r.absolute.iloc[0]
     assert a.rd_per_1000_lb < a.rd_per_1000_median < a.rd_per_1000_ub
-    assert "per 1,000 patients" in r.bottom_line
+    assert "per 1,000 patients" in summary_statement(r)[0]
 
 
 def test_missing_arm_sizes_fall_back_to_equal_variances():

@@ -18,14 +18,17 @@ studies) and the included trials' arm sizes and risk of bias, :func:`reanalyse` 
 5. **Evidence for an effect** : Bayes factors and model averaging over {common, random} x {no
    effect, effect}, and the Bayes factor of non-inferiority, from the summary likelihood.
 6. **Absolute effects** for ratio measures: risk difference per 1,000 at stated baseline risks.
-7. **Bottom line** (:mod:`bayesmeta.report.bottom_line`): one sentence and a certainty statement.
+7. **What a bottom line needs** (``statement``: arm labels, margin text, P(non-inferior), the
+   contributing studies' risk of bias, P(tau > half the margin), the paper's GRADE rating); the sentence
+   and the certainty statement are written by :func:`bayesmeta.report.bottom_line.summary_statement`
+   (prose lives in the report layer only).
 
 Nothing here knows a particular paper: labels, margins, priors and baseline risks are arguments.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +40,6 @@ from bayesmeta.published import summary_likelihood as sl
 from bayesmeta.published.pooled import posterior_mu
 from bayesmeta.published.rounding import Reconstruction, carry, reconstruct
 from bayesmeta.published.subsets import matching_subsets
-from bayesmeta.report import bottom_line as bl
 
 RATIO = {"RR", "OR", "HR"}
 
@@ -60,8 +62,7 @@ class PublishedReanalysis:
     bma: Any
     absolute: pd.DataFrame | None
     p_ni_published_carried: tuple[float, float, float]
-    bottom_line: str
-    certainty: str
+    statement: Any
     notes: tuple[str, ...] = field(default=())
 
     def primary_p_ni(self) -> float:
@@ -258,7 +259,7 @@ def reanalyse(
             ]
         )
 
-    # 7. bottom line
+    # 7. what a bottom line needs (the report writes it: report/bottom_line.summary_statement)
     res = PublishedReanalysis(
         str(row["analysis"]),
         str(row.get("label") or row["analysis"]),
@@ -274,48 +275,19 @@ def reanalyse(
         bma,
         absolute,
         pc,
-        "",
-        "",
+        {},
         tuple(notes),
     )
-    p_ni = res.primary_p_ni()
-    sentence = bl.noninferiority_sentence(
-        experimental, control, outcome_text, margin_text, p_ni, timepoint=timepoint_text
-    )
-    if absolute is not None and len(absolute):
-        a = absolute.iloc[len(absolute) // 2]
-        sentence += " " + bl.absolute_effect_sentence(
-            a.rd_per_1000_median,
-            a.rd_per_1000_lb,
-            a.rd_per_1000_ub,
-            a.baseline_risk,
-            experimental,
-            outcome_text or "events",
-        )
     rob_list = [rob[x] for x in (studies or []) if x in rob] or list(rob.values())
     p_tau = None
     if data is not None and data.q_interval is not None and len(re):
         p_tau = float(re[re.primary].p_tau_gt_half_margin.iloc[0])
-    cert = bl.certainty(rob_list, p_ni, p_tau, unit_of_analysis_error, published=published_grade)
-    return PublishedReanalysis(
-        res.outcome,
-        res.label,
-        measure,
-        margin,
-        m,
-        s,
-        rec,
-        trials_text,
-        data,
-        dec,
-        re,
-        bma,
-        absolute,
-        pc,
-        sentence,
-        cert.sentence(),
-        tuple(notes),
-    )
+    statement = {
+        "experimental": experimental, "control": control, "outcome": outcome_text, "margin_text": margin_text,
+        "timepoint": timepoint_text, "p_ni": res.primary_p_ni(), "rob": tuple(rob_list), "p_tau_large": p_tau,
+        "unit_of_analysis_error": unit_of_analysis_error, "published_grade": published_grade,
+    }
+    return replace(res, statement=statement)
 
 
 def _p_ni(dist, margin: float, h: int) -> float:

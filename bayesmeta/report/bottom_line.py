@@ -178,3 +178,19 @@ def absolute_effect_sentence(
         f"At a baseline risk of {100 * baseline_risk:g}%, {experimental} means {n(rd_median)} "
         f"({round(100 * prob)}% credible interval {n(rd_lb)} to {n(rd_ub)}) {outcome} per 1,000 patients."
     )
+
+
+def summary_statement(r) -> tuple[str, str]:
+    """The bottom-line sentence and the certainty statement of a summary-level reanalysis
+    (:class:`bayesmeta.published.summary_reanalysis.PublishedReanalysis`), from its ``statement``
+    numbers and labels (with a risk difference per 1,000 at the middle baseline risk for ratios)."""
+    st = r.statement
+    sentence = noninferiority_sentence(st["experimental"], st["control"], st["outcome"], st["margin_text"],
+                                       st["p_ni"], timepoint=st["timepoint"])
+    if r.absolute is not None and len(r.absolute):
+        a = r.absolute.iloc[len(r.absolute) // 2]
+        sentence += " " + absolute_effect_sentence(a.rd_per_1000_median, a.rd_per_1000_lb, a.rd_per_1000_ub,
+                                                   a.baseline_risk, st["experimental"], st["outcome"] or "events")
+    cert = certainty(list(st["rob"]), st["p_ni"], st["p_tau_large"], st["unit_of_analysis_error"],
+                     published=st["published_grade"])
+    return sentence, cert.sentence()

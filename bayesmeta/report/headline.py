@@ -60,13 +60,17 @@ def fmt_native(x: float, sd: float) -> str:
 
 def fmt_bf(bf: float) -> str:
     """A Bayes factor with its words; bounds (never 'inf' or a raw float such as 3e+15)."""
-    if not np.isfinite(bf) or bf <= 0:
-        return "not defined (flat prior)"
+    if np.isnan(bf) or bf < 0:
+        return "not defined"
+    if bf == np.inf:
+        return f"> {BF_BOUND:,.0f} (extreme evidence for; the posterior probability is 1 within the computation's resolution)"
+    if bf == 0:
+        return f"< 1/{BF_BOUND:,.0f} (extreme evidence against; the posterior probability is 0 within the computation's resolution)"
     strength, direction = bf_category(bf)
     if bf > BF_BOUND:
-        num = "> 1,000,000"
+        num = f"> {BF_BOUND:,.0f}"
     elif bf < 1 / BF_BOUND:
-        num = "< 1/1,000,000"
+        num = f"< 1/{BF_BOUND:,.0f}"
     elif bf >= 1:
         num = f"{bf:.1f}" if bf < 100 else f"{bf:,.0f}"
     else:

@@ -19,7 +19,7 @@ from bayesmeta.pipeline.outcome import OutcomeResult
 from bayesmeta.pipeline.reanalysis import Reanalysis
 from bayesmeta.pipeline.spec import AnalysisSpec
 from bayesmeta.pipeline.study_level import StudyLevelBlock
-from bayesmeta.report.bottom_line import probability_phrase
+from bayesmeta.report.bottom_line import probability_phrase, summary_statement
 from bayesmeta.report.diagnostics import diagnostics_blocks, meta_regressions_waiting, moderators_not_run
 from bayesmeta.report.panels import SUMMARY_ID, study_framing
 from bayesmeta.report.render import (
@@ -865,7 +865,7 @@ def summary_section(r: Reanalysis) -> list[Block]:
         key = f"p_noninferior@{m0:g}"
         sl = getattr(o, "summary_level", None)  # issue 8's bottom line and certainty, where computed
         line = (
-            f"{sl.bottom_line} {sl.certainty}"
+            " ".join(summary_statement(sl))
             if sl is not None
             else _bottom_line(
                 o.spec.question, exp, ctl, o.measure, m0, float(ref[key]), float(ref["p_benefit"])
