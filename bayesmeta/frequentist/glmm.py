@@ -354,6 +354,8 @@ class GLMMResult(Displayed):
                 ),
                 (
                     f"  tau^2 = {self.tau2:.4f}"
+                    + (f", I^2 = {self.I2:.2f}%, H^2 = {self.H2:.2f} (against the typical within-study variance)"
+                       if self.method == "ML" and np.isfinite(self.I2) else "")
                     + (
                         f", sigma^2 (study intercepts) = {self.sigma2:.4f}"
                         if np.isfinite(self.sigma2)

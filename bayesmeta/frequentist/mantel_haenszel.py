@@ -218,7 +218,8 @@ class MHResult(Displayed):
             f"z = {self.zval:.4f}, p = {self.pval:.4g}",
             f"  Heterogeneity (Q around the MH estimate, IV weights): Q({self.Q_df}) = {self.Q:.4f}, "
             f"p = {self.Q_p:.4g}, I^2 = {self.I2:.2f}%",
-        ])
+        ] + ([f"  Cochran-Mantel-Haenszel test: {self.MH:.4f} (p = {self.MH_p:.4g}); Tarone's heterogeneity test: "
+              f"{self.TA:.4f} on {self.TA_df} df (p = {self.TA_p:.4g})"] if self.measure == "OR" else []))
 
 
 def _cochran(a, n1, c, n2) -> float:
