@@ -204,10 +204,10 @@ def test_rma_and_solve_take_measure_for_arm_level_data():
     # the same validation as `analyse`: an unknown code names the option and suggests the closest
     r = CliRunner().invoke(main, ["solve", str(ROOT / "data" / "colditz1994" / "binary_arms.csv"), "--measure", "RRR"])
     assert r.exit_code == 2
-    assert "option '--measure': unknown effect measure 'RRR' (did you mean 'RR'?)" in r.output
+    assert "option '--measure': unknown effect measure 'RRR' (did you mean 'RR'? two-group binary: RR, OR," in r.output
     # arm-level data without --measure: the message says to give --measure
     r = CliRunner().invoke(main, ["rma", str(ROOT / "data" / "normand1999" / "continuous_arms.csv")])
-    assert r.exit_code == 2 and "give --measure (one of SMD, SMD_revman, MD)" in r.output
+    assert r.exit_code == 2 and "give --measure (one of SMD, SMD_revman, MD, SMDH, SMD1, ROM)" in r.output
 
 
 def test_solve_measure_back_transforms_ratio_results():
@@ -241,7 +241,7 @@ def test_superiority_without_margins_runs_and_reports(tmp_path):
 
     raw = _colditz(superiority_threshold=0.8)
     for k in ("margins", "primary_margin"):
-        raw["study_level"][0].pop(k)
+        raw["study_level"][0].pop(k, None)  # the spec may already declare none (superiority)
     spec = spec_from_dict(raw, ROOT / "models" / "colditz1994.toml")
     r = reanalyse(spec)
     res = r.study_blocks[0].result
