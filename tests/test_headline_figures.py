@@ -98,6 +98,19 @@ def test_primary_forest_draws_the_primary_with_published_margin_and_native_units
     matplotlib.pyplot.close(fig)
 
 
+def test_primary_forest_draws_the_no_effect_line_at_zero_on_the_analysis_scale(ds):
+    """The line of no effect sits at 0 on every panel (SMD 0; log RR 0 = RR 1), never at x = 1 on
+    a log-ratio axis (RR e = 2.72)."""
+    fig = F.primary_forest(ds)
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.lines:
+            continue
+        verticals = {float(ln.get_xdata()[0]) for ln in ax.lines
+                     if len(set(map(float, ln.get_xdata()))) == 1 and tuple(ln.get_ydata()) == (0, 1)}
+        assert verticals == {0.0}, verticals
+    matplotlib.pyplot.close(fig)
+
+
 def test_robustness_figure_names_flips_and_draws_threshold(ds):
     fig = F.robustness_figure(ds)
     txt = _texts(fig)

@@ -1298,7 +1298,7 @@ def primary_forest(answers, *, title: str | None = None, width: float = 4.8) -> 
             body = "\n".join(wrap(plain(x), num_in * 72 - 6, FONT_SIZE - 0.5) for x in lines)
             ax.text(1.0 + 0.12 / plot_w, y0 - 0.05, body, transform=ax.get_yaxis_transform(),
                     ha="left", va="center", fontsize=FONT_SIZE - 0.5, linespacing=1.25)
-        ax.axvline(1.0 if ratio else 0.0, color=BLACK, lw=0.7)
+        ax.axvline(0.0, color=BLACK, lw=0.7)  # no effect: values are on the analysis scale (log for ratios)
         ax.set_ylim(-0.6, n - 0.4 + 0.35)
         ax.set_yticks([])
         for side in ("left", "right", "top"):
