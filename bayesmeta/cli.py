@@ -309,14 +309,15 @@ def _check_prior_measures(spec, strict: bool, options: bool = False) -> None:
             if not key:
                 continue
             try:
-                priors = spec.priors(kind, key)
+                priors = spec.prior_specs(kind, key)
             except (KeyError, ValueError):
                 continue
-            for name, prior in priors.items():
-                msg = measure_mismatch(prior, b.measure)
+            for name, ps in priors.items():
+                msg = None if ps.transfer else measure_mismatch(ps.prior, b.measure)
                 if msg and (kind, key, name, b.measure) not in seen:
                     seen.add((kind, key, name, b.measure))
-                    found.append((f"{kind}_priors.{key}.{name}.prior", f"{msg} (used by {where})"))
+                    found.append((f"{kind}_priors.{key}.{name}.prior", f"{msg} (used by {where})" + ("" if options else
+                                  f"; or state why it carries over in key '{kind}_priors.{key}.{name}.transfer'")))
     if not found:
         return
     if strict:

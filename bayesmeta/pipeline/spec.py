@@ -121,7 +121,7 @@ STUDY_KEYS = (
     "preset",
     "superiority_threshold",
 )
-PRIOR_KEYS = ("prior", "role", "primary", "rationale", "citation", "label")
+PRIOR_KEYS = ("prior", "role", "primary", "rationale", "citation", "label", "transfer")
 TOP_KEYS = ("analysis", "sampler", "outcome", "study_level", "mu_priors", "tau_priors")
 
 
@@ -135,6 +135,9 @@ class PriorSpec:
     role: str | None = None  # mu priors only
     primary: bool = False
     rationale: str = ""
+    #: why an empirical prior made for another measure is used here (e.g. Turner's log-OR priors
+    #: for log RR); given, the measure check accepts the prior and the report prints the reason
+    transfer: str = ""
 
 
 @dataclass(frozen=True)
@@ -797,7 +800,7 @@ def _check_prior_sets(c: _Checker, raw: Mapping, kind: str) -> dict[str, dict[st
                     "roles are given to mu priors only; mark the default tau prior with primary = true",
                 )
             primary = c.get(d, "primary", bool, w, default=False)
-            for k in ("rationale", "citation", "label"):
+            for k in ("rationale", "citation", "label", "transfer"):
                 c.get(d, k, str, w, default="")
             if text is None:
                 continue
@@ -813,7 +816,8 @@ def _check_prior_sets(c: _Checker, raw: Mapping, kind: str) -> dict[str, dict[st
                     "a 'reference' prior reproduces the frequentist result and must be flat(); "
                     f"{text!r} is proper (use role = 'neutral' or 'other')",
                 )
-            built[name] = PriorSpec(name, prior, text, role, bool(primary), d.get("rationale", ""))
+            built[name] = PriorSpec(name, prior, text, role, bool(primary), d.get("rationale", ""),
+                                   d.get("transfer", ""))
         prim = [n for n, p in built.items() if p.primary]
         if len(prim) > 1:
             c.add(where, f"more than one prior is marked primary = true: {', '.join(prim)}")

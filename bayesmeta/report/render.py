@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmeta import _io
+from bayesmeta.report.columns import column_words
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,7 @@ def _shown(t: Table) -> tuple[pd.DataFrame, str]:
 
 def _md_table(t: Table) -> str:
     cols = [str(c) for c in t.frame.columns]
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rows = ["| " + " | ".join(column_words(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     frame, cut = _shown(t)
     for r in frame.itertuples(index=False):
         rows.append("| " + " | ".join(_cell(v, c, t).replace("|", "/").replace("\n", " ")
@@ -453,9 +454,10 @@ def _html_table(t: Table) -> str:
         names = [n for n, on in (("text", c in textcols), ("key", key == c)) if on]
         return f" class='{' '.join(names)}'" if names else ""
 
-    head = "".join(f"<th scope='col'{' class=key' if key == c else ''}>{html.escape(c)}</th>" for c in cols)
+    head = "".join(f"<th scope='col'{' class=key' if key == c else ''}>{html.escape(column_words(c))}</th>"
+                   for c in cols)
     body = "".join(
-        "<tr>" + "".join(f"<td{cls(c)} data-label='{html.escape(c)}'>{html.escape(_cell(v, c, t))}</td>"
+        "<tr>" + "".join(f"<td{cls(c)} data-label='{html.escape(column_words(c))}'>{html.escape(_cell(v, c, t))}</td>"
                          for v, c in zip(r, cols)) + "</tr>"
         for r in shown.itertuples(index=False))
     cards = " class='cards'" if len(shown) <= CARDS_MAX_ROWS and len(cols) >= 3 else ""

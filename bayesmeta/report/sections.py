@@ -317,6 +317,8 @@ def tau_priors_table(spec: AnalysisSpec) -> pd.DataFrame:
                     "tau median": q[1],
                     "tau q95": q[2],
                     "95% range of theta_new - mu": f"+-{pi[1]:.3f}",
+                    "rationale": "; ".join(t for t in (pspec.rationale, pspec.transfer and
+                                                        f"used on another measure: {pspec.transfer}") if t),
                 }
             )
     return pd.DataFrame(rows)
@@ -623,11 +625,7 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
             )
         )
     )
-    notes = study_notes(r)
-    if notes:
-        b.append(Details("Computation checks: sampler against the exact solver, PSIS-LOO, binomial-normal model",
-                         tuple(Note(n, "warning" if n.startswith("WARNING") or "unreliable" in n else "note")
-                               for n in notes)))
+    # the primary analysis, its figure and its robustness; everything else is collapsed below
     b.append(
         Figure(
             figure_path(blk.id, "forest"),
@@ -637,58 +635,16 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
             "interval for a new study (green) and the primary margin (dashed)",
         )
     )
-    b.append(study_table(r, spec))
-    b.append(
-        Table(
-            r.frequentist,
-            caption="Frequentist reproduction (metafor/RevMan conventions; log scale for ratios)"
-            + (f"; first row: {preset_text(blk.spec.preset)}" if blk.spec.preset else ""),
-        )
-    )
-    b.append(
-        Table(
-            r.exact.summary(spec.interval_prob, spec.interval_kind),
-            caption=f"Exact posterior ({r.exact.tau_prior.label}; {r.exact.mu_prior.label}); "
-            f"{pct}% {spec.interval_kind.upper()}; mode: marginal posterior mode; map_joint: the joint "
-            "MAP of (tau, mu), as R bayesmeta's $MAP",
-        )
-    )
-    b.append(
-        Table(r.comparison, caption="Posterior beside DL, REML and HKSJ, with the reason where they differ")
-    )
-    if r.sampled is not None:
-        b.append(
-            Table(
-                r.sampled.summary(
-                    spec.interval_prob, spec.interval_kind, var_names=("mu", "tau", "theta_new")
-                ),
-                caption=f"Sampled fit ({spec.sampler.backend}, seed {spec.seed}); mcse_*: Monte Carlo "
-                "standard errors (Vehtari et al. 2021); mode_kde: mode of the KDE of the draws (indicative)",
-            )
-        )
-        b.append(KeyValues({"sampler diagnostics": r.sampled.diagnostics}))
     if fr["caption"]:
         cols = [c for c in fr["columns"] if c in r.decisions] or list(r.decisions.columns)
         dec = r.decisions[cols]
         if fr["key"] == "p_benefit":  # one row per parameter: the margin columns do not enter
             dec = dec.drop_duplicates("parameter")
         b.append(Table(dec, caption=fr["caption"]))
-    b.append(
-        Figure(
-            figure_path(blk.id, "tau"), "Prior (dashed) and posterior (solid) of tau, the between-study SD"
-        )
-    )
-    b.append(
-        Figure(figure_path(blk.id, "mu"), "Prior (dashed) and posterior (solid) of mu, the pooled effect")
-    )
-    if blk.spec.margins and blk.spec.question in ("noninferiority", "equivalence") and fr["margin"]:
-        b.append(
-            Figure(
-                figure_path(blk.id, "noninferiority"),
-                "Posterior probability of non-inferiority against the "
-                "margin (up to twice the primary margin), for the pooled effect and for a new study",
-            )
-        )
+    if blk.spec.preset and len(r.frequentist):
+        b.append(Table(r.frequentist.iloc[:1],
+                       caption=f"Frequentist reproduction: {preset_text(blk.spec.preset)} "
+                       "(metafor/RevMan conventions; log scale for ratios)"))
     b.append(
         Figure(
             figure_path(blk.id, "sensitivity"),
@@ -700,37 +656,85 @@ def study_section(blk: StudyLevelBlock, spec: AnalysisSpec) -> list[Block]:
             + " over tau priors x mu priors; the black line is the decision boundary",
         )
     )
-    b.append(
-        Details(
-            f"Prior sensitivity, the full grid ({plural(len(r.sensitivity), 'cell')})",
-            (
-                Table(
-                    r.sensitivity,
-                    caption="Prior sensitivity (exact): tau priors x mu priors; decision_flips: "
-                    "the verdict at the primary margin differs from the primary priors'",
-                    collapse_after=10**6,
-                ),
-            ),
+    more: list[Block] = []
+    notes = study_notes(r)
+    if notes:
+        more.append(Details("Computation checks: sampler against the exact solver, PSIS-LOO, binomial-normal model",
+                            tuple(Note(n, "warning" if n.startswith("WARNING") or "unreliable" in n else "note")
+                                  for n in notes)))
+    more.append(study_table(r, spec))
+    more.append(
+        Table(
+            r.frequentist,
+            caption="Frequentist reproduction (metafor/RevMan conventions; log scale for ratios)"
+            + (f"; first row: {preset_text(blk.spec.preset)}" if blk.spec.preset else ""),
         )
     )
-    b.append(
+    more.append(
+        Table(
+            r.exact.summary(spec.interval_prob, spec.interval_kind),
+            caption=f"Exact posterior ({r.exact.tau_prior.label}; {r.exact.mu_prior.label}); "
+            f"{pct}% {spec.interval_kind.upper()}; mode: marginal posterior mode; joint MAP: the joint "
+            "MAP of (tau, mu), as R bayesmeta's $MAP",
+        )
+    )
+    more.append(
+        Table(r.comparison, caption="Posterior beside DL, REML and HKSJ, with the reason where they differ")
+    )
+    if r.sampled is not None:
+        more.append(
+            Table(
+                r.sampled.summary(
+                    spec.interval_prob, spec.interval_kind, var_names=("mu", "tau", "theta_new")
+                ),
+                caption=f"Sampled fit ({spec.sampler.backend}, seed {spec.seed}); MCSE: Monte Carlo "
+                "standard errors (Vehtari et al. 2021); mode (KDE): mode of the KDE of the draws (indicative)",
+            )
+        )
+        more.append(KeyValues({"sampler diagnostics": r.sampled.diagnostics}))
+    more.append(
+        Figure(
+            figure_path(blk.id, "tau"), "Prior (dashed) and posterior (solid) of tau, the between-study SD"
+        )
+    )
+    more.append(
+        Figure(figure_path(blk.id, "mu"), "Prior (dashed) and posterior (solid) of mu, the pooled effect")
+    )
+    if blk.spec.margins and blk.spec.question in ("noninferiority", "equivalence") and fr["margin"]:
+        more.append(
+            Figure(
+                figure_path(blk.id, "noninferiority"),
+                "Posterior probability of non-inferiority against the "
+                "margin (up to twice the primary margin), for the pooled effect and for a new study",
+            )
+        )
+    more.append(
+        Table(
+            r.sensitivity,
+            caption=f"Prior sensitivity, the full grid ({plural(len(r.sensitivity), 'cell')}; exact): tau priors "
+            "x mu priors; verdict changes: the verdict at the primary margin differs from the primary priors'",
+            collapse_after=10**6,
+        )
+    )
+    more.append(
         Table(
             r.checks, caption="Posterior predictive checks (p-values near 0 or 1 signal misfit) and exact LOO"
         )
     )
-    b.append(
-        Details(
-            f"Leave-one-study-out predictive checks ({plural(len(r.loo), 'study', 'studies')})",
-            (Table(r.loo, caption="Exact solver on the other studies", collapse_after=10**6),),
-        )
+    more.append(
+        Table(r.loo, caption=f"Leave-one-study-out predictive checks ({plural(len(r.loo), 'study', 'studies')}; "
+              "exact solver on the other studies)", collapse_after=10**6)
     )
-    b.append(
+    more.append(
         Figure(
             figure_path(blk.id, "ppc"),
             "Replicated study effects (95% posterior predictive interval) against the observed ones",
         )
     )
-    b += diagnostics_blocks(blk, spec)  # influence, small-study effects, meta-regression (issue 11)
+    more += diagnostics_blocks(blk, spec)  # influence, small-study effects, meta-regression (issue 11)
+    b.append(Details(f"Details: {blk.label}: the studies, other estimators, posterior and sampler checks, the full "
+                     "prior grid, predictive checks, influence, small-study effects and meta-regression",
+                     tuple(more)))
     return b
 
 
