@@ -44,7 +44,7 @@ WORDS: dict[str, str] = {
     "p_implied": "implied p-value",
     "p_implied_max": "implied p-value, largest",
     "p_implied_min": "implied p-value, smallest",
-    "p_loo": "effective parameters (LOO)",
+    "p_loo": "P(replicate <= observed | other studies)",
     "p_lower": "P(lower)",
     "p_ni": "P(no worse than the margin)",
     "p_noninferior": "P(no worse than the margin)",
@@ -75,6 +75,11 @@ WORDS: dict[str, str] = {
     "rd_per_1000_lb": "risk difference per 1000, lower",
     "rd_per_1000_ub": "risk difference per 1000, upper",
     "theta_new - mu": "new study minus mu",
+}
+
+#: cell values that are identifiers of the pipeline, by column -> the words a reader sees
+CELL_WORDS: dict[str, dict[str, str]] = {
+    "scenario": {"as published": "tau fixed at the published value"},
 }
 
 _BOUND = {"lb": "lower", "ub": "upper"}
@@ -109,3 +114,9 @@ def column_words(name: object) -> str:
     if re.search(r"[A-Za-z0-9]_[A-Za-z0-9]", c):
         return c.replace("_", " ")
     return c
+
+
+def cell_words(column: object, value: object) -> object:
+    """The value a reader sees in ``column`` (identifiers of the pipeline in words; others unchanged)."""
+    words = CELL_WORDS.get(str(column))
+    return words.get(value, value) if words and isinstance(value, str) else value

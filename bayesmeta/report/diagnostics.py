@@ -164,8 +164,8 @@ def _case_deletion_blocks(blk: Any, d: Any, spec: Any, pct: int, kind: str) -> l
             caption=f"Exact Bayesian leave-one-out under the primary priors (tau ~ {prior_text(r.exact.tau_prior)}; "
             f"mu ~ {prior_text(r.exact.mu_prior)}; {_scale(r)}): posterior of mu without each study (median, {pct}% "
             f"{kind.upper()}), tau median, shift of the posterior mean of mu in full-data posterior SDs, "
-            f"{d.decision_label} without the study and its change, and p_loo = P(y_rep <= y_i | other "
-            "studies) (near 0 or 1: the study is surprising given the others)",
+            f"{d.decision_label} without the study and its change, and P(replicate <= observed | other "
+            "studies), P(y_rep <= y_i | other studies) (near 0 or 1: the study is surprising given the others)",
             formats={"change": lambda v: f"{_num(v):+.4f}"},
         )
     )

@@ -268,7 +268,8 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
                                if name and bool(o.available.sel(departure=name)) else "")
         bf = float(a.bf_decision)
         row["Evidence (Bayes factor)"] = ("too sparse to tell; " if bool(o.sparse) else "") + fmt_bf(bf)
-        row["Certainty"] = str(o.certainty.values)
+        row["Certainty"] = str(o.certainty.values) + (" (carries a unit-of-analysis error)"
+                                                     if bool(o.unit_of_analysis_error) else "")
         rows.append(row)
     del ctl
     return pd.DataFrame(rows)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmeta import _io
-from bayesmeta.report.columns import column_words
+from bayesmeta.report.columns import cell_words, column_words
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,7 @@ def plain_value(v: object, digits: int = 3) -> str:
 
 
 def _cell(v: object, col: str, t: Table) -> str:
+    v = cell_words(col, v)
     if t.formats and col in t.formats:
         return t.formats[col](v)
     if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):

@@ -20,7 +20,12 @@ from bayesmeta.pipeline.reanalysis import Reanalysis
 from bayesmeta.pipeline.spec import AnalysisSpec
 from bayesmeta.pipeline.study_level import StudyLevelBlock
 from bayesmeta.report.bottom_line import probability_phrase, summary_statement
-from bayesmeta.report.diagnostics import diagnostics_blocks, meta_regressions_waiting, moderators_not_run
+from bayesmeta.report.diagnostics import (
+    diagnostics_blocks,
+    meta_regressions_waiting,
+    moderator_words,
+    moderators_not_run,
+)
 from bayesmeta.report.panels import SUMMARY_ID, study_framing
 from bayesmeta.report.render import (
     Block,
@@ -382,9 +387,10 @@ def outcome_section(o: OutcomeResult, spec: AnalysisSpec) -> list[Block]:
                     caption=f"Posterior of mu ({o.measure}; median and {pct}% "
                     f"{spec.interval_kind.upper()}) and decision probabilities by prior and likelihood "
                     "scenario. "
-                    f"p_benefit = P(favours {spec.experimental}); p_harm = P(favours {spec.control}); "
-                    "p_noninferior@d = P(effect on the harmful side smaller than margin d). Heterogeneity is "
-                    "fixed here (as published or corrected for the unit of analysis): the primary re-opens it.",
+                    f"P(benefit) = P(favours {spec.experimental}); P(harm) = P(favours {spec.control}); "
+                    "P(no worse than d) = P(effect on the harmful side smaller than margin d). Heterogeneity is "
+                    "fixed here (at the published value or corrected for the unit of analysis): the primary "
+                    "re-opens it.",
                     collapse_after=10**6,
                 ),
             ),
@@ -461,7 +467,7 @@ def summary_level_section(o: OutcomeResult) -> list[Block]:
     dec = r.decisions.drop(columns=[c for c in ("posterior_p_ni",) if c in r.decisions.columns])
     b.append(
         Table(
-            dec.rename(columns={"re_posterior_p_ni": "posterior_p_ni (heterogeneity re-opened)"}),
+            dec.rename(columns={"re_posterior_p_ni": "posterior P(no worse), heterogeneity re-opened"}),
             caption="Decision priors: prior P(non-inferior) at the primary margin and its posterior with "
             "heterogeneity re-opened, with Box's prior-data conflict p (conflict: p < 0.05)",
             digits=3,
@@ -472,7 +478,7 @@ def summary_level_section(o: OutcomeResult) -> list[Block]:
             Table(
                 r.random_effects.drop(columns=[c for c in ("primary",) if c in r.random_effects.columns]),
                 caption="Summary-level random effects under each tau prior (neutral effect prior; 95% HDIs; "
-                "prior_p_tau_below_005 < 0.01 flags an inverse-gamma prior that excludes homogeneity a priori)",
+                "prior P(tau < 0.05) below 0.01 flags an inverse-gamma prior that excludes homogeneity a priori)",
                 digits=3,
             )
         )
@@ -974,7 +980,8 @@ def study_caveats(res: Any, b: Any, spec: AnalysisSpec) -> list[str]:
         r2 = float(by["R2"].iloc[0]) if len(by) else float("nan")
         pk = float(kh["pval"].min()) if len(kh) else float("nan")
         if (np.isfinite(r2) and r2 >= R2_INFLUENTIAL) or (np.isfinite(pk) and pk < 0.05):
-            out.append(f"**Influential moderator**: {m.moderator.name} explains {r2:.0f}% of the between-study "
+            out.append(f"**Influential moderator**: {moderator_words(spec, m.moderator.name)} explains {r2:.0f}% "
+                       "of the between-study "
                        f"variance (Bayesian pseudo-R^2; Knapp-Hartung p = {pk:.3f}).")
     tp = res.exact.tau_prior
     if getattr(tp, "proper", False):
