@@ -686,6 +686,14 @@ CASES: list[Case] = [
          ("analyse", "{tmp}/review.rm5", "--lower-is-better", "--mods", "year", "--no-sample", "--quiet", "--out",
           "{tmp}/out"), _err("command line, option '--mods': a RevMan review holds no moderator columns: export the analysis as a CSV with a column per moderator, or leave --mods out"), "export the analysis as CSV with the moderator",
          files={"review.rm5": (HERE.parent / "data" / "fleiss1993" / "Fleiss1993.rm5").read_bytes()}),
+    Case("spec-two-blocks-two-problems", "spec", "two study-level blocks with a problem each: one message names both",
+         SPEC, _err("{tmp}/spec.toml, key 'study_level[0].timepoint': '6m' is not a time point of 'pain' in {tmp}/data/continuous_arms.csv (it has: 1m)",
+                     "{tmp}/spec.toml, key 'study_level[1].outcome': 'function' is not an outcome of {tmp}/data/continuous_arms.csv (it has: pain)"),
+         "fix each problem named",
+         spec=(('timepoint = "1m"\nmeasure', 'timepoint = "6m"\nmeasure'),
+               ("[mu_priors.SMD.reference]", '[[study_level]]\nid = "fn"\nfile = "continuous_arms.csv"\n'
+                'outcome = "function"\nmeasure = "SMD"\nlower_is_better = true\nquestion = "noninferiority"\n'
+                'margins = [0.2]\n\n[mu_priors.SMD.reference]'))),
     Case("spec-rhodes-on-rr-strict", "spec", "a Rhodes (SMD) tau prior used by an RR block, reanalyze --strict",
          (*SPEC, "--strict"), _err("{tmp}/spec.toml, key 'tau_priors.SMD.rhodes.prior': Rhodes 2015 log-t5(-3.44, 2.59) on tau^2 [all; all] (Rhodes et al. 2015) is an empirical tau prior for standardised mean differences (SMD), but the data's measure is RR: its scale does not carry over; use a prior made for RR or a generic one (e.g. halfnormal(0.5)) (used by study_level[0]); or state why it carries over in key 'tau_priors.SMD.rhodes.transfer'; --strict refuses it"), "define a tau prior set for RR",
          spec=(('file = "continuous_arms.csv"\noutcome = "pain"', 'file = "binary_arms.csv"\noutcome = "complications"'),

@@ -294,6 +294,14 @@ def test_contents_after_the_title(tmp_path):
     assert "<li><a href='#1-a'>1. A</a><ol><li><a href='#11-b'>1.1 B</a></li></ol></li>" in h
 
 
+def test_contents_after_the_summary(tmp_path):
+    # a report that opens with its summary keeps it on the first screen; the contents follow it
+    _md, hp = write_report([Heading("Summary"), Paragraph("Bottom line."), Heading("A"), Heading("B", 3)],
+                           tmp_path, "Title")
+    h = hp.read_text()
+    assert h.index("Bottom line.") < h.index("<nav class='toc'") < h.index("2. A</h2>")
+
+
 def test_study_rows_weights_and_exclusions():
     # two studies, tau2 = 0.1: weights 1/(0.1+0.1) = 5 and 1/(0.3+0.1) = 2.5 -> 66.7% and 33.3%
     arms = pd.DataFrame({"study": ["A", "B", "Z"], "events_e": [1, 2, 0], "n_e": [10, 10, 10],

@@ -21,7 +21,14 @@ import xarray as xr
 from bayesmeta.errors import DataError, Problem
 from bayesmeta.pipeline.outcome import OutcomeResult, analyse_outcome, published_row
 from bayesmeta.pipeline.spec import AnalysisSpec, load_spec
-from bayesmeta.pipeline.study_level import ARM_TYPES, StudyLevelBlock, data_kind, read_arm_table, run_block
+from bayesmeta.pipeline.study_level import (
+    ARM_TYPES,
+    StudyLevelBlock,
+    analyse_block,
+    block_inputs,
+    data_kind,
+    read_arm_table,
+)
 from bayesmeta.provenance import file_hashes
 
 
@@ -195,10 +202,25 @@ def reanalyse(spec: AnalysisSpec | str | Path, progress: bool = False) -> Reanal
     )
 
 
+def _block_inputs_or_all_problems(spec: AnalysisSpec) -> list:
+    """Every study-level block's validated inputs, read before any analysis runs; the problems of
+    all blocks in one :class:`DataError` (they are independent: each block has its own data)."""
+    inputs, problems = [], []
+    for b in spec.study_level:
+        try:
+            inputs.append(block_inputs(spec, b))
+        except DataError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise DataError(problems)
+    return inputs
+
+
 def _run_all(spec: AnalysisSpec, pub, pub_path: Path, checks, read: list[Path], progress: bool):
     """The outcome and study-level analyses of ``reanalyse`` (``read`` collects the files read)."""
     outs = []
     answers, plans = None, None
+    inputs = _block_inputs_or_all_problems(spec)
     if spec.outcomes:
         from bayesmeta.pipeline.answers import answers_dataset
 
@@ -212,8 +234,8 @@ def _run_all(spec: AnalysisSpec, pub, pub_path: Path, checks, read: list[Path], 
     blocks = []
     with _progress(progress) as bar:
         task = bar.add_task("study-level analyses", total=len(spec.study_level)) if bar else None
-        for b in spec.study_level:
-            blocks.append(run_block(spec, b))
+        for b, inp in zip(spec.study_level, inputs, strict=True):
+            blocks.append(inp if isinstance(inp, StudyLevelBlock) else analyse_block(spec, b, inp))
             read.append(spec.data_dir / b.file)
             if bar:
                 bar.advance(task)

@@ -167,8 +167,34 @@ def read_arm_table(path, experimental: str | None = None, control: str | None = 
     return read_table(path, kind, experimental=experimental, control=control)
 
 
+@dataclass(frozen=True)
+class BlockInputs:
+    """The validated inputs of one ``[[study_level]]`` block: its effect rows, counts, arm table and
+    moderators (read by :func:`block_inputs` before any analysis runs)."""
+
+    kind: str
+    yi: np.ndarray
+    vi: np.ndarray
+    labels: list
+    counts: Any
+    table: Any
+    left_out: Any
+    moderators: Any
+    moderator_specs: tuple
+
+
 def run_block(spec, b) -> StudyLevelBlock:
     """Run one ``[[study_level]]`` block ``b`` of ``spec`` (an :class:`AnalysisSpec`)."""
+    inp = block_inputs(spec, b)
+    if isinstance(inp, StudyLevelBlock):
+        return inp
+    return analyse_block(spec, b, inp)
+
+
+def block_inputs(spec, b) -> BlockInputs | StudyLevelBlock:
+    """Read and validate the data of block ``b``: its inputs, or (study values not yet entered) the
+    block that says what is missing. Raises :class:`DataError` naming the spec key or the file's
+    line and column, so a run can collect the problems of every block before analysing any."""
     from bayesmeta.data.readers import read_csv
 
     path = spec.data_dir / b.file
@@ -270,6 +296,15 @@ def run_block(spec, b) -> StudyLevelBlock:
             mstat = moderator_status(spec, b) if b.moderators else None
             return StudyLevelBlock(b, None, e.missing, str(e), expected=b.expected_missing, moderators=mstat)
         left_out = left_out_notes(table, b.outcome, b.timepoint, labels, counts, b.measure, b.preset)
+    mframe, mods = read_moderators(spec, b, labels) if b.moderators else (None, ())
+    return BlockInputs(kind, yi, vi, labels, counts, None if kind == "contrasts" else table,
+                       None if kind == "contrasts" else left_out, mframe, tuple(mods))
+
+
+def analyse_block(spec, b, inp: BlockInputs) -> StudyLevelBlock:
+    """Analyse block ``b`` from its validated inputs (:func:`block_inputs`)."""
+    yi, vi, labels, counts = inp.yi, inp.vi, inp.labels, inp.counts
+    mframe, mods = inp.moderators, inp.moderator_specs
     orient = Orientation(
         lower_is_better=b.lower_is_better,
         measure=b.measure,
@@ -277,7 +312,6 @@ def run_block(spec, b) -> StudyLevelBlock:
         control=spec.control,
         superiority_threshold=b.superiority_threshold,
     )
-    mframe, mods = read_moderators(spec, b, labels) if b.moderators else (None, ())
     res = analyse(
         yi,
         vi,
@@ -301,8 +335,8 @@ def run_block(spec, b) -> StudyLevelBlock:
         moderator_specs=mods,
         preset=b.preset,
     )
-    if kind != "contrasts":
-        res = replace(res, arms=arm_frame(table, b.outcome, b.timepoint), data_notes=left_out)
+    if inp.kind != "contrasts":
+        res = replace(res, arms=arm_frame(inp.table, b.outcome, b.timepoint), data_notes=inp.left_out)
     return StudyLevelBlock(b, res, None, "", expected=b.expected_missing)
 
 

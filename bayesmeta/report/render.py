@@ -282,8 +282,12 @@ def _with_toc(blocks: Sequence[Block]) -> list[Block]:
 
     if any(isinstance(b, TOC) for b in bl) or not any(numbered(b) for b in bl):
         return bl
-    i = next(i for i, b in enumerate(bl) if numbered(b))
-    return [*bl[:i], TOC(), *bl[i:]]
+    sections = [i for i, b in enumerate(bl) if numbered(b) and isinstance(b, Heading) and b.level == 2]
+    first = sections[0] if sections else next(i for i, b in enumerate(bl) if numbered(b))
+    # a report that opens with its summary keeps it on the first screen: the contents follow it
+    if len(sections) > 1 and _NUM.sub("", bl[first].text).strip().lower() == "summary":  # type: ignore[union-attr]
+        first = sections[1]
+    return [*bl[:first], TOC(), *bl[first:]]
 
 
 def _toc_entries(blocks: Sequence[Block], names: dict[int, str]) -> list[tuple[int, str]]:
