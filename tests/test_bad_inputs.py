@@ -126,6 +126,73 @@ def _err(*lines: str) -> str:
     return "\n".join([f"error: {n} problem{'s' if n != 1 else ''} in the input:", *(f"  - {x}" for x in lines)]) + "\n"
 
 
+_FLEISS = HERE.parent / "data" / "fleiss1993"
+
+
+def _fleiss(suffix: str, old: str, new: str) -> bytes:
+    """A Fleiss1993 RevMan file (meta's inst/extdata) with one edit."""
+    path = _FLEISS / f"Fleiss1993{suffix}"
+    raw = path.read_bytes()
+    assert old.encode("latin-1") in raw, (path, old)
+    return raw.replace(old.encode("latin-1"), new.encode("latin-1"), 1)
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+    return buf.getvalue()
+
+
+# (id, what, file name, content, message, fix) of bad RevMan files; the cases run `bayesmeta check-revman FILE`
+_REVMAN_CASES = [
+    ("not-revman-xml", "an XML file that is not a RevMan review", "x.rm5",
+     '<?xml version="1.0"?>\n<html>\n<body/></html>\n',
+     "{tmp}/x.rm5, line 2, column '<html>': not a RevMan 5 review: the root element is not <COCHRANE_REVIEW> (save the review from RevMan 5 as .rm5, or export its analyses as CSV)",
+     "export the review from RevMan 5 (File > Export)"),
+    ("malformed-xml", "a truncated .rm5 (an element never closed)", "broken.rm5",
+     '<?xml version="1.0"?>\n<COCHRANE_REVIEW>\n<ANALYSES_AND_DATA>\n</COCHRANE_REVIEW>\n',
+     '{tmp}/broken.rm5, line 4: not well-formed XML (mismatched tag: line 4, column 2); a RevMan 5 .rm5 file is XML',
+     "export the review again; the line is named"),
+    ("entities", "an .rm5 declaring XML entities (a 'billion laughs' bomb)", "bomb.rm5",
+     '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
+     "<COCHRANE_REVIEW>&b;</COCHRANE_REVIEW>\n",
+     '{tmp}/bomb.rm5: refused: the XML declares entities or external references (EntitiesForbidden); RevMan files never do, and expanding them is unsafe',
+     "never expanded: use the file RevMan wrote"),
+    ("external-entity", "an .rm5 with an external entity (file:///etc/passwd)", "xxe.rm5",
+     '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+     "<COCHRANE_REVIEW>&x;</COCHRANE_REVIEW>\n",
+     '{tmp}/xxe.rm5: refused: the XML declares entities or external references (EntitiesForbidden); RevMan files never do, and expanding them is unsafe',
+     "never expanded: use the file RevMan wrote"),
+    ("unknown-measure", "an .rm5 with an unknown effect measure", "m.rm5",
+     _fleiss(".rm5", 'EFFECT_MEASURE="OR"', 'EFFECT_MEASURE="XYZ"'),
+     "{tmp}/m.rm5, line 441, column '<DICH_OUTCOME EFFECT_MEASURE>': unknown effect measure 'XYZ' for dichotomous data (RevMan's are OR, RR, RD, PETO_OR, MD, SMD or their names, e.g. 'Odds Ratio')",
+     "use a measure RevMan offers (the message lists them)"),
+    ("bad-number", "an .rm5 with a count that is not a number", "n.rm5",
+     _fleiss(".rm5", 'EVENTS_1="49"', 'EVENTS_1="4 9"'),
+     "{tmp}/n.rm5, line 447, column '<DICH_DATA EVENTS_1>': expected a number, got '4 9'",
+     "correct the value at the line and attribute named"),
+    ("csv-risk-of-bias", "a RevMan CSV exported with the risk-of-bias tables", "rob.csv",
+     _fleiss("_CR.csv", "Year of study", "Risk of bias tables"),
+     "{tmp}/rob.csv, line 1, column 'Risk of bias tables': unknown column for a RevMan 5 analysis export (RevMan's 'Risk of bias tables' field: export the analyses again without it); expected columns such as Comparison Number, Outcome Number, Subgroup Number, Name, Data Type, Statistical Method, Effect Measure, Analysis Model, Events 1, Total 1, Effect Estimate",
+     "export the analyses again without them"),
+    ("csv-bad-value", "a RevMan CSV with text in a number column", "v.csv",
+     _fleiss("_CR.csv", ",49,0,0,615,", ",49,0,0,six hundred,"),
+     "{tmp}/v.csv, line 4, column 'Total 1': expected a number, got 'six hundred'",
+     "correct the cell named"),
+    ("zip-without-package", "a zip that is not a Cochrane data package", "other.zip",
+     _zip({"readme.txt": "hello"}),
+     "{tmp}/other.zip: not a Cochrane data package: no file ending in '-overall-estimates-and-settings.csv' or '-data-rows.csv' in the zip (nor in a zip inside it); download the review's data package from the Cochrane Library, or read a RevMan 5 .rm5 file",
+     "download the review's data package from the Cochrane Library"),
+    ("not-a-zip", "a .zip that is not a zip file", "fake.zip", b"not a zip at all",
+     '{tmp}/fake.zip: not a zip file (a Cochrane data package is a .zip)',
+     "download the data package again"),
+]
+
 S = "{tmp}/spec.toml"
 
 CASES: list[Case] = [
@@ -686,6 +753,10 @@ CASES: list[Case] = [
          ("analyse", "{tmp}/review.rm5", "--lower-is-better", "--mods", "year", "--no-sample", "--quiet", "--out",
           "{tmp}/out"), _err("command line, option '--mods': a RevMan review holds no moderator columns: export the analysis as a CSV with a column per moderator, or leave --mods out"), "export the analysis as CSV with the moderator",
          files={"review.rm5": (HERE.parent / "data" / "fleiss1993" / "Fleiss1993.rm5").read_bytes()}),
+    # ---------------------------------------------------------------- RevMan files (check-revman, analyse)
+    *[Case(f"revman-{cid}", "data file", what, ("check-revman", "{tmp}/" + name), _err(message), fix,
+           files={name: content})
+      for cid, what, name, content, message, fix in _REVMAN_CASES],
     Case("spec-two-blocks-two-problems", "spec", "two study-level blocks with a problem each: one message names both",
          SPEC, _err("{tmp}/spec.toml, key 'study_level[0].timepoint': '6m' is not a time point of 'pain' in {tmp}/data/continuous_arms.csv (it has: 1m)",
                      "{tmp}/spec.toml, key 'study_level[1].outcome': 'function' is not an outcome of {tmp}/data/continuous_arms.csv (it has: pain)"),
