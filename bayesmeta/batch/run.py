@@ -31,7 +31,7 @@ from bayesmeta.batch.table import BatchInput
 from bayesmeta.bayes.priors import Prior, bartos2021, bartos2023, flat, halfnormal
 from bayesmeta.decide.decision import Orientation
 from bayesmeta.effects.measures import get_measure
-from bayesmeta.published.consistency import check_published
+from bayesmeta.published.consistency import check_published_many
 
 LEVEL = 0.95
 
@@ -55,29 +55,43 @@ def default_tau_prior(measure: str) -> Prior:
 
 def _analysis_scale(df: pd.DataFrame, preset: str | None = None, path="batch table") -> tuple[np.ndarray, np.ndarray]:
     """Estimates and SEs on the analysis scale; a CI is read with the quantile of the program that
-    printed it (``preset``: t(k-1) for RevMan 2025, :func:`bayesmeta.published.consistency.interval_quantile`)."""
-    from scipy import stats
+    printed it (``preset``: t(k-1) for RevMan 2025, :func:`bayesmeta.published.consistency.interval_quantile`).
 
-    from bayesmeta.published.consistency import interval_quantile
+    Vectorised per (measure, CI level): the same element-wise arithmetic as one
+    :meth:`Measure.se_from_ci` call per row, so the same numbers.
+    """
+    from scipy import special
 
-    est, se = np.empty(len(df)), np.empty(len(df))
-    for i, r in enumerate(df.itertuples(index=False)):
-        m = get_measure(r.measure)
-        est[i] = float(m.to_analysis(r.estimate))
-        if np.isfinite(r.ci_lb) and np.isfinite(r.ci_ub):
-            se[i] = float(m.se_from_ci(r.ci_lb, r.ci_ub, r.ci_level))
-            if preset is not None:
-                k = None if not np.isfinite(r.k) else int(r.k)
-                try:
-                    q, dof = interval_quantile(r.ci_level, preset, k)
-                except ValueError as e:
-                    from bayesmeta.errors import DataError, Problem
+    from bayesmeta.frequentist.presets import get_preset
 
-                    raise DataError(Problem(str(path), int(r.line), "k", f"{e} (row {r.analysis!r})")) from None
-                if dof is not None:
-                    se[i] *= float(stats.norm.ppf(0.5 + r.ci_level / 2)) / q
-        else:
-            se[i] = r.se_given
+    meas = df["measure"].to_numpy(dtype=object)
+    level = df["ci_level"].to_numpy(float)
+    lb, ub = df["ci_lb"].to_numpy(float), df["ci_ub"].to_numpy(float)
+    has_ci = np.isfinite(lb) & np.isfinite(ub)
+    est = np.empty(len(df))
+    se = df["se_given"].to_numpy(float).copy()
+    estimate = df["estimate"].to_numpy(float)
+    for code in dict.fromkeys(meas):
+        rows = meas == code
+        m = get_measure(code)
+        est[rows] = m.to_analysis(estimate[rows])
+        for lev in np.unique(level[rows & has_ci]):
+            idx = rows & has_ci & (level == lev)
+            se[idx] = m.se_from_ci(lb[idx], ub[idx], float(lev))
+    if preset is not None and get_preset(preset).test in ("knha", "knha_adhoc", "t"):
+        k = df["k"].to_numpy(float)
+        bad = np.nonzero(has_ci & ~(k >= 2))[0]
+        if bad.size:
+            from bayesmeta.errors import DataError, Problem
+            from bayesmeta.published.consistency import interval_quantile
+
+            r = df.iloc[bad[0]]
+            try:
+                interval_quantile(float(r["ci_level"]), preset, None if not np.isfinite(r["k"]) else int(r["k"]))
+            except ValueError as e:
+                raise DataError(Problem(str(path), int(r["line"]), "k", f"{e} (row {r['analysis']!r})")) from None
+        prob = 0.5 + level[has_ci] / 2
+        se[has_ci] *= special.ndtri(prob) / special.stdtrit(np.floor(k[has_ci]) - 1, prob)
     return est, se
 
 
@@ -87,31 +101,74 @@ def _margin(measure: str, margin: float) -> float:
     return float(Orientation(lower_is_better=True, measure=get_measure(measure).reported_label).to_analysis_scale(margin))
 
 
+def _margins(measures: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """:func:`_margin` of every row, computed once per distinct (measure, margin)."""
+    d = np.full(measures.size, np.nan)
+    fin = np.isfinite(margins)
+    for m, g in dict.fromkeys(zip(measures[fin], margins[fin], strict=True)):
+        d[fin & (measures == m) & (margins == g)] = _margin(m, g)
+    return d
+
+
+def _consistency(df: pd.DataFrame, preset: str | None):
+    """Consistency of every row's printed estimate, CI and p, vectorised over rows
+    (:func:`bayesmeta.published.consistency.check_published_many`; the same numbers as
+    :func:`check_published` row by row). Returns the columns ``ci_symmetric``, ``p_consistent``,
+    ``consistent`` (object arrays of True, False or None), ``participants_implied`` and the
+    lower bound of the participants implied (float, NaN where not an SMD or no CI)."""
+    n = len(df)
+    lb = df["ci_lb"].to_numpy(float)
+    ci = np.isfinite(lb)
+    sym = np.full(n, None, dtype=object)
+    pcons = np.full(n, None, dtype=object)
+    cons = np.full(n, None, dtype=object)
+    nimp, nimp_min = np.full(n, np.nan), np.full(n, np.nan)
+    if ci.any():
+        sub = df.loc[ci]
+        c = check_published_many(sub["estimate"].to_numpy(float), lb[ci], sub["ci_ub"].to_numpy(float),
+                                 sub["p"].to_numpy(float), level=sub["ci_level"].to_numpy(float),
+                                 measure=sub["measure"].to_numpy(dtype=str), decimals=sub["decimals"].to_numpy(float),
+                                 preset=preset, k=sub["k"].to_numpy(float))
+        s_ = c.ci_symmetric.astype(bool)
+        has_p = ~np.isnan(c.p_consistent)
+        p_ = np.where(has_p, c.p_consistent == 1.0, False)
+        sym[ci] = s_.tolist()
+        pc = np.full(int(ci.sum()), None, dtype=object)
+        pc[has_p] = p_[has_p].tolist()
+        pcons[ci] = pc
+        cons[ci] = (s_ & ~(has_p & ~p_)).tolist()
+        nimp[ci], nimp_min[ci] = c.n_implied, c.n_implied_min
+    return sym, pcons, cons, nimp, nimp_min
+
+
 def _published(inp: BatchInput, mu_prior: Prior | None, threshold: float, progress,
                preset: str | None = None) -> pd.DataFrame:
     df = inp.frame.reset_index(drop=True)
+    n = len(df)
     est, se = _analysis_scale(df, preset, inp.path)
-    priors = [mu_prior or default_mu_prior(m) for m in df["measure"]]
+    meas = df["measure"].to_numpy(dtype=object)
+    prior_of = {m: mu_prior or default_mu_prior(m) for m in dict.fromkeys(meas)}
+    key_of = {m: json.dumps(p.to_dict(), sort_keys=True) for m, p in prior_of.items()}
     out = pd.DataFrame({"analysis": df["analysis"], "layout": "published", "line": df["line"],
                         "measure": df["measure"], "k": df["k"], "participants": df["participants"],
-                        "estimate": est, "se": se, "mu_prior": [p.label for p in priors], "tau_prior": "",
+                        "estimate": est, "se": se, "mu_prior": [prior_of[m].label for m in meas], "tau_prior": "",
                         "lower_is_better": df["lower_is_better"].astype(bool)})
-    cols = {c: np.full(len(df), np.nan) for c in ("mu_mean", "mu_sd", "mu_median", "mu_eti95_lb", "mu_eti95_ub",
-                                                   "p_below0", "p_below_margin", "log_bf10")}
-    d = np.array([_margin(m, g) for m, g in zip(df["measure"], df["margin"], strict=True)])
+    cols = {c: np.full(n, np.nan) for c in ("mu_mean", "mu_sd", "mu_median", "mu_eti95_lb", "mu_eti95_ub",
+                                             "p_below0", "p_below_margin", "log_bf10")}
+    d = _margins(meas, df["margin"].to_numpy(float))
     d_signed = np.where(out["lower_is_better"], d, -d)
-    keys = pd.Series([json.dumps(p.to_dict(), sort_keys=True) for p in priors])
+    keys = np.array([key_of[m] for m in meas], dtype=object)
     step = 2000
-    for group in keys.groupby(keys).groups.values():
-        idx = np.asarray(group)
-        prior = priors[idx[0]]
+    for key in sorted(set(key_of.values())):
+        idx = np.nonzero(keys == key)[0]
+        prior = prior_of[meas[idx[0]]]
         for s in range(0, idx.size, step):
             j = idx[s:s + step]
             post = engine.pooled_posterior(est[j], se[j], prior)
             cols["mu_mean"][j] = post.mean()
             cols["mu_sd"][j] = post.sd()
-            for q, c in ((0.5, "mu_median"), ((1 - LEVEL) / 2, "mu_eti95_lb"), ((1 + LEVEL) / 2, "mu_eti95_ub")):
-                cols[c][j] = post.ppf(q)
+            q = post.ppf_many(np.array([0.5, (1 - LEVEL) / 2, (1 + LEVEL) / 2]))
+            cols["mu_median"][j], cols["mu_eti95_lb"][j], cols["mu_eti95_ub"][j] = q.T
             cols["p_below0"][j] = post.cdf(np.zeros(j.size))
             cols["p_below_margin"][j] = post.cdf(np.nan_to_num(d_signed[j]))
             cols["log_bf10"][j] = post.log_bf10
@@ -128,50 +185,29 @@ def _published(inp: BatchInput, mu_prior: Prior | None, threshold: float, progre
     out["bf_heterogeneity"] = np.nan
     out["tau_median"] = out["tau_eti95_lb"] = out["tau_eti95_ub"] = np.nan
     # consistency of the printed numbers and unit-of-analysis flags
-    sym: list[bool | None] = []
-    pcons: list[bool | None] = []
-    nimp: list[float] = []
-    nimp_min: list[float] = []
-    notes: list[list[str]] = []
-    for r in df.itertuples(index=False):
-        note = []
-        if np.isfinite(r.ci_lb):
-            chk = check_published(r.estimate, r.ci_lb, r.ci_ub, None if np.isnan(r.p) else r.p, level=r.ci_level,
-                                measure=r.measure, decimals=None if np.isnan(r.decimals) else int(r.decimals),
-                                preset=preset, k=None if not np.isfinite(r.k) else int(r.k))
-            sym.append(chk.ci_symmetric)
-            pcons.append(chk.p_consistent)
-            nimp.append(chk.n_implied if chk.n_implied is not None else np.nan)
-            nimp_min.append(chk.n_implied_min if chk.n_implied_min is not None else np.nan)
-            if not chk.ci_symmetric:
-                note.append("estimate not at the CI midpoint within rounding")
-            if chk.p_consistent is False:
-                note.append("printed p disagrees with estimate and CI")
-        else:
-            sym.append(None)
-            pcons.append(None)
-            nimp.append(np.nan)
-            nimp_min.append(np.nan)
-        notes.append(note)
-        progress(0)
+    sym, pcons, cons, nimp, nimp_min = _consistency(df, preset)
+    progress(n)
     out["ci_symmetric"] = sym
     out["p_consistent"] = pcons
-    out["consistent"] = [None if s is None else bool(s and p is not False) for s, p in zip(sym, pcons, strict=True)]
+    out["consistent"] = cons
     out["participants_implied"] = nimp
-    uoa = []
-    for i, r in enumerate(df.itertuples(index=False)):
-        ref = r.participants_randomised if np.isfinite(r.participants_randomised) else r.participants
-        flag = bool(np.isfinite(ref) and np.isfinite(nimp_min[i]) and nimp_min[i] > ref)
-        if flag:
-            notes[i].append(f"CI implies at least {nimp_min[i]:.0f} participants, more than the {ref:.0f} "
-                            "reported: rows counted more than once (time points as studies?)")
-        uoa.append(flag)
-    out["uoa_flag"] = uoa
+    pr = df["participants_randomised"].to_numpy(float)
+    ref = np.where(np.isfinite(pr), pr, df["participants"].to_numpy(float))
+    with np.errstate(invalid="ignore"):
+        uoa = np.isfinite(ref) & np.isfinite(nimp_min) & (nimp_min > ref)
+    out["uoa_flag"] = uoa.tolist()
+    notes: list[list[str]] = [[] for _ in range(n)]
+    for i in np.nonzero(sym == False)[0]:  # noqa: E712 (object array of True, False, None)
+        notes[i].append("estimate not at the CI midpoint within rounding")
+    for i in np.nonzero(pcons == False)[0]:  # noqa: E712
+        notes[i].append("printed p disagrees with estimate and CI")
+    for i in np.nonzero(uoa)[0]:
+        notes[i].append(f"CI implies at least {nimp_min[i]:.0f} participants, more than the {ref[i]:.0f} "
+                        "reported: rows counted more than once (time points as studies?)")
     if mu_prior is None:
-        for i, p in enumerate(priors):
-            if p.family == "flat":
-                notes[i].append("no empirical mu prior for this measure: flat prior, no Bayes factor")
-    out["notes"] = ["; ".join(n) for n in notes]
+        for i in np.nonzero(np.array([prior_of[m].family == "flat" for m in meas], dtype=bool))[0]:
+            notes[i].append("no empirical mu prior for this measure: flat prior, no Bayes factor")
+    out["notes"] = ["; ".join(x) for x in notes]
     return out
 
 
