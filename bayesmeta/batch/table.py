@@ -72,10 +72,10 @@ def read_batch(path) -> BatchInput:
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         raise DataError(Problem(name, line, None, "is not UTF-8 text; save the table as CSV UTF-8")) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    lines = []
+    rows, lines = [], []
     reader = csv.reader(io.StringIO(text))
-    for _ in reader:
+    for r in reader:
+        rows.append(r)
         lines.append(reader.line_num)
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError(Problem(name, 1, None, "no header line; the first line must name the columns"))
@@ -113,6 +113,9 @@ def read_batch(path) -> BatchInput:
                                     f"{', '.join(sorted(known))}"))
     if problems:
         raise DataError(problems)
+    fast = _published_fast(header, body) if layout == "published" else None
+    if fast is not None:
+        return _finish(path, name, layout, fast, problems)
     recs = []
     for ln, r in body:
         if len(r) > len(header) and any(c.strip() for c in r[len(header):]):
@@ -123,7 +126,11 @@ def read_batch(path) -> BatchInput:
         recs.append(_parse_row(name, ln, cell, layout, problems))
     if problems:
         raise DataError(problems)
-    df = pd.DataFrame(recs)
+    return _finish(path, name, layout, pd.DataFrame(recs), problems)
+
+
+def _finish(path: Path, name: str, layout: str, df: pd.DataFrame, problems: list) -> BatchInput:
+    """Checks across rows (unique ids; constant measure, orientation and margin per analysis)."""
     if layout == "published":
         seen: dict[str, int] = {}
         for a, ln in zip(df["analysis"], df["line"], strict=True):
@@ -142,6 +149,86 @@ def read_batch(path) -> BatchInput:
     if problems:
         raise DataError(problems)
     return BatchInput(path=path, layout=layout, frame=df)
+
+
+_PUBLISHED_NUM = {"estimate": "estimate", "ci_lb": "ci_lb", "ci_ub": "ci_ub", "se": "se_given",
+                  "ci_level": "ci_level", "decimals": "decimals", "k": "k", "participants": "participants",
+                  "participants_randomised": "participants_randomised", "p": "p", "margin": "margin"}
+
+
+def _published_fast(header: list[str], body: list) -> pd.DataFrame | None:
+    """The published-layout frame built column by column, or None when any cell might be a
+    problem (then :func:`_parse_row` reads the table row by row and names every problem).
+
+    Only tables that :func:`_parse_row` accepts without a message take this path, and they give
+    the same frame (same values and dtypes; tested), in a fraction of the time."""
+    H = len(header)
+    if any(len(r) > H and any(c.strip() for c in r[H:]) for _, r in body):
+        return None
+    if "lower_is_better" not in header:
+        return None
+    col = {h: [(r[i].strip() if i < len(r) else "") for _, r in body] for i, h in enumerate(header) if h}
+    analysis = col["analysis"]
+    if not all(analysis):
+        return None
+    codes = {}
+    for t in set(col["measure"]):
+        try:
+            codes[t] = get_measure(t)
+        except (ValueError, KeyError):
+            return None
+    meas = [codes[t] for t in col["measure"]]
+    lib_txt = [t.lower() for t in col["lower_is_better"]]
+    if not all(t in TRUE or t in FALSE for t in lib_txt):
+        return None
+    n = len(body)
+    num: dict[str, np.ndarray] = {}
+    for c in _PUBLISHED_NUM:
+        if c not in col:
+            num[c] = np.full(n, np.nan)
+            continue
+        vals = col[c]
+        if any("," in t for t in vals):
+            return None
+        try:
+            v = np.array([float(t) if t != "" else np.nan for t in vals], dtype=float)
+        except ValueError:
+            return None
+        given = np.array([t != "" for t in vals], dtype=bool)
+        if np.any(given & ~np.isfinite(v)):
+            return None
+        num[c] = v
+    ratio = np.array([m.ratio for m in meas], dtype=bool)
+    est, lb, ub, se = num["estimate"], num["ci_lb"], num["ci_ub"], num["se"]
+    lev = np.where(np.isnan(num["ci_level"]), 0.95, num["ci_level"])
+    has_ci = np.array([a != "" or b != "" for a, b in zip(col.get("ci_lb", [""] * n), col.get("ci_ub", [""] * n),
+                                                          strict=True)], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        bad = (np.isnan(est) | (ratio & ~(est > 0)) | ~((lev > 0) & (lev < 1))
+               | (has_ci & (np.isnan(lb) | np.isnan(ub) | (ratio & ~((lb > 0) & (ub > 0)))))
+               | (~has_ci & np.isnan(se)) | (np.isfinite(se) & ~(se > 0))
+               | (has_ci & ~((lb <= est) & (est <= ub))))
+        g = num["margin"]
+        bad |= np.isfinite(g) & np.where(ratio, ~(g > 0) | (g == 1.0), g < 0)
+        d = num["decimals"]
+        bad |= np.isfinite(d) & ((d < 0) | (d != np.floor(d)))
+        for c in ("k", "participants", "participants_randomised"):
+            v = num[c]
+            bad |= np.isfinite(v) & (~(v > 0) | (v != np.floor(v)))
+        bad |= np.isfinite(num["p"]) & ((num["p"] < 0) | (num["p"] > 1))
+    if bad.any():
+        return None
+    dec = d.copy()
+    need = np.isnan(dec) & has_ci
+    if need.any():
+        e_t, l_t, u_t = col["estimate"], col["ci_lb"], col["ci_ub"]
+        dec[need] = [max(_decimals(e_t[i]), _decimals(l_t[i]), _decimals(u_t[i])) for i in np.nonzero(need)[0]]
+    return pd.DataFrame({
+        "line": [ln for ln, _ in body], "analysis": analysis, "measure": [m.code for m in meas],
+        "lower_is_better": [t in TRUE for t in lib_txt], "margin": num["margin"], "ci_level": lev,
+        "estimate": est, "ci_lb": lb, "ci_ub": ub, "se_given": se, "decimals": dec, "k": num["k"],
+        "participants": num["participants"], "participants_randomised": num["participants_randomised"],
+        "p": num["p"]})
 
 
 def _parse_row(name, ln, cell, layout, problems) -> dict:
