@@ -1,6 +1,7 @@
 """Large reviews and large k (issue 20): the user paths as ratios against baselines run in the same process.
 
-Run: .venv/bin/python benchmarks/scale.py [--quick]   (writes benchmarks/scale.json and scale.md)
+Run: .venv/bin/python benchmarks/scale.py [--quick] [--only-batch]   (writes benchmarks/scale.json and scale.md;
+``--only-batch`` reruns rows 2 and 3 and keeps the other rows of the last run with their date and load)
 
 Rows (each: the toolkit against a baseline measured side by side in this run, with the 1-minute
 load average of the 2-core machine at that moment; absolute times move with the load, ratios less):
@@ -10,11 +11,18 @@ load average of the 2-core machine at that moment; absolute times move with the 
    (``post.theta(i)``: median, HDI and mode one study at a time; timed on up to 50 studies and
    scaled by k / 50).
 2. ``solve_batch`` on 10,000 meta-analyses of k = 8 (tau ~ HN(0.5), mu ~ N(0, 1)): analyses per
-   wall second and per CPU second, threads = 1 and 2, against a lean NumPy yardstick (a 400-node
-   tau grid with mu integrated in closed form and a 400-point mu grid for the quantiles, vectorised
-   over the analyses), run on the same data.
+   wall second (threads = 1 and 2) and per CPU second, against a lean NumPy yardstick run on the
+   same data (a 400-node trapezoid grid in tau, mu given tau in closed form, quantiles by
+   vectorised Newton steps on the mixture CDF; see :func:`yardstick`), with the largest
+   difference of the posterior means as a sanity check (grid error, ~1e-4).
 3. ``bayesmeta batch`` on 10,000 published results (the synthetic table of
-   benchmarks/batch_published.py) in this process, end to end (read, validate, reanalyse, write).
+   benchmarks/batch_input.py): ``run_batch`` end to end in this process (read, validate,
+   reanalyse, write CSV, figure and provenance) against the previous code kept here as
+   :func:`previous_run_batch` (row-by-row reader, per-row SEs, ``check_published`` per row,
+   ``PooledBatch.ppf`` per quantile; it writes fewer columns and no notes, so it is if anything
+   flattered); the two tables are asserted equal (consistency columns exactly, quantiles to the
+   Newton tolerance). Also the command a user types, in a fresh process, and the import of
+   ``bayesmeta`` alone (interpreter start and package import are part of every CLI call).
 4. ``bayesmeta analyse --no-sample`` in a fresh process at k = 2,000 (and 20,000 without
    ``--quick``): wall time and peak memory, against the stored baseline of the previous code (issue
    20: 370 s and 2.0 GB at k = 2,000 on a quiet machine; at k = 20,000 it ran out of time at 318 s
@@ -86,34 +94,48 @@ def summaries():
         y, s = data(k)
         post = solve(y, s, halfnormal(0.5), normal(0, 1))
         post.summary(0.95, "hdi")  # compile
-        tn, _ = clock(lambda: post.theta_summary(0.95, "hdi"))
-        ts, _ = clock(lambda: post.summary(0.95, "hdi"))
+        tn, _ = clock(lambda post=post: post.theta_summary(0.95, "hdi"))
+        ts, _ = clock(lambda post=post: post.summary(0.95, "hdi"))
         n = min(k, 50)
-        to, _ = clock(lambda: per_study(post, n), repeat=1)
+        to, _ = clock(lambda post=post, n=n: per_study(post, n), repeat=1)
         row(f"study marginals, k = {k}", "theta_summary (one kernel)", tn, "per-study path", to * k / n,
             summary_s=ts)
 
 
-def yardstick(y, s, n_tau=400, n_mu=400, tau_max=3.0, prior_sd=1.0, hn_scale=0.5):
-    """Lean NumPy exact-by-grid normal-normal posterior (mean, sd, 2.5/50/97.5% of mu) per row."""
+def yardstick(y, s, n_tau=400, tau_max=3.0, prior_sd=1.0, hn_scale=0.5, probs=(0.025, 0.5, 0.975)):
+    """Lean NumPy exact-by-grid normal-normal posterior of mu per row: (mean, sd, quantiles).
+
+    tau ~ HN(hn_scale), mu ~ N(0, prior_sd^2): p(tau | y) on an equispaced grid of ``n_tau`` nodes
+    in (0, tau_max] (trapezoid weights), mu | tau, y in closed form, so the marginal of mu is a
+    normal mixture; its quantiles by Newton steps on the mixture CDF (8 steps from the normal
+    approximation; converged to ~1e-10 here), everything vectorised over rows (chunks of 1,000).
+    What a careful user would write in NumPy in an afternoon: no range finding, no tail handling.
+    """
     A = y.shape[0]
-    tau = np.linspace(0, tau_max, n_tau)[1:]
-    out = np.empty((A, 5))
-    for a in range(0, A, 500):
-        yy, ss = y[a:a + 500, None, :], s[a:a + 500, None, :]
+    tau = np.linspace(0, tau_max, n_tau + 1)[1:]
+    tw = np.full(n_tau, tau[0])
+    tw[-1] *= 0.5
+    z = special.ndtri(np.asarray(probs))
+    out = np.empty((A, 2 + z.size))
+    for a in range(0, A, 1000):
+        yy, ss = y[a:a + 1000, None, :], s[a:a + 1000, None, :]
         w = 1.0 / (ss**2 + tau[None, :, None] ** 2)
         prec = w.sum(-1) + 1 / prior_sd**2
         m = (w * yy).sum(-1) / prec
         ll = 0.5 * np.log(w).sum(-1) - 0.5 * (w * yy**2).sum(-1) + 0.5 * prec * m**2 - 0.5 * np.log(prec)
         lp = ll - 0.5 * (tau / hn_scale) ** 2
-        p = np.exp(lp - lp.max(1, keepdims=True))
+        p = np.exp(lp - lp.max(1, keepdims=True)) * tw
         p /= p.sum(1, keepdims=True)
+        sd_c = 1 / np.sqrt(prec)
         mean = (p * m).sum(1)
-        sd = np.sqrt((p * (1 / prec + m**2)).sum(1) - mean**2)
-        grid = mean[:, None] + sd[:, None] * np.linspace(-6, 6, n_mu)[None, :]
-        cdf = (p[:, :, None] * special.ndtr((grid[:, None, :] - m[:, :, None]) * np.sqrt(prec)[:, :, None])).sum(1)
-        q = np.array([[np.interp(t, c, g) for t in (0.025, 0.5, 0.975)] for c, g in zip(cdf, grid)])
-        out[a:a + 500] = np.column_stack([mean, sd, q])
+        sd = np.sqrt((p * (sd_c**2 + m**2)).sum(1) - mean**2)
+        x = mean[:, None] + sd[:, None] * z[None, :]
+        for _ in range(8):
+            u = (x[:, None, :] - m[:, :, None]) / sd_c[:, :, None]
+            F = (p[:, :, None] * special.ndtr(u)).sum(1)
+            f = (p[:, :, None] * np.exp(-0.5 * u**2) / sd_c[:, :, None]).sum(1) / np.sqrt(2 * np.pi)
+            x = x - (F - np.asarray(probs)) / f
+        out[a:a + 1000] = np.column_stack([mean, sd, x])
     return out
 
 
@@ -124,16 +146,111 @@ def batch_throughput():
     y = rng.normal(0.1, np.sqrt(s**2 + 0.04))
     tp, mp = halfnormal(0.5), normal(0, 1)
     solve_batch(y[:50], s[:50], tp, mp)
+    yardstick(y[:50], s[:50])
+    l0 = load()
     t1 = clock(lambda: solve_batch(y, s, tp, mp, workers=1))
     t2 = clock(lambda: solve_batch(y, s, tp, mp, workers=2))
-    ty = clock(lambda: yardstick(y, s), repeat=1)
-    row(f"solve_batch, {A:,} analyses of k = 8", "solve_batch (2 threads)", t2[0], "NumPy yardstick (400-node grid)",
-        ty[0], per_wall_s_2threads=A / t2[0], per_wall_s_1thread=A / t1[0], per_cpu_s=A / t1[1],
-        yardstick_per_wall_s=A / ty[0])
+    ty = clock(lambda: yardstick(y, s))
+    ds = solve_batch(y[:200], s[:200], tp, mp)
+    ys = yardstick(y[:200], s[:200])
+    agree = float(np.max(np.abs(ds["mu_mean"].values[:, 0] - ys[:, 0])))
+    row(f"solve_batch, {A:,} analyses of k = 8", "NumPy yardstick (400-node tau grid, 1 thread)", ty[0],
+        "solve_batch (2 threads)", t2[0], load_before=l0, per_wall_s_2threads=A / t2[0], per_wall_s_1thread=A / t1[0],
+        per_cpu_s_1thread=A / t1[1], cpu_s_2threads=t2[1], yardstick_per_wall_s=A / ty[0],
+        yardstick_per_cpu_s=A / ty[1], yardstick_mu_mean_max_abs_diff=agree)
+
+
+def previous_published(inp, preset=None):
+    """The published-rows path of ``bayesmeta batch`` before issue 20's vectorisation (commit
+    acd8a1a, kept here as the baseline): per-row SEs and margins, ``check_published`` row by row,
+    ``PooledBatch.ppf`` per quantile. Returns the same table as ``reanalyse`` (quantiles to 1e-12)."""
+    import json as _json
+
+    from scipy import stats as _stats
+
+    from bayesmeta.batch import engine
+    from bayesmeta.batch.run import LEVEL, _margin, default_mu_prior
+    from bayesmeta.effects.measures import get_measure
+    from bayesmeta.published.consistency import check_published, interval_quantile
+
+    df = inp.frame.reset_index(drop=True)
+    est, se = np.empty(len(df)), np.empty(len(df))
+    for i, r in enumerate(df.itertuples(index=False)):
+        m = get_measure(r.measure)
+        est[i] = float(m.to_analysis(r.estimate))
+        if np.isfinite(r.ci_lb) and np.isfinite(r.ci_ub):
+            se[i] = float(m.se_from_ci(r.ci_lb, r.ci_ub, r.ci_level))
+            if preset is not None:
+                q, dof = interval_quantile(r.ci_level, preset, None if not np.isfinite(r.k) else int(r.k))
+                if dof is not None:
+                    se[i] *= float(_stats.norm.ppf(0.5 + r.ci_level / 2)) / q
+        else:
+            se[i] = r.se_given
+    priors = [default_mu_prior(m) for m in df["measure"]]
+    out = pd.DataFrame({"analysis": df["analysis"], "estimate": est, "se": se,
+                        "lower_is_better": df["lower_is_better"].astype(bool)})
+    cols = {c: np.full(len(df), np.nan) for c in ("mu_mean", "mu_sd", "mu_median", "mu_eti95_lb", "mu_eti95_ub",
+                                                   "p_below0", "p_below_margin", "log_bf10")}
+    d = np.array([_margin(m, g) for m, g in zip(df["measure"], df["margin"], strict=True)])
+    d_signed = np.where(out["lower_is_better"], d, -d)
+    keys = pd.Series([_json.dumps(p.to_dict(), sort_keys=True) for p in priors])
+    for group in keys.groupby(keys).groups.values():
+        idx = np.asarray(group)
+        for st in range(0, idx.size, 2000):
+            j = idx[st:st + 2000]
+            post = engine.pooled_posterior(est[j], se[j], priors[idx[0]])
+            cols["mu_mean"][j], cols["mu_sd"][j] = post.mean(), post.sd()
+            for q, c in ((0.5, "mu_median"), ((1 - LEVEL) / 2, "mu_eti95_lb"), ((1 + LEVEL) / 2, "mu_eti95_ub")):
+                cols[c][j] = post.ppf(q)
+            cols["p_below0"][j] = post.cdf(np.zeros(j.size))
+            cols["p_below_margin"][j] = post.cdf(np.nan_to_num(d_signed[j]))
+            cols["log_bf10"][j] = post.log_bf10
+    out = out.assign(**cols)
+    sym, pcons, nimp = [], [], []
+    for r in df.itertuples(index=False):
+        if np.isfinite(r.ci_lb):
+            chk = check_published(r.estimate, r.ci_lb, r.ci_ub, None if np.isnan(r.p) else r.p, level=r.ci_level,
+                                  measure=r.measure, decimals=None if np.isnan(r.decimals) else int(r.decimals),
+                                  preset=preset, k=None if not np.isfinite(r.k) else int(r.k))
+            sym.append(chk.ci_symmetric)
+            pcons.append(chk.p_consistent)
+            nimp.append(chk.n_implied if chk.n_implied is not None else np.nan)
+        else:
+            sym.append(None)
+            pcons.append(None)
+            nimp.append(np.nan)
+    out["ci_symmetric"], out["p_consistent"], out["participants_implied"] = sym, pcons, nimp
+    return out
+
+
+def previous_run_batch(path, out):
+    """End to end with the previous code: the row-by-row reader, :func:`previous_published`, and the
+    same CSV, figure and provenance writing as :func:`bayesmeta.batch.run.run_batch`."""
+    from bayesmeta._io import write_csv
+    from bayesmeta.batch import table as T
+    from bayesmeta.batch.run import summary_figure
+
+    fast, T._published_fast = T._published_fast, lambda header, body: None
+    try:
+        inp = T.read_batch(path)
+    finally:
+        T._published_fast = fast
+    t = previous_published(inp)
+    t["p_benefit"] = np.where(t["lower_is_better"], t["p_below0"], 1 - t["p_below0"])
+    t["p_noninferior"] = np.where(t["lower_is_better"], t["p_below_margin"], 1 - t["p_below_margin"])
+    t["log10_bf10_effect"] = t["log_bf10"] / np.log(10)
+    t["consistent"] = [None if a is None else bool(a and b is not False) for a, b in zip(t["ci_symmetric"],
+                                                                                        t["p_consistent"])]
+    t["uoa_flag"] = False
+    write_csv(Path(out) / "batch.csv", t)
+    summary_figure(t, Path(out) / "batch.png")
+    (Path(out) / "batch.json").write_text(json.dumps({"versions": versions()}))
+    return t
 
 
 def batch_published():
-    from benchmarks.batch_published import table
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from batch_input import table
 
     from bayesmeta.batch.run import run_batch
 
@@ -142,10 +259,39 @@ def batch_published():
         p = Path(tmp) / "published.csv"
         table(n).to_csv(p, index=False)
         run_batch(p, Path(tmp) / "warm", progress=False)  # compiles and imports once
+        l0 = load()
         w, c = time.perf_counter(), time.process_time()
-        run_batch(p, Path(tmp) / "out", progress=False)
+        new = run_batch(p, Path(tmp) / "out", progress=False)
         tw, tc = time.perf_counter() - w, time.process_time() - c
-    row(f"bayesmeta batch, {n:,} published results", "target", 5.0, "run_batch end to end", tw, cpu_s=tc)
+        w, c = time.perf_counter(), time.process_time()
+        old = previous_run_batch(p, Path(tmp) / "old")
+        bw, bc = time.perf_counter() - w, time.process_time() - c
+        # same per-row numbers: consistency exactly, quantiles to the Newton tolerance
+        for col in ("estimate", "se", "mu_mean", "mu_sd", "p_benefit", "participants_implied"):
+            assert np.array_equal(new[col].to_numpy(float), old[col].to_numpy(float), equal_nan=True), col
+        for col in ("ci_symmetric", "p_consistent", "consistent"):
+            assert list(new[col]) == list(old[col]), col
+        qdiff = max(float(np.max(np.abs(new[c].to_numpy(float) - old[c].to_numpy(float))))
+                    for c in ("mu_median", "mu_eti95_lb", "mu_eti95_ub"))
+        # the command a user types, in a fresh process (interpreter start and imports included)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+        cmd = [sys.executable, "-c", "import sys; from bayesmeta.cli import main; sys.exit(main())", "batch", str(p),
+               "--out", str(Path(tmp) / "cli"), "--quiet"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+        cw = time.perf_counter() - w
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        imp = [sys.executable, "-c", "import bayesmeta.batch.cli"]
+        w = time.perf_counter()
+        subprocess.run(imp, env=env, check=True, capture_output=True, text=True)
+        iw = time.perf_counter() - w
+        after2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    row(f"bayesmeta batch, {n:,} published results", "previous code (row by row, same process)", bw,
+        "run_batch end to end", tw, load_before=l0, cpu_s=tc, baseline_cpu_s=bc, quantile_max_abs_diff=qdiff,
+        cli_fresh_process_wall_s=cw,
+        cli_fresh_process_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        import_only_wall_s=iw, import_only_cpu_s=after2.ru_utime + after2.ru_stime - after.ru_utime - after.ru_stime)
 
 
 def px(path: Path) -> tuple[int, int]:
@@ -186,20 +332,42 @@ def analyse(k: int, baseline_s: float | None, baseline_gb: float | None):
         print(LOG[-1], flush=True)
 
 
+ONLY_BATCH = "--only-batch" in sys.argv
+BATCH_ROWS = ("solve_batch", "bayesmeta batch")
+
+
 def main():
     t0 = load()
-    summaries()
+    kept: list[dict] = []
+    if ONLY_BATCH:
+        # rerun rows 2 and 3 only; keep the other rows of the last full run with their own date and load
+        old = json.loads((ROOT / "benchmarks" / "scale.json").read_text())
+        kept = [{**r, "measured": r.get("measured", old["date"])} for r in old["rows"]
+                if not r["benchmark"].startswith(BATCH_ROWS)]
+    else:
+        summaries()
     batch_throughput()
     batch_published()
-    analyse(2000, 370.0, 2.0)
-    if not QUICK:
-        analyse(20_000, None, 16.8)
-    res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_start": t0, "load_end": load(),
-           "versions": versions(), "rows": LOG}
+    if not ONLY_BATCH:
+        analyse(2000, 370.0, 2.0)
+        if not QUICK:
+            analyse(20_000, None, 16.8)
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for r in LOG:
+        r["measured"] = date
+    rows = [r for r in kept if r["benchmark"].startswith("study")] + LOG + [r for r in kept
+                                                                            if not r["benchmark"].startswith("study")]
+    res = {"date": date, "load_start": t0, "load_end": load(), "versions": versions(), "rows": rows}
     (ROOT / "benchmarks" / "scale.json").write_text(json.dumps(res, indent=2, default=float))
     lines = [f"# Large k and large reviews (issue 20): {res['date']}, 2 shared cores, load {t0} -> {res['load_end']}",
-             "", "| benchmark | baseline | s | other | s | other / baseline | load | notes |", "|---|---|---|---|---|---|---|---|"]
-    for r in LOG:
+             "", "Written by `benchmarks/scale.py` (see its docstring for what each row measures). Each row: the "
+             "toolkit ('other') against a baseline run side by side in the same process; `other / baseline` "
+             "below 1 means the toolkit is faster. Times are wall seconds (best of 3 where repeated); CPU seconds "
+             "(`time.process_time`, all threads) and the 1-minute load average of the 2 shared cores "
+             "(`os.getloadavg`) stand beside them, since another helper and CI ran at the same time. "
+             "`measured` is when the row was last run.", "",
+             "| benchmark | baseline | s | other | s | other / baseline | load | notes |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
         notes = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()
                           if k not in ("benchmark", "baseline", "baseline_s", "other", "other_s", "ratio", "load")
                           and v is not None)
