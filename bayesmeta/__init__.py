@@ -39,8 +39,13 @@ if _sys.version_info < (3, 12):  # noqa: UP036  # pragma: no cover - guarded at 
         f"Python {_sys.version.split()[0]}). Run ./dev, which finds a suitable interpreter."
     )
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 # --- issue 18 (helper nb): measures and notebooks: bm.plot, the measure families -------------
-from bayesmeta import plot
+# bm.plot (matplotlib, the report's figure code) is imported on first use, so `import bayesmeta`
+# and every CLI command start without loading matplotlib (issue 20: the batch command's start-up)
+if _TYPE_CHECKING:
+    from bayesmeta import plot
 
 # the metafor-shaped front door: estimators and post-fit verbs (helper "metafor")
 from bayesmeta.api import (
@@ -221,3 +226,15 @@ __all__ += [
     "robust",
     "trimfill",
 ]
+
+
+def __getattr__(name: str):
+    """``bm.plot`` on first use (PEP 562): plotting pulls in matplotlib, which scripts that only
+    compute never need."""
+    if name == "plot":
+        import importlib
+
+        module = importlib.import_module("bayesmeta.plot")
+        globals()["plot"] = module
+        return module
+    raise AttributeError(f"module 'bayesmeta' has no attribute {name!r}")

@@ -21,6 +21,8 @@ from bayesmeta.pipeline import plan as pl
 from bayesmeta.pipeline.answers import answers_dataset, bf_category, too_sparse
 from bayesmeta.pipeline.spec import load_spec, spec_from_dict
 
+pytestmark = pytest.mark.reference
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "models" / "viderman2023.toml"
 

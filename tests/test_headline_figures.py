@@ -12,6 +12,8 @@ import xarray as xr
 
 from bayesmeta.report import figures as F
 
+pytestmark = pytest.mark.unit
+
 
 def answers_dataset() -> xr.Dataset:
     """Three outcomes (two SMD with native units, one RR), seven departures; made-up numbers

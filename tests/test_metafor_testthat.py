@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.reference
+
 GOLD = Path(__file__).resolve().parent / "golden" / "metafor_testthat"
 _spec = importlib.util.spec_from_file_location("metafor_testthat_harness", GOLD / "_harness.py")
 assert _spec is not None and _spec.loader is not None

@@ -9,6 +9,8 @@ import pytest
 
 import bayesmeta as bm
 
+pytestmark = pytest.mark.reference
+
 BCG = pd.read_csv(__import__("pathlib").Path(__file__).resolve().parent / "golden" / "metafor_testthat" / "data"
                   / "bcg.csv")
 

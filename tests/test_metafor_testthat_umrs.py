@@ -14,6 +14,8 @@ import pytest
 
 import bayesmeta as bm
 
+pytestmark = pytest.mark.reference
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = json.loads((ROOT / "tests" / "golden" / "metafor_umrs_wald.json").read_text())
 DATA = ROOT / "tests" / "golden" / "metafor_testthat" / "data"

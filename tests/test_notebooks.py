@@ -1,5 +1,6 @@
 """Notebook surface of issue 18 item 4 (Bayesian side): reprs, ArviZ conversion of the exact
 posterior, decision functions taking posteriors in one argument order, and bm.plot.
+The sampler's part (draw counts, one chain, a failed gate) is in test_notebooks_sampling.py.
 
 Structure tests (types, labels, counts of artists), never pixels. The probabilities are checked
 against the exact marginal's own cdf (the same number by two routes) and against a closed form
@@ -7,8 +8,6 @@ against the exact marginal's own cdf (the same number by two routes) and against
 """
 
 from __future__ import annotations
-
-import warnings
 
 import arviz as az
 import matplotlib
@@ -19,6 +18,8 @@ from scipy import stats
 import bayesmeta as bm
 
 matplotlib.use("Agg")
+
+pytestmark = pytest.mark.unit
 
 YI = [0.10, 0.30, -0.20, 0.25, 0.05]
 SEI = [0.10, 0.20, 0.15, 0.12, 0.18]
@@ -34,7 +35,6 @@ def post(es):
     return bm.solve(es, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 1))
 
 
-@pytest.mark.unit
 def test_exact_posterior_repr_is_short_and_html(post):
     r = repr(post)
     assert r.startswith("<NormalNormalPosterior exact, k=5") and "mu median" in r and "\n" not in r
@@ -43,7 +43,6 @@ def test_exact_posterior_repr_is_short_and_html(post):
     assert h.count("<tr>") == 4 and "95% HDI" in h and "half-normal" in h
 
 
-@pytest.mark.unit
 def test_exact_posterior_to_datatree_works_with_arviz(post):
     tree = post.to_datatree(draws=500, chains=2, seed=3)
     assert dict(tree["posterior"].to_dataset().sizes) == {"chain": 2, "draw": 500, "study": 5}
@@ -56,7 +55,6 @@ def test_exact_posterior_to_datatree_works_with_arviz(post):
         post.to_datatree(draws=0)
 
 
-@pytest.mark.unit
 def test_decisions_accept_the_posterior_object_in_one_order(post):
     o = bm.Orientation(lower_is_better=True, measure="SMD")
     p_obj = bm.prob_benefit(post, o)
@@ -79,7 +77,6 @@ def test_decisions_accept_the_posterior_object_in_one_order(post):
         bm.prob_benefit(o, post)
 
 
-@pytest.mark.unit
 def test_decisions_on_draws_match_a_closed_form():
     rng = np.random.default_rng(1)
     draws = rng.normal(0.1, 0.2, 200_000)
@@ -88,7 +85,6 @@ def test_decisions_on_draws_match_a_closed_form():
     assert float(bm.prob_benefit(draws, o)) == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / draws.size))
 
 
-@pytest.mark.unit
 def test_escalc_nan_rows_and_summary_front_door():
     with pytest.warns(UserWarning, match="study 2"):
         es = bm.escalc("ZCOR", ri=[0.3, 0.4, 0.5], ni=[30, 3, 50])
@@ -98,7 +94,6 @@ def test_escalc_nan_rows_and_summary_front_door():
     assert np.isnan(s["yi"].iloc[1]) and s.shape[0] == 3
 
 
-@pytest.mark.unit
 def test_plot_forest_of_table_fit_and_posterior(es, post):
     import matplotlib.pyplot as plt
 
@@ -113,7 +108,6 @@ def test_plot_forest_of_table_fit_and_posterior(es, post):
     plt.close("all")
 
 
-@pytest.mark.unit
 def test_plot_ratio_forest_uses_a_log_axis():
     import matplotlib.pyplot as plt
 
@@ -132,7 +126,6 @@ def test_plot_ratio_forest_uses_a_log_axis():
     plt.close("all")
 
 
-@pytest.mark.unit
 def test_plot_funnel_posterior_and_noninferiority(post):
     import matplotlib.pyplot as plt
 
@@ -156,31 +149,3 @@ def test_plot_funnel_posterior_and_noninferiority(post):
     with pytest.raises(TypeError, match="orientation"):
         bm.plot.noninferiority(post, margin=0.2, orientation=None)
     plt.close("all")
-
-
-@pytest.mark.sampling
-def test_sampler_returns_the_draws_asked_for_and_explains_one_chain(es):
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
-        fit = bm.sample(es, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 1), draws=300,
-                        chains=2, tune=300, seed=1)
-    assert fit.posterior.sizes["draw"] == 300 and fit.posterior.sizes["chain"] == 2
-    assert repr(fit).startswith("<BayesResult") and "\n" not in repr(fit)
-    assert "<table>" in fit._repr_html_()
-    assert float(bm.prob_benefit(fit, bm.Orientation(lower_is_better=False))) == pytest.approx(
-        float(np.mean(fit.draws("mu") > 0)))
-    with pytest.warns(UserWarning, match="R-hat compares chains and needs at least 2"):
-        one = bm.sample(es, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 1), draws=300,
-                        chains=1, tune=300, seed=1)
-    assert one.posterior.sizes["draw"] == 300
-    assert "R-hat needs >= 2 chains" in repr(one)
-    # 50 draws cannot reach the gate's ESS: the retry is reported and keeps the 50 draws asked for
-    with pytest.warns(UserWarning, match=r"diagnostics gate failed \(.*ESS.*draws unchanged, 50 per chain"):
-        few = bm.sample(es, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 1), draws=50,
-                        chains=2, tune=300, seed=1)
-    assert few.posterior.sizes["draw"] == 50 and len(few.meta["attempts"]) == 2
-    assert "re-sampled once after a failed gate" in repr(few)
-    ax = bm.plot.forest(fit)
-    assert ax.get_xlabel() == "SMD"
-    ax = bm.plot.posterior(fit, "mu")
-    assert ax.get_ylabel() == "probability density" and len(ax.lines) >= 2

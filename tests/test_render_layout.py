@@ -11,10 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from bayesmeta.report import figures as F
 from bayesmeta.report import render as R
+
+pytestmark = pytest.mark.unit
 
 
 def test_saved_figure_records_smallest_font_and_overlaps(tmp_path):

@@ -1,4 +1,5 @@
-"""A whole RevMan review reanalysed: the spec generated per analysis, the options, and one end-to-end run."""
+"""A whole RevMan review reanalysed: the spec generated per analysis and the options (the end-to-end run of
+the command, twice, is in test_revman_review_e2e.py, a `slow` test)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from bayesmeta.data.revman import Subgroup
 from bayesmeta.errors import DataError
 from bayesmeta.pipeline.review import direction, spec_for_review, write_review_data
 from bayesmeta.pipeline.spec import spec_from_dict
+
+pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fleiss1993"
 
@@ -33,7 +36,6 @@ def _spec(rev, tmp_path, analyses=None, with_notes=False, **kw):
     return (raw, notes) if with_notes else raw
 
 
-@pytest.mark.unit
 def test_direction_from_favours_labels(rev):
     lib, why = direction(rev["1.1"])
     assert lib is True and "Favours experimental" in why
@@ -43,7 +45,6 @@ def test_direction_from_favours_labels(rev):
     assert direction(dataclasses.replace(rev["1.1"], favours_left="Lower", favours_right="Higher"))[0] is None
 
 
-@pytest.mark.unit
 def test_spec_one_block_per_analysis(rev, tmp_path):
     raw = _spec(rev, tmp_path)
     assert [b["id"] for b in raw["study_level"]] == ["a1_1", "a1_2"]
@@ -62,7 +63,6 @@ def test_spec_one_block_per_analysis(rev, tmp_path):
     assert list(cont.columns) == ["study", "outcome", "arm", "n", "mean", "sd", "source"]
 
 
-@pytest.mark.unit
 def test_margins_and_priors_per_outcome(rev, tmp_path):
     raw = _spec(rev, tmp_path, analyses=(rev["1.1"],), margins=[1.1])
     b = raw["study_level"][0]
@@ -82,7 +82,6 @@ def test_margins_and_priors_per_outcome(rev, tmp_path):
     assert e.value.problems[0].column == "--margin"
 
 
-@pytest.mark.unit
 def test_direction_required_when_the_file_does_not_say(tmp_path):
     pkg = bm.read_revman(DATA / "Fleiss1993.zip")  # the data package stores no favours labels
     with pytest.raises(DataError) as e:
@@ -93,7 +92,6 @@ def test_direction_required_when_the_file_does_not_say(tmp_path):
     assert all(b["lower_is_better"] for b in raw["study_level"])
 
 
-@pytest.mark.unit
 def test_subgroups_sharing_studies_are_analysed_apart(rev, tmp_path):
     """Subgroups holding the same studies (time points of the same patients) become one block each,
     with the subgroup as the time point; RevMan's total would count the patients twice."""
@@ -116,39 +114,6 @@ def test_subgroups_sharing_studies_are_analysed_apart(rev, tmp_path):
     assert [x.timepoint for x in spec.study_level] == ["1 month", "1 year"]
 
 
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_cli_analyse_review_and_repeat(tmp_path):
-    """The whole path, twice (about 1 to 2 min: two full reports): run with
-    `pytest -m slow tests/test_revman_review.py`."""
-    from click.testing import CliRunner
-
-    from bayesmeta.cli import main
-
-    out = tmp_path / "rep"
-    res = CliRunner().invoke(main, ["analyse", str(DATA / "Fleiss1993_CR.csv"), "--outcome", "1.2",
-                                    "--higher-is-better", "--no-sample", "--quiet", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    for f in ("report.md", "spec.toml", "data/analysis_1_2.csv", "review_summary.csv", "review_summary.md",
-              "revman_check.csv", "provenance.json"):
-        assert (out / f).is_file(), f
-    s = pd.read_csv(out / "review_summary.csv")
-    assert list(s.analysis.astype(str)) == ["1.2"]
-    row = s.iloc[0]
-    assert row.revman_estimate == -0.70938839 and row.revman_source == "stored by RevMan"
-    # higher is better: a negative MD is harm, so P(benefit) is small and the harmful bound is the lower one
-    assert row.p_decision < 0.5 and row.largest_plausible < row.posterior_median
-    import json
-
-    prov = (out / "provenance.json").read_text()  # the review file's hash beside the data written from it
-    assert "e9b5e4a76aabb1564520a6f4de77f3c53346f374ad46923720e1c959940449b9" in prov
-    assert json.loads(prov)
-    res2 = CliRunner().invoke(main, ["reanalyze", str(out / "spec.toml"), "--quiet"])
-    assert res2.exit_code == 0, res2.output
-    assert (out / "data" / "analysis_1_2.csv").is_file()  # the data inside the report survive a rerun
-
-
-@pytest.mark.unit
 def test_cli_review_option_errors(tmp_path):
     from click.testing import CliRunner
 
@@ -174,7 +139,6 @@ def test_cli_review_option_errors(tmp_path):
     assert res.exit_code == 2 and "option '--comparison'" in res.output
 
 
-@pytest.mark.unit
 def test_bayes_factor_words_and_odds():
     """BF = posterior odds / prior odds; Jeffreys' categories as worded by Lee & Wagenmakers (2013)."""
     import math
@@ -188,7 +152,6 @@ def test_bayes_factor_words_and_odds():
     assert _bf_words(float("nan")) == ""
 
 
-@pytest.mark.unit
 def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
     """An analysis with fewer than 2 estimable studies (here: double zeros under RevMan's rule) is not
     turned into a block that would stop the whole review; the note says why."""
@@ -202,7 +165,6 @@ def test_outcomes_that_cannot_be_pooled_are_skipped_with_a_note(tmp_path):
     assert any("0 estimable studies for RR" in n and "no events in either arm" in n for n in notes)
 
 
-@pytest.mark.unit
 def test_summary_row_from_the_reports_answers():
     """Where the spec has an [[outcome]] block for RevMan's result, the summary row is the report's
     primary (the answers Dataset of /work/notes/INTERFACE.md), back-transformed; hand-made Dataset."""

@@ -14,6 +14,8 @@ from bayesmeta.bayes import exact, priors
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.published import summary_likelihood as sl
 
+pytestmark = pytest.mark.reference
+
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "summary_bruteforce.json").read_text())
 
 
