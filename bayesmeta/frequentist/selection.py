@@ -228,14 +228,20 @@ class SelectionModelResult(Displayed):
         ])
 
 
-def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0):
-    """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100]."""
+def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None):
+    """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100].
+
+    ``dfix`` (length J - 1, NaN = free) holds weights fixed by the user; ``n_delta`` counts the free ones."""
     scale_mu = float(np.sqrt(np.mean(vi)))
 
     def unpack(x):
         mu = x[0] * scale_mu
         tau2 = (x[1] * scale_mu) ** 2 if random else 0.0
         delta = x[1 + random:]
+        if dfix is not None:
+            full = dfix.copy()
+            full[np.isnan(dfix)] = delta
+            delta = full
         return mu, tau2, delta
 
     def nll(x):
@@ -244,21 +250,20 @@ def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0):
 
     bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, DELTA_MAX)] * n_delta
     best = None
-    starts = [x0] + [np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
+    starts = [x0] + ([np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)] if n_delta else [])
     for s in starts:
-        r = optimize.minimize(nll, s, method="L-BFGS-B", bounds=bounds,
-                              options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10000, "maxls": 100})
-        # polish with Nelder-Mead-free Powell? L-BFGS-B from the optimum again tightens the gradient
-        r = optimize.minimize(nll, r.x, method="L-BFGS-B", bounds=bounds,
-                              options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10000, "maxls": 100})
+        r = optimize.minimize(nll, s, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 2000})
         if best is None or r.fun < best.fun:
             best = r
     assert best is not None
+    # polish the best start (SLSQP: L-BFGS-B reaches the same optimum but is several times slower on a
+    # shared machine, its BLAS calls contending for threads)
+    best = optimize.minimize(nll, best.x, method="SLSQP", bounds=bounds, options={"ftol": 1e-16, "maxiter": 2000})
     return unpack(best.x), -best.fun
 
 
 def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str = "ML", level: float = 0.95,
-             labels=None) -> SelectionModelResult:
+             labels=None, delta=None) -> SelectionModelResult:
     """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
 
     Parameters
@@ -274,6 +279,10 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         Random effects (tau^2 estimated by ML; metafor refits REML and other fits by ML) or common effect.
     level : float
         Confidence level of the Wald CI of mu.
+    delta : sequence of float, optional
+        Weights fixed a priori, one per interval (NaN = estimated; the first is the reference and
+        must be 1 or NaN), as metafor's ``delta`` (Vevea & Woods 2005). Fixed weights are not
+        tested (``LRTdf`` counts the estimated ones) and may belong to intervals without studies.
 
     Returns
     -------
@@ -296,13 +305,26 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
     J = st.size
     random = method == "ML"
     k = yi.size
-    if k < 1 + random + (J - 1):
+    dfix = np.full(J - 1, np.nan)
+    if delta is not None:
+        dv = np.asarray(delta, float).ravel()
+        if dv.size != J:
+            raise ValueError(f"delta should have one weight per interval ({J} for steps "
+                             f"{[float(s) for s in st]}), got {dv.size}")
+        if np.isfinite(dv[0]) and dv[0] != 1.0:
+            raise ValueError(f"the first weight (most significant interval) is the reference 1, got {dv[0]:g}")
+        if np.any(dv[np.isfinite(dv)] < 0):
+            raise ValueError("fixed weights delta must be >= 0")
+        dfix = dv[1:]
+    free = np.isnan(dfix)
+    n_free = int(free.sum())
+    if k < 1 + random + n_free:
         raise ValueError(f"Number of studies (k={k}) is too small to fit the selection model "
-                         f"({1 + random + J - 1} parameters).")
+                         f"({1 + random + n_free} parameters).")
     p = step_pvalues(yi, vi, alternative)
     groups = np.searchsorted(st, p, side="left")          # first j with p <= steps[j]
     ptable = tuple(int(np.sum(groups == j)) for j in range(J))
-    if any(c == 0 for c in ptable[1:]) or ptable[0] == 0:
+    if any(c == 0 for c, f in zip(ptable, (delta is None, *free)) if f):
         raise ValueError("One or more p-value intervals contain no study (counts per interval "
                          f"{list(ptable)} for steps {[float(s) for s in st]}); choose other steps.")
     scale_mu = float(np.sqrt(np.mean(vi)))
@@ -310,12 +332,13 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
     (mu0, tau20, _), ll0 = _maximise(yi, vi, np.zeros(k, int), np.array([1.0]), alternative, random, 0,
                                      np.array([np.average(yi, weights=1 / vi) / scale_mu]
                                               + ([0.5] if random else [])))
-    x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * (J - 1))
-    (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, J - 1, x0)
+    x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * n_free)
+    (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, n_free, x0,
+                                      dfix if delta is not None else None)
     # Hessian of -ll on (mu, tau2, delta_2..J), free parameters only (tau2 at 0 and deltas at bounds excluded)
     free_tau = random and tau2 > 1e-10 * scale_mu**2
     names = ["mu"] + (["tau2"] if free_tau else [])
-    free_d = [j for j in range(J - 1) if 1e-8 < delta[j] < DELTA_MAX - 1e-8]
+    free_d = [j for j in range(J - 1) if free[j] and 1e-8 < delta[j] < DELTA_MAX - 1e-8]
     x = np.array([mu] + ([tau2] if free_tau else []) + [delta[j] for j in free_d])
 
     def nll(z):
@@ -343,5 +366,6 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         ptable=ptable, mu=float(mu), se=se, zval=float(z), pval=float(2 * stats.norm.sf(abs(z))),
         ci_lb=float(mu - crit * se), ci_ub=float(mu + crit * se), tau2=float(tau2), se_tau2=se_tau2,
         delta=(1.0, *tuple(float(d) for d in delta)), se_delta=tuple(se_delta), ll=float(ll), ll0=float(ll0),
-        LRT=float(LRT), LRTdf=J - 1, LRTp=float(stats.chi2.sf(LRT, J - 1)), mu_unadjusted=float(mu0),
-        tau2_unadjusted=float(tau20), at_bound=len(free_d) < J - 1, labels=tuple(labels) if labels is not None else ())
+        LRT=float(LRT), LRTdf=n_free, LRTp=float(stats.chi2.sf(LRT, n_free)) if n_free else float("nan"),
+        mu_unadjusted=float(mu0), tau2_unadjusted=float(tau20), at_bound=len(free_d) < n_free,
+        labels=tuple(labels) if labels is not None else ())
