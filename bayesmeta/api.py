@@ -883,8 +883,10 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
-        MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``).
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit
+        MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``); selection models the
+        profile-likelihood CIs of tau^2 and the selection parameters (``.random``, rows ``tau2``,
+        ``delta.j``; :mod:`bayesmeta.frequentist.selection_confint`).
     type : {"QP", "PL", "GENQ", "Wald"}, optional
         Q-profile (default), profile likelihood, generalised Q (default for GENQ/GENQM fits), Wald.
     level : float, optional
@@ -905,10 +907,17 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
     from scipy import stats
 
     from bayesmeta.frequentist import confint as _c
-    from bayesmeta.frequentist import glmm, rare
+    from bayesmeta.frequentist import glmm, rare, selection, selection_functions
 
     lv = None if level is None else _level(level)
-    if isinstance(fit, _mh.MHResult | rare.PetoResult | glmm.GLMMResult):
+    if isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
+        from bayesmeta.frequentist.selection_confint import selmodel_confint
+
+        if type not in (None, "PL"):
+            raise ValueError(f"bm.confint: a selection model has profile-likelihood CIs only (type='PL'), "
+                             f"got type={type!r}")
+        res = selmodel_confint(fit, level=lv)
+    elif isinstance(fit, _mh.MHResult | rare.PetoResult | glmm.GLMMResult):
         lv = fit.level if lv is None else lv
         est = float(fit.beta[0])
         c = stats.norm.ppf(0.5 + lv / 2)

@@ -57,7 +57,7 @@ from scipy import optimize, special, stats
 
 from bayesmeta.frequentist._display import Displayed
 
-__all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs"]
+__all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs", "profile_loglik"]
 
 DELTA_MAX = 100.0  # metafor's default upper bound of the selection weights
 
@@ -125,6 +125,17 @@ def _loglik(yi, vi, groups, steps, alternative, mu, tau2, delta) -> float:
     var = vi + tau2
     with np.errstate(divide="ignore"):
         return float(np.sum(np.log(d[groups]) - 0.5 * (np.log(2 * np.pi * var) + (yi - mu) ** 2 / var) - np.log(A)))
+
+
+def _loglik_batch(yi, vi, groups, steps, alternative, mu, tau2, delta) -> np.ndarray:
+    """:func:`_loglik` at P parameter sets: mu, tau2 of shape (P,), delta (P, J - 1)."""
+    d = np.concatenate([np.ones((delta.shape[0], 1)), delta], axis=1)
+    P = interval_probs(mu, tau2, vi, steps, alternative)                 # (P, k, J)
+    A = np.einsum("pkj,pj->pk", P, d)
+    var = vi[None, :] + tau2[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.log(d[:, groups]) - 0.5 * (np.log(2 * np.pi * var) + (yi[None, :] - mu[:, None]) ** 2 / var) - np.log(A)
+        return np.sum(ll, axis=1)
 
 
 def _hessian(f, x, h):
@@ -198,6 +209,7 @@ class SelectionModelResult(Displayed):
     tau2_unadjusted: float
     at_bound: bool
     labels: tuple[str, ...] = field(default=())
+    delta_fixed: tuple[bool, ...] = field(default=())
 
     @property
     def k(self) -> int:
@@ -228,15 +240,17 @@ class SelectionModelResult(Displayed):
         ])
 
 
-def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None):
+def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None, tau2_fixed=None,
+              extra_starts=True):
     """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100].
 
-    ``dfix`` (length J - 1, NaN = free) holds weights fixed by the user; ``n_delta`` counts the free ones."""
+    ``dfix`` (length J - 1, NaN = free) holds weights fixed by the user; ``n_delta`` counts the free ones;
+    ``tau2_fixed`` holds tau^2 at a value (with ``random=False``; profile likelihood)."""
     scale_mu = float(np.sqrt(np.mean(vi)))
 
     def unpack(x):
         mu = x[0] * scale_mu
-        tau2 = (x[1] * scale_mu) ** 2 if random else 0.0
+        tau2 = (x[1] * scale_mu) ** 2 if random else (0.0 if tau2_fixed is None else tau2_fixed)
         delta = x[1 + random:]
         if dfix is not None:
             full = dfix.copy()
@@ -244,21 +258,43 @@ def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None
             delta = full
         return mu, tau2, delta
 
+    free = None if dfix is None else np.isnan(dfix)
+    d_all = np.full(steps.size - 1, np.nan) if dfix is None else dfix
+
+    def fg(x):
+        """-log L and its gradient by central differences, the 2n + 1 points in one batched call."""
+        n = x.size
+        h = 1e-6 * np.maximum(1.0, np.abs(x))
+        X = np.vstack([x, x + np.diag(h), x - np.diag(h)])
+        mu = X[:, 0] * scale_mu
+        tau2 = (X[:, 1] * scale_mu) ** 2 if random else np.full(X.shape[0], 0.0 if tau2_fixed is None else tau2_fixed)
+        D = np.tile(d_all, (X.shape[0], 1))
+        if free is None:
+            D[:] = X[:, 1 + random:]
+        else:
+            D[:, free] = X[:, 1 + random:]
+        v = -_loglik_batch(yi, vi, groups, steps, alternative, mu, tau2, D)
+        v = np.where(np.isfinite(v), v, 1e300)
+        g = (v[1:n + 1] - v[n + 1:]) / (2 * h)
+        return float(v[0]), np.where(np.isfinite(g) & (np.abs(g) < 1e200), g, 0.0)
+
     def nll(x):
-        v = -_loglik(yi, vi, groups, steps, alternative, *unpack(x))
-        return v if np.isfinite(v) else 1e300
+        return fg(x)
 
     bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, DELTA_MAX)] * n_delta
     best = None
-    starts = [x0] + ([np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)] if n_delta else [])
+    starts = [x0] + ([np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
+                     if n_delta and extra_starts else [])
     for s in starts:
-        r = optimize.minimize(nll, s, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 2000})
+        r = optimize.minimize(nll, s, jac=True, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 2000})
         if best is None or r.fun < best.fun:
             best = r
     assert best is not None
     # polish the best start (SLSQP: L-BFGS-B reaches the same optimum but is several times slower on a
     # shared machine, its BLAS calls contending for threads)
-    best = optimize.minimize(nll, best.x, method="SLSQP", bounds=bounds, options={"ftol": 1e-16, "maxiter": 2000})
+    if extra_starts:
+        best = optimize.minimize(nll, best.x, jac=True, method="SLSQP", bounds=bounds,
+                                 options={"ftol": 1e-16, "maxiter": 2000})
     return unpack(best.x), -best.fun
 
 
@@ -368,4 +404,27 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         delta=(1.0, *tuple(float(d) for d in delta)), se_delta=tuple(se_delta), ll=float(ll), ll0=float(ll0),
         LRT=float(LRT), LRTdf=n_free, LRTp=float(stats.chi2.sf(LRT, n_free)) if n_free else float("nan"),
         mu_unadjusted=float(mu0), tau2_unadjusted=float(tau20), at_bound=len(free_d) < n_free,
-        labels=tuple(labels) if labels is not None else ())
+        labels=tuple(labels) if labels is not None else (), delta_fixed=(True, *(bool(f) for f in ~free)))
+
+
+def profile_loglik(fit: SelectionModelResult, component: str, value: float) -> float:
+    """Maximum log-likelihood with one parameter held at ``value`` (the others re-estimated):
+    ``component`` is ``"tau2"`` or ``"delta.j"`` (j = 2, ..., J; metafor's ``profile``/``confint``)."""
+    st = np.asarray(fit.steps, float)
+    J = st.size
+    random = fit.method == "ML"
+    groups = np.searchsorted(st, step_pvalues(fit.yi, fit.vi, fit.alternative), side="left")
+    fixed = fit.delta_fixed or (True,) + (False,) * (J - 1)
+    dfix = np.array([d if f else np.nan for d, f in zip(fit.delta[1:], fixed[1:])], float)
+    tau2_fixed = None
+    if component == "tau2":
+        random, tau2_fixed = False, float(value)
+    else:
+        dfix[int(component.split(".")[1]) - 2] = value
+    free = np.isnan(dfix)
+    scale_mu = float(np.sqrt(np.mean(fit.vi)))
+    x0 = np.concatenate([[fit.mu / scale_mu], [np.sqrt(fit.tau2) / scale_mu + 1e-3] if random else [],
+                         np.clip(np.asarray(fit.delta[1:], float)[free], 1e-3, DELTA_MAX)])
+    _, ll = _maximise(fit.yi, fit.vi, groups, st, fit.alternative, random, int(free.sum()), x0, dfix,
+                      tau2_fixed, extra_starts=False)
+    return float(ll)

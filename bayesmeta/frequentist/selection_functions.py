@@ -81,7 +81,7 @@ from scipy import optimize, special, stats
 
 from bayesmeta.frequentist._display import Displayed
 
-__all__ = ["FAMILIES", "SelectionFamilyResult", "selmodel_family", "family_loglik"]
+__all__ = ["FAMILIES", "SelectionFamilyResult", "selmodel_family", "family_loglik", "profile_loglik"]
 
 ALTERNATIVES = ("greater", "less", "two.sided")
 PRECISIONS = ("sei", "vi", "ninv", "sqrtninv")
@@ -306,7 +306,8 @@ def _hessian(fb, x, h):
     return (4 * Hs[1] - Hs[0]) / 3
 
 
-def _fit(prob: _Problem, random: bool, delta_fixed: np.ndarray, beta0, tau20: float, starts_delta):
+def _fit(prob: _Problem, random: bool, delta_fixed: np.ndarray, beta0, tau20: float, starts_delta,
+         tau2_fixed: float = 0.0):
     """Maximise over the free parameters: beta (scaled), tau = sqrt(tau2) >= 0, free delta within bounds.
 
     SLSQP (bounds) with the gradient by central differences, the 2n + 1 points of each evaluation in
@@ -319,7 +320,7 @@ def _fit(prob: _Problem, random: bool, delta_fixed: np.ndarray, beta0, tau20: fl
 
     def unpack_batch(Xb):
         B = Xb[:, :p] * scale
-        T = (Xb[:, p] * scale) ** 2 if random else np.zeros(Xb.shape[0])
+        T = (Xb[:, p] * scale) ** 2 if random else np.full(Xb.shape[0], tau2_fixed)
         D = np.tile(delta_fixed, (Xb.shape[0], 1))
         D[:, free] = Xb[:, p + random:]
         return B, T, D
@@ -451,6 +452,7 @@ class SelectionFamilyResult(Displayed):
     tau2_unadjusted: float
     at_bound: bool
     labels: tuple[str, ...] = field(default=())
+    preci: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -668,4 +670,22 @@ def selmodel_family(yi, vi, type: str, alternative: str = "greater", method: str
         delta_fixed=tuple(bool(b) for b in ~np.isnan(dfix)), ll=float(ll), ll0=float(ll0), LRT=float(LRT),
         LRTdf=nfree, LRTp=float(stats.chi2.sf(LRT, nfree)) if nfree else float("nan"), LRT_tau2=LRT_tau2,
         LRTp_tau2=LRTp_tau2, beta_unadjusted=np.asarray(b0, float), tau2_unadjusted=float(t20), at_bound=at_bound,
-        labels=tuple(labels) if labels is not None else ())
+        labels=tuple(labels) if labels is not None else (), preci=preci)
+
+
+def profile_loglik(fit: SelectionFamilyResult, component: str, value: float) -> float:
+    """Maximum log-likelihood with one parameter held at ``value`` (the others re-estimated):
+    ``component`` is ``"tau2"`` or ``"delta.j"`` (metafor's ``profile``/``confint``)."""
+    fam = FAMILIES[fit.type]
+    preci = fit.preci if fit.preci is not None else np.ones(fit.k)
+    prob = _Problem(fam, fit.yi, fit.vi, fit.X, preci, fit.alternative, fit.steps)
+    dfix = np.where(np.asarray(fit.delta_fixed), fit.delta, np.nan)
+    random = fit.method != "EE"
+    tau2_fixed = 0.0
+    if component == "tau2":
+        random, tau2_fixed = False, float(value)
+    else:
+        dfix[int(component.split(".")[1]) - 1] = value
+    start = np.where(np.isnan(dfix), fit.delta, dfix)
+    _, ll = _fit(prob, random, dfix, fit.beta, fit.tau2, [start], tau2_fixed=tau2_fixed)
+    return float(ll)
