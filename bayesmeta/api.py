@@ -1332,6 +1332,9 @@ def selmodel(data: Any, type: str = "stepfun", steps: Sequence[float] | float | 
     delta : sequence of float, optional
         Fixed values of the selection parameters (NaN = estimated): for the step function one weight
         per interval (the first 1), e.g. Vevea & Woods' (2005) a-priori weight patterns.
+    **kwargs
+        Step function only: ``delta_max`` (upper bound of the weights, metafor's
+        ``control=list(delta.max=)``), ``decreasing=True`` (non-increasing weights).
 
     Returns
     -------
@@ -1359,13 +1362,17 @@ def selmodel(data: Any, type: str = "stepfun", steps: Sequence[float] | float | 
             yi, vi, labels, meth = f.yi, f.vi, f.labels, "EE" if f.common_effect else "ML"
     if type == "stepfun":
         extra = [n for n, v in (("prec", prec), ("ni", ni)) if v is not None]
+        extra += sorted(set(kwargs) - {"delta_max", "decreasing"})
         if extra:
-            raise ValueError(f"bm.selmodel: {', '.join(extra)} is not available for type='stepfun'")
-        return selection.selmodel(yi, vi, steps=(0.025,) if steps is None else steps, alternative=alternative,
-                                  method=method or meth, level=_level(level), labels=labels, delta=delta, **kwargs)
-    if kwargs:
+            raise ValueError(f"bm.selmodel: {', '.join(extra)} is not available for type='stepfun' "
+                             "(it takes steps, alternative, method, level, delta, delta_max, decreasing)")
+    elif kwargs:
         raise ValueError(f"bm.selmodel: unknown argument(s) {', '.join(sorted(kwargs))} for type={type!r}")
     try:
+        if type == "stepfun":
+            return selection.selmodel(yi, vi, steps=(0.025,) if steps is None else steps, alternative=alternative,
+                                      method=method or meth, level=_level(level), labels=labels, delta=delta,
+                                      **kwargs)
         return selection_functions.selmodel_family(
             yi, vi, type, alternative=alternative, method=method or meth, X=X, names=names, steps=steps, prec=prec,
             ni=ni, scaleprec=scaleprec, delta=delta, level=_level(level), labels=labels)

@@ -241,11 +241,12 @@ class SelectionModelResult(Displayed):
 
 
 def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None, tau2_fixed=None,
-              extra_starts=True):
+              extra_starts=True, delta_max=DELTA_MAX, decreasing=False):
     """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100].
 
     ``dfix`` (length J - 1, NaN = free) holds weights fixed by the user; ``n_delta`` counts the free ones;
-    ``tau2_fixed`` holds tau^2 at a value (with ``random=False``; profile likelihood)."""
+    ``tau2_fixed`` holds tau^2 at a value (with ``random=False``; profile likelihood); ``delta_max`` is the
+    upper bound of the weights; ``decreasing`` constrains 1 >= delta_2 >= ... >= delta_J (all free)."""
     scale_mu = float(np.sqrt(np.mean(vi)))
 
     def unpack(x):
@@ -281,25 +282,35 @@ def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None
     def nll(x):
         return fg(x)
 
-    bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, DELTA_MAX)] * n_delta
+    bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, delta_max)] * n_delta
+    cons: list = []
+    if decreasing and n_delta:
+        A = np.zeros((n_delta, x0.size))                  # 1 - d_2 >= 0, d_j - d_{j+1} >= 0
+        c = np.zeros(n_delta)
+        o = 1 + random
+        A[0, o], c[0] = -1.0, 1.0
+        for j in range(1, n_delta):
+            A[j, o + j - 1], A[j, o + j] = 1.0, -1.0
+        cons = [{"type": "ineq", "fun": lambda x, A=A, c=c: A @ x + c, "jac": lambda x, A=A: A}]
     best = None
     starts = [x0] + ([np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
                      if n_delta and extra_starts else [])
     for s in starts:
-        r = optimize.minimize(nll, s, jac=True, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 2000})
+        r = optimize.minimize(nll, np.minimum(s, [np.inf] * (1 + random) + [delta_max] * n_delta), jac=True,
+                              method="SLSQP", bounds=bounds, constraints=cons, options={"ftol": 1e-14, "maxiter": 2000})
         if best is None or r.fun < best.fun:
             best = r
     assert best is not None
     # polish the best start (SLSQP: L-BFGS-B reaches the same optimum but is several times slower on a
     # shared machine, its BLAS calls contending for threads)
     if extra_starts:
-        best = optimize.minimize(nll, best.x, jac=True, method="SLSQP", bounds=bounds,
+        best = optimize.minimize(nll, best.x, jac=True, method="SLSQP", bounds=bounds, constraints=cons,
                                  options={"ftol": 1e-16, "maxiter": 2000})
     return unpack(best.x), -best.fun
 
 
 def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str = "ML", level: float = 0.95,
-             labels=None, delta=None) -> SelectionModelResult:
+             labels=None, delta=None, delta_max: float = DELTA_MAX, decreasing: bool = False) -> SelectionModelResult:
     """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
 
     Parameters
@@ -319,6 +330,11 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         Weights fixed a priori, one per interval (NaN = estimated; the first is the reference and
         must be 1 or NaN), as metafor's ``delta`` (Vevea & Woods 2005). Fixed weights are not
         tested (``LRTdf`` counts the estimated ones) and may belong to intervals without studies.
+    delta_max : float
+        Upper bound of the weights (metafor's ``control=list(delta.max=)``; default 100).
+    decreasing : bool
+        Constrain the weights to be non-increasing in the p-value, 1 >= delta_2 >= ... >= delta_J
+        (metafor's ``decreasing=TRUE``; not with fixed weights).
 
     Returns
     -------
@@ -354,6 +370,10 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         dfix = dv[1:]
     free = np.isnan(dfix)
     n_free = int(free.sum())
+    if not (np.isfinite(delta_max) and delta_max > 0):
+        raise ValueError(f"delta_max must be a positive number, got {delta_max!r}")
+    if decreasing and delta is not None:
+        raise ValueError("decreasing=True cannot be combined with fixed weights delta")
     if k < 1 + random + n_free:
         raise ValueError(f"Number of studies (k={k}) is too small to fit the selection model "
                          f"({1 + random + n_free} parameters).")
@@ -370,11 +390,12 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
                                               + ([0.5] if random else [])))
     x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * n_free)
     (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, n_free, x0,
-                                      dfix if delta is not None else None)
+                                      dfix if delta is not None else None, delta_max=delta_max,
+                                      decreasing=decreasing)
     # Hessian of -ll on (mu, tau2, delta_2..J), free parameters only (tau2 at 0 and deltas at bounds excluded)
     free_tau = random and tau2 > 1e-10 * scale_mu**2
     names = ["mu"] + (["tau2"] if free_tau else [])
-    free_d = [j for j in range(J - 1) if free[j] and 1e-8 < delta[j] < DELTA_MAX - 1e-8]
+    free_d = [j for j in range(J - 1) if free[j] and 1e-8 < delta[j] < delta_max - 1e-8]
     x = np.array([mu] + ([tau2] if free_tau else []) + [delta[j] for j in free_d])
 
     def nll(z):

@@ -483,6 +483,9 @@ class SelectionFamilyResult(Displayed):
         def pv(x):
             return "NA" if not np.isfinite(x) else ("< .0001" if x < 1e-4 else f"= {x:.4f}")
 
+        def pcell(x):
+            return "NA" if not np.isfinite(x) else ("<.0001" if x < 1e-4 else f"{x:.4f}")
+
         def table(rows, head):
             cells = [head, *rows]
             wid = [max(len(r[j]) for r in cells) for j in range(len(head))]
@@ -498,7 +501,7 @@ class SelectionFamilyResult(Displayed):
                     "Test for Heterogeneity:", f"LRT(df = 1) = {f(self.LRT_tau2)}, p-val {pv(self.LRTp_tau2)}", ""]
         out += ["Model Results:", ""]
         head = ["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub"]
-        rows = [[n, f(b), f(s), f(z), f(p), f(lb), f(ub)] for n, b, s, z, p, lb, ub in
+        rows = [[n, f(b), f(s), f(z), pcell(p), f(lb), f(ub)] for n, b, s, z, p, lb, ub in
                 zip(self.names, self.beta, self.se, self.zval, self.pval, self.ci_lb, self.ci_ub)]
         out += table(rows, head)
         out += ["", "Test for Selection Model Parameters:",
@@ -510,7 +513,7 @@ class SelectionFamilyResult(Displayed):
         for j in range(self.delta.size):
             fx = self.delta_fixed[j]
             rows.append([f"delta.{j + 1}", f(self.delta[j])] + (["---"] * 5 if fx else [
-                f(self.se_delta[j]), f(self.zval_delta[j]), f(self.pval_delta[j]), f(self.ci_lb_delta[j]),
+                f(self.se_delta[j]), f(self.zval_delta[j]), pcell(self.pval_delta[j]), f(self.ci_lb_delta[j]),
                 f(self.ci_ub_delta[j])]))
         out += table(rows, head)
         if self.at_bound:

@@ -5,7 +5,7 @@
 # "negexppow") on dat.hackshaw1998 and dat.bangertdrowns2004 (metafor's defaults: alternative
 # "greater", no steps, no prec).
 #
-# Run from the repository root:  Rscript validation/metafor/make_golden_selmodel.R   (~4 min: metafor
+# Run from the repository root:  Rscript validation/metafor/make_golden_selmodel.R   (~10 min: metafor
 # integrates every study's normalising constant with integrate() at every likelihood evaluation)
 # Needs (Debian): r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite
 # Writes tests/golden/metafor_selmodel.json (all numbers at full precision, write_json(digits = NA)).
@@ -179,6 +179,15 @@ out$preston_se <- lapply(pcases, function(cs) {
 })
 out$preston_se_data <- list(yi = as.numeric(pres$yi), vi = as.numeric(pres$vi),
   source = "Preston, Ashby & Smyth (2004) via metafor tests/testthat/test_misc_selmodel.r lines 120-124 (escalc OR, drop00 = TRUE; 3 all-zero studies dropped)")
+
+# --- profile-likelihood CIs (confint) of continuous selection models -------------------------------
+out$confint <- lapply(c("negexp", "logistic"), function(ty) {
+  r <- rma(yi, vi, data = dat.hackshaw1998, method = "ML")
+  s <- suppressWarnings(selmodel(r, type = ty))
+  ci <- suppressWarnings(confint(s))
+  list(data = "hackshaw1998", type = ty, tau2 = as.numeric(ci[[1]]$random[1, ]), delta = as.numeric(ci[[2]]$random[1, ]),
+       note = "rows (estimate, ci.lb, ci.ub); uniroot tol .Machine$double.eps^0.25")
+})
 
 out$versions <- list(R = R.version.string, metafor = as.character(packageVersion("metafor")),
                      metadat = as.character(packageVersion("metadat")), jsonlite = as.character(packageVersion("jsonlite")))
