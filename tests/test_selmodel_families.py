@@ -207,6 +207,8 @@ def test_public_api_meta_regression_and_print():
     ({"type": "logistic", "foo": 1}, "bm.selmodel: unknown argument(s) foo for type='logistic'"),
     ({"type": "halfnorm", "steps": 0.0001}, "bm.selmodel: one of the p-value intervals (0, 0.0001] and (0.0001, 1] "
                                             "contains no study"),
+    ({"type": "trunc", "alternative": "two.sided"}, "bm.selmodel: the 'trunc' selection model needs alternative"),
+    ({"type": "trunc", "steps": [0, 1]}, "bm.selmodel: the 'trunc' selection model takes a single steps value"),
     ({"type": "stepfun", "foo": 1}, "bm.selmodel: foo is not available for type='stepfun' (it takes steps"),
     ({"type": "stepfun", "steps": [0.05], "delta": [1, 2, 3]}, "bm.selmodel: delta should have one weight per interval"),
     ({"type": "stepfun", "steps": [0.05], "delta": [0.5, 1]}, "bm.selmodel: the first weight (most significant "

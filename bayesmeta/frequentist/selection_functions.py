@@ -27,11 +27,15 @@ power      :math:`(1 - p)^{\delta c_i}/(1 - \alpha)^{\delta c_i}`          [0, 1
 negexppow  :math:`\exp(-\delta_1 c_i p^{1/\delta_2})` / value at alpha     [0, 100]        0
 halfnorm2, negexp2, logistic2, power2
            :math:`(\delta_1 + w_1(p; \delta_2))/(1 + \delta_1)`          [0, 100]        as w_1
+trunc      1 for :math:`y_i` beyond the cut-point ``steps`` (default 0;   [0, 100]        --
+           above it for ``greater``), :math:`\delta` otherwise
+           (metafor >= 4.2; closed-form normalising constant)
 ========== ============================================================ =============== =========
 
 p-values are clamped to ``[pval.min, 1 - pval.min]`` in both the data term and the integral
 (metafor does the same; it keeps the beta and power weights finite at 0 and 1). The hypothesis of
-no selection is :math:`\delta = (1, 1)` for the beta model and :math:`\delta = 0` otherwise; the
+no selection is :math:`\delta = (1, 1)` for the beta model, :math:`\delta = 1` for trunc and
+:math:`\delta = 0` otherwise; the
 likelihood-ratio test compares with the ML fit without selection on as many degrees of freedom as
 there are estimated :math:`\delta` (``LRT``, ``LRTdf``, ``LRTp``).
 
@@ -98,6 +102,7 @@ class _Family:
     steps_allowed: bool
     # log w(p, delta, preci, alpha) for p > alpha (p already clamped); broadcasting
     logw: Callable[..., np.ndarray]
+    truncation: bool = False   # metafor's 'trunc': weight 1 beyond a cut-point on the y scale, delta before it
 
 
 def _log_ratio(f):
@@ -157,6 +162,8 @@ FAMILIES: dict[str, _Family] = {
     "negexp2": _Family(**_TWO, pval_min=0.0, logw=_two(_lf_negexp)),  # type: ignore[arg-type]
     "logistic2": _Family(**_TWO, pval_min=0.0, logw=_two(_lf_logistic)),  # type: ignore[arg-type]
     "power2": _Family(**_TWO, pval_min=1e-5, logw=_two(_lf_power)),  # type: ignore[arg-type]
+    "trunc": _Family(n_delta=1, delta_min=(0.0,), delta_max=(100.0,), delta_init=(1.0,), H0=(1.0,), pval_min=0.0,
+                     steps_allowed=True, logw=_lf_beta, truncation=True),
 }
 
 
@@ -233,7 +240,7 @@ class _Problem:
 
     def __post_init__(self):
         self.sei = np.sqrt(self.vi)
-        self.q = _Quadrature(self.fam, self.alternative, self.alpha)
+        self.q = _Quadrature(self.fam, self.alternative, 0.0 if self.fam.truncation else self.alpha)
         p = np.clip(pvalues(self.yi, self.vi, self.alternative), self.fam.pval_min, 1 - self.fam.pval_min)
         self.p = p
         self.varies = bool(np.ptp(self.preci) > 0)
@@ -245,6 +252,8 @@ class _Problem:
 
     def loglik_batch(self, B, T, D) -> np.ndarray:
         """Log-likelihoods at P parameter sets at once: B (P, p), T (P,), D (P, n_delta); -inf where undefined."""
+        if self.fam.truncation:
+            return self._loglik_trunc(B, T, D)
         fam, q, alpha = self.fam, self.q, self.alpha
         c = self.preci[None, :, None]
         d = D.T[:, :, None, None]                                   # (n_delta, P, 1, 1)
@@ -265,6 +274,28 @@ class _Problem:
             w_lo = np.exp(_logw(fam, np.array([[[q.p_lo]]]), d, c, alpha))[..., 0]
             A = A + w_hi * special.ndtr((m[..., 0] - q.Z) / r[..., 0]) + w_lo * special.ndtr((-q.Z - m[..., 0]) / r[..., 0])
             ll = lw_data - 0.5 * (np.log(2 * np.pi * var) + (self.yi - yhat) ** 2 / var) - np.log(A)
+            out = np.sum(ll, axis=1)
+        return np.where(ok & np.isfinite(out), out, -np.inf)
+
+
+    def _loglik_trunc(self, B, T, D) -> np.ndarray:
+        """'trunc' (metafor >= 4.2, ``.selmodel.ll.trunc``): w = 1 for y beyond the cut-point ``alpha`` (above it
+        for ``greater``), delta otherwise; A_i = 1 - (1 - delta) P(y on delta's side), in closed form."""
+        var = self.vi[None, :] + T[:, None]
+        ok = np.all(var > 0, axis=1)
+        var = np.where(var > 0, var, 1.0)
+        sd = np.sqrt(var)
+        yhat = B @ self.X.T
+        d = D[:, :1]
+        cut = self.alpha
+        with np.errstate(all="ignore"):
+            if self.alternative == "greater":
+                lw = np.where(self.yi[None, :] > cut, 0.0, np.log(d))
+                A = 1 - (1 - d) * special.ndtr((cut - yhat) / sd)
+            else:
+                lw = np.where(self.yi[None, :] < cut, 0.0, np.log(d))
+                A = 1 - (1 - d) * special.ndtr((yhat - cut) / sd)
+            ll = lw - 0.5 * (np.log(2 * np.pi * var) + (self.yi - yhat) ** 2 / var) - np.log(A)
             out = np.sum(ll, axis=1)
         return np.where(ok & np.isfinite(out), out, -np.inf)
 
@@ -507,7 +538,8 @@ class SelectionFamilyResult(Displayed):
         out += ["", "Test for Selection Model Parameters:",
                 f"LRT(df = {self.LRTdf}) = {f(self.LRT)}, p-val {pv(self.LRTp)}" if self.LRTdf > 0 else "(all fixed)",
                 "", f"Selection Model Results ({self.type}; {self.alternative}"
-                + (f"; p <= {self.steps:g} has weight 1" if self.steps > 0 else "")
+                + (f"; y {'>' if self.alternative == 'greater' else '<'} {self.steps:g} has weight 1, the rest delta"
+                   if self.type == "trunc" else f"; p <= {self.steps:g} has weight 1" if self.steps > 0 else "")
                 + (f"; precision {self.prec}" if self.prec else "") + "):", ""]
         rows = []
         for j in range(self.delta.size):
@@ -575,7 +607,15 @@ def selmodel_family(yi, vi, type: str, alternative: str = "greater", method: str
     names = tuple(names) if names is not None else (("intrcpt",) if X.shape[1] == 1 else
                                                      tuple(f"X{j}" for j in range(X.shape[1])))
     alpha = 0.0
-    if steps is not None:
+    if fam.truncation:
+        if alternative == "two.sided":
+            raise ValueError("the 'trunc' selection model needs alternative 'greater' or 'less'")
+        st = np.atleast_1d(np.asarray(0.0 if steps is None else steps, float))
+        if st.size != 1 or not np.isfinite(st[0]):
+            raise ValueError(f"the 'trunc' selection model takes a single steps value: the cut-point on the scale of "
+                             f"the estimates (default 0), got {list(np.atleast_1d(steps))}")
+        alpha = float(st[0])
+    elif steps is not None:
         st = np.atleast_1d(np.asarray(steps, float))
         st = st[st < 1.0]
         if not fam.steps_allowed:
@@ -588,8 +628,8 @@ def selmodel_family(yi, vi, type: str, alternative: str = "greater", method: str
     if prec is None:
         preci = np.ones(k)
     else:
-        if type == "beta":
-            raise ValueError("prec does not apply to the 'beta' selection model; leave it out")
+        if type in ("beta", "trunc"):
+            raise ValueError(f"prec does not apply to the {type!r} selection model; leave it out")
         if prec not in PRECISIONS:
             raise ValueError(f"prec must be one of {', '.join(map(repr, PRECISIONS))}, got {prec!r}")
         if prec in ("ninv", "sqrtninv"):
@@ -619,7 +659,7 @@ def selmodel_family(yi, vi, type: str, alternative: str = "greater", method: str
         raise ValueError(f"Number of studies (k={k}) is too small to fit the selection model "
                          f"({X.shape[1] + random + nfree} parameters).")
     ptable: tuple[int, ...] = ()
-    if alpha > 0:
+    if alpha > 0 and not fam.truncation:
         p = pvalues(yi, vi, alternative)
         ptable = (int(np.sum(p <= alpha)), int(np.sum(p > alpha)))
         if min(ptable) == 0:

@@ -1,5 +1,5 @@
-"""Port of metafor's test_misc_selmodel.r (selection models: the step function and the continuous
-selection functions beta, halfnorm, negexp, logistic, power, negexppow)."""
+"""Port of metafor's test_misc_selmodel.r (selection models: the step function, the continuous
+selection functions beta, halfnorm, negexp, logistic, power, negexppow, and the truncation model)."""
 
 import warnings
 
@@ -17,8 +17,8 @@ OUT_OF_SCOPE = {
     27: PLOT, 35: PLOT, 87: PLOT, 95: PLOT, 142: PLOT, 214: PLOT,
     48: "expect_warning: metafor warns when a weight is at its bound; bm records it on the result (at_bound=True, "
         "stated in the print) without a Python warning",
-    **{ln: "selection model family 'trunc'/'truncest' (metafor >= 4.2): not implemented"
-       for ln in (200, 201, 202, 203, 204, 207, 208, 219, 222)},
+    219: "selection model 'truncest' (metafor >= 4.2, estimates the truncation point): not implemented",
+    222: "selection model 'truncest' with optimizer 'mads': not implemented",
 }
 KNOWN_MISMATCH = {
     160: NOISY_SE.format("3.899345 (logistic) and 2.318391 (power) (metafor 2.306998 and 2.134629)"),
@@ -97,4 +97,12 @@ def compute() -> dict:
     res = bm.rma(bm.escalc("ZCOR", ri=d.ri.values, ni=d.ni.values), method="ML")
     sv = [bm.selmodel(res, type="stepfun", steps=STEPS, delta=x) for x in A_PRIORI]
     v.update({185: [s.mu for s in sv], 186: [s.tau2 for s in sv]})
+
+    # truncated-distribution model (metafor >= 4.2), dat.hackshaw1998
+    d = dat("hackshaw1998")
+    sav = bm.selmodel(bm.rma(bm.EffectTable.from_yi_vi(d.yi, d.vi), method="ML"), type="trunc")
+    v.update({200: sav.delta, 201: sav.se_delta, 202: sav.LRT, 203: sav.LRTdf, 204: sav.tau2})
+    ci = bm.confint(sav).random
+    v[207] = ci.loc["tau2", ["estimate", "ci_lb", "ci_ub"]].to_numpy(float)
+    v[208] = ci.loc["delta.1", ["estimate", "ci_lb", "ci_ub"]].to_numpy(float)
     return v
