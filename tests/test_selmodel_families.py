@@ -225,7 +225,8 @@ def test_bad_arguments_give_one_message(kwargs, message):
     assert str(e.value).startswith(message)
 
 
-@pytest.mark.parametrize("case", G["confint"], ids=lambda c: c["type"])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=SLOW) if c["type"] != "negexp" else c for c in G["confint"]],
+                         ids=lambda c: c["type"])
 def test_profile_likelihood_ci_matches_metafor(case):
     """confint() of a continuous selection model (profile likelihood of tau^2 and delta) on
     dat.hackshaw1998. Tolerance 2e-3 relative (2e-4 absolute): metafor's uniroot stops within 1.2e-4
