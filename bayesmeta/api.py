@@ -883,8 +883,10 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
-        MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``).
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit
+        MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``); selection models the
+        profile-likelihood CIs of tau^2 and the selection parameters (``.random``, rows ``tau2``,
+        ``delta.j``; :mod:`bayesmeta.frequentist.selection_confint`).
     type : {"QP", "PL", "GENQ", "Wald"}, optional
         Q-profile (default), profile likelihood, generalised Q (default for GENQ/GENQM fits), Wald.
     level : float, optional
@@ -905,10 +907,17 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
     from scipy import stats
 
     from bayesmeta.frequentist import confint as _c
-    from bayesmeta.frequentist import glmm, rare
+    from bayesmeta.frequentist import glmm, rare, selection, selection_functions
 
     lv = None if level is None else _level(level)
-    if isinstance(fit, _mh.MHResult | rare.PetoResult | glmm.GLMMResult):
+    if isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
+        from bayesmeta.frequentist.selection_confint import selmodel_confint
+
+        if type not in (None, "PL"):
+            raise ValueError(f"bm.confint: a selection model has profile-likelihood CIs only (type='PL'), "
+                             f"got type={type!r}")
+        res = selmodel_confint(fit, level=lv)
+    elif isinstance(fit, _mh.MHResult | rare.PetoResult | glmm.GLMMResult):
         lv = fit.level if lv is None else lv
         est = float(fit.beta[0])
         c = stats.norm.ppf(0.5 + lv / 2)
@@ -1293,36 +1302,79 @@ def hc(fit: Any):
                                 level=f.level)
 
 
-def selmodel(data: Any, type: str = "stepfun", steps: Sequence[float] | None = None,
-             alternative: str = "greater", method: str | None = None, level: float = 0.95, **kwargs: Any):
+def selmodel(data: Any, type: str = "stepfun", steps: Sequence[float] | float | None = None,
+             alternative: str = "greater", method: str | None = None, level: float = 0.95,
+             prec: str | None = None, delta: Sequence[float] | float | None = None, scaleprec: bool = True,
+             ni: Sequence[float] | None = None, **kwargs: Any):
     """Selection model by maximum likelihood (metafor ``selmodel``) of an EffectTable or an ``rma`` fit.
 
     Parameters
     ----------
-    data : EffectTable or fit of bm.rma (intercept-only; its data and ``method`` EE or ML are used)
-    type : {"stepfun"}
-        Selection function (metafor's step function; the continuous families are not implemented).
-    steps : sequence of float, optional
-        One-sided p-value cut-points (default 0.025; 1 is appended).
-    alternative : {"greater", "less"}
+    data : EffectTable or fit of bm.rma
+        Its data and ``method`` (EE stays common-effect, every other estimator is refitted by ML, as
+        metafor). A meta-regression fit (``bm.rma(es, mods=...)``) is supported by the continuous
+        selection functions.
+    type : {"stepfun", "beta", "halfnorm", "negexp", "logistic", "power", "negexppow", "halfnorm2",
+        "negexp2", "logistic2", "power2"}
+        Selection function: metafor's step function (Vevea & Hedges 1995), the beta function
+        (Citkowicz & Vevea 2017) or the exponential/power families (Preston et al. 2004); see
+        :mod:`bayesmeta.frequentist.selection_functions` for the formulas and parameter bounds.
+    steps : sequence of float or float, optional
+        Step function: p-value cut-points (default 0.025; 1 is appended). Continuous families except
+        beta: one value alpha below which studies have weight 1 (default: none).
+    alternative : {"greater", "less", "two.sided"}
     method : {"ML", "EE"}, optional
         Default: EE for a common-effect fit, else ML.
     level : float
+    prec : {"sei", "vi", "ninv", "sqrtninv"}, optional
+        Continuous families: precision multiplier of delta (``ni`` needed for the last two),
+        divided by its maximum unless ``scaleprec=False``.
+    delta : sequence of float, optional
+        Fixed values of the selection parameters (NaN = estimated): for the step function one weight
+        per interval (the first 1), e.g. Vevea & Woods' (2005) a-priori weight patterns.
+    **kwargs
+        Step function only: ``delta_max`` (upper bound of the weights, metafor's
+        ``control=list(delta.max=)``), ``decreasing=True`` (non-increasing weights).
 
     Returns
     -------
-    SelectionModelResult
+    SelectionModelResult (step function) or SelectionFamilyResult (continuous families)
     """
-    from bayesmeta.frequentist import selection
+    from bayesmeta.frequentist import selection, selection_functions
+    from bayesmeta.frequentist.metareg import MetaRegResult
 
+    families = ("stepfun", *selection_functions.FAMILIES)
+    if not isinstance(type, str) or type not in families:
+        raise ValueError(f"bm.selmodel: type {type!r} is unknown; choose one of "
+                         f"{', '.join(repr(t) for t in families)}")
+    X = names = None
     if isinstance(data, EffectTable):
         yi, vi, labels, meth = data.yi, data.vi, data.labels, "ML"
     else:
         f = _fit_arg(data, "selmodel")
-        if not isinstance(f, _rma.RMAResult):
-            raise ValueError("bm.selmodel: models with moderators are not supported yet")
-        yi, vi, labels, meth = f.yi, f.vi, f.labels, "EE" if f.common_effect else "ML"
-    if type != "stepfun":
-        raise ValueError(f"bm.selmodel: type {type!r} is not available; implemented: 'stepfun'")
-    return selection.selmodel(yi, vi, steps=(0.025,) if steps is None else steps, alternative=alternative,
-                              method=method or meth, level=_level(level), labels=labels, **kwargs)
+        if isinstance(f, MetaRegResult):
+            if type == "stepfun":
+                raise ValueError("bm.selmodel: the step function with moderators is not supported; fit an "
+                                 "intercept-only model (bm.rma(es)) or use a continuous type such as 'beta'")
+            X, names = f.X, f.names
+            yi, vi, labels, meth = f.yi, f.vi, f.labels, "EE" if f.method in ("EE", "FE", "CE") else "ML"
+        else:
+            yi, vi, labels, meth = f.yi, f.vi, f.labels, "EE" if f.common_effect else "ML"
+    if type == "stepfun":
+        extra = [n for n, v in (("prec", prec), ("ni", ni)) if v is not None]
+        extra += sorted(set(kwargs) - {"delta_max", "decreasing"})
+        if extra:
+            raise ValueError(f"bm.selmodel: {', '.join(extra)} is not available for type='stepfun' "
+                             "(it takes steps, alternative, method, level, delta, delta_max, decreasing)")
+    elif kwargs:
+        raise ValueError(f"bm.selmodel: unknown argument(s) {', '.join(sorted(kwargs))} for type={type!r}")
+    try:
+        if type == "stepfun":
+            return selection.selmodel(yi, vi, steps=(0.025,) if steps is None else steps, alternative=alternative,
+                                      method=method or meth, level=_level(level), labels=labels, delta=delta,
+                                      **kwargs)
+        return selection_functions.selmodel_family(
+            yi, vi, type, alternative=alternative, method=method or meth, X=X, names=names, steps=steps, prec=prec,
+            ni=ni, scaleprec=scaleprec, delta=delta, level=_level(level), labels=labels)
+    except ValueError as e:
+        raise ValueError(f"bm.selmodel: {e}") from None

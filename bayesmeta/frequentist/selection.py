@@ -57,7 +57,7 @@ from scipy import optimize, special, stats
 
 from bayesmeta.frequentist._display import Displayed
 
-__all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs"]
+__all__ = ["selmodel", "SelectionModelResult", "step_pvalues", "interval_probs", "profile_loglik"]
 
 DELTA_MAX = 100.0  # metafor's default upper bound of the selection weights
 
@@ -125,6 +125,17 @@ def _loglik(yi, vi, groups, steps, alternative, mu, tau2, delta) -> float:
     var = vi + tau2
     with np.errstate(divide="ignore"):
         return float(np.sum(np.log(d[groups]) - 0.5 * (np.log(2 * np.pi * var) + (yi - mu) ** 2 / var) - np.log(A)))
+
+
+def _loglik_batch(yi, vi, groups, steps, alternative, mu, tau2, delta) -> np.ndarray:
+    """:func:`_loglik` at P parameter sets: mu, tau2 of shape (P,), delta (P, J - 1)."""
+    d = np.concatenate([np.ones((delta.shape[0], 1)), delta], axis=1)
+    P = interval_probs(mu, tau2, vi, steps, alternative)                 # (P, k, J)
+    A = np.einsum("pkj,pj->pk", P, d)
+    var = vi[None, :] + tau2[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.log(d[:, groups]) - 0.5 * (np.log(2 * np.pi * var) + (yi[None, :] - mu[:, None]) ** 2 / var) - np.log(A)
+        return np.sum(ll, axis=1)
 
 
 def _hessian(f, x, h):
@@ -198,6 +209,7 @@ class SelectionModelResult(Displayed):
     tau2_unadjusted: float
     at_bound: bool
     labels: tuple[str, ...] = field(default=())
+    delta_fixed: tuple[bool, ...] = field(default=())
 
     @property
     def k(self) -> int:
@@ -228,37 +240,77 @@ class SelectionModelResult(Displayed):
         ])
 
 
-def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0):
-    """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100]."""
+def _maximise(yi, vi, groups, steps, alternative, random, n_delta, x0, dfix=None, tau2_fixed=None,
+              extra_starts=True, delta_max=DELTA_MAX, decreasing=False):
+    """Maximise the log-likelihood over (mu, tau, delta_2..J); tau = sqrt(tau2) >= 0, delta in [0, 100].
+
+    ``dfix`` (length J - 1, NaN = free) holds weights fixed by the user; ``n_delta`` counts the free ones;
+    ``tau2_fixed`` holds tau^2 at a value (with ``random=False``; profile likelihood); ``delta_max`` is the
+    upper bound of the weights; ``decreasing`` constrains 1 >= delta_2 >= ... >= delta_J (all free)."""
     scale_mu = float(np.sqrt(np.mean(vi)))
 
     def unpack(x):
         mu = x[0] * scale_mu
-        tau2 = (x[1] * scale_mu) ** 2 if random else 0.0
+        tau2 = (x[1] * scale_mu) ** 2 if random else (0.0 if tau2_fixed is None else tau2_fixed)
         delta = x[1 + random:]
+        if dfix is not None:
+            full = dfix.copy()
+            full[np.isnan(dfix)] = delta
+            delta = full
         return mu, tau2, delta
 
-    def nll(x):
-        v = -_loglik(yi, vi, groups, steps, alternative, *unpack(x))
-        return v if np.isfinite(v) else 1e300
+    free = None if dfix is None else np.isnan(dfix)
+    d_all = np.full(steps.size - 1, np.nan) if dfix is None else dfix
 
-    bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, DELTA_MAX)] * n_delta
+    def fg(x):
+        """-log L and its gradient by central differences, the 2n + 1 points in one batched call."""
+        n = x.size
+        h = 1e-6 * np.maximum(1.0, np.abs(x))
+        X = np.vstack([x, x + np.diag(h), x - np.diag(h)])
+        mu = X[:, 0] * scale_mu
+        tau2 = (X[:, 1] * scale_mu) ** 2 if random else np.full(X.shape[0], 0.0 if tau2_fixed is None else tau2_fixed)
+        D = np.tile(d_all, (X.shape[0], 1))
+        if free is None:
+            D[:] = X[:, 1 + random:]
+        else:
+            D[:, free] = X[:, 1 + random:]
+        v = -_loglik_batch(yi, vi, groups, steps, alternative, mu, tau2, D)
+        v = np.where(np.isfinite(v), v, 1e300)
+        g = (v[1:n + 1] - v[n + 1:]) / (2 * h)
+        return float(v[0]), np.where(np.isfinite(g) & (np.abs(g) < 1e200), g, 0.0)
+
+    def nll(x):
+        return fg(x)
+
+    bounds = [(None, None)] + ([(0.0, None)] if random else []) + [(0.0, delta_max)] * n_delta
+    cons: list = []
+    if decreasing and n_delta:
+        A = np.zeros((n_delta, x0.size))                  # 1 - d_2 >= 0, d_j - d_{j+1} >= 0
+        c = np.zeros(n_delta)
+        o = 1 + random
+        A[0, o], c[0] = -1.0, 1.0
+        for j in range(1, n_delta):
+            A[j, o + j - 1], A[j, o + j] = 1.0, -1.0
+        cons = [{"type": "ineq", "fun": lambda x, A=A, c=c: A @ x + c, "jac": lambda x, A=A: A}]
     best = None
-    starts = [x0] + [np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
+    starts = [x0] + ([np.concatenate([x0[:1 + random], np.full(n_delta, d)]) for d in (0.2, 3.0)]
+                     if n_delta and extra_starts else [])
     for s in starts:
-        r = optimize.minimize(nll, s, method="L-BFGS-B", bounds=bounds,
-                              options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10000, "maxls": 100})
-        # polish with Nelder-Mead-free Powell? L-BFGS-B from the optimum again tightens the gradient
-        r = optimize.minimize(nll, r.x, method="L-BFGS-B", bounds=bounds,
-                              options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10000, "maxls": 100})
+        r = optimize.minimize(nll, np.minimum(s, [np.inf] * (1 + random) + [delta_max] * n_delta), jac=True,
+                              method="SLSQP", bounds=bounds, constraints=cons, options={"ftol": 1e-14, "maxiter": 2000})
         if best is None or r.fun < best.fun:
             best = r
     assert best is not None
+    # polish the best start (SLSQP: L-BFGS-B reaches the same optimum but is several times slower on a
+    # shared machine, its BLAS calls contending for threads)
+    if extra_starts:
+        best = optimize.minimize(nll, best.x, jac=True, method="SLSQP", bounds=bounds, constraints=cons,
+                                 options={"ftol": 1e-16, "maxiter": 2000})
     return unpack(best.x), -best.fun
 
 
 def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str = "ML", level: float = 0.95,
-             labels=None) -> SelectionModelResult:
+             labels=None, delta=None, delta_max: float = DELTA_MAX, decreasing: bool = False) -> SelectionModelResult:
     """Step-function selection model by maximum likelihood (metafor ``selmodel(type="stepfun")``).
 
     Parameters
@@ -274,6 +326,15 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         Random effects (tau^2 estimated by ML; metafor refits REML and other fits by ML) or common effect.
     level : float
         Confidence level of the Wald CI of mu.
+    delta : sequence of float, optional
+        Weights fixed a priori, one per interval (NaN = estimated; the first is the reference and
+        must be 1 or NaN), as metafor's ``delta`` (Vevea & Woods 2005). Fixed weights are not
+        tested (``LRTdf`` counts the estimated ones) and may belong to intervals without studies.
+    delta_max : float
+        Upper bound of the weights (metafor's ``control=list(delta.max=)``; default 100).
+    decreasing : bool
+        Constrain the weights to be non-increasing in the p-value, 1 >= delta_2 >= ... >= delta_J
+        (metafor's ``decreasing=TRUE``; not with fixed weights).
 
     Returns
     -------
@@ -296,13 +357,30 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
     J = st.size
     random = method == "ML"
     k = yi.size
-    if k < 1 + random + (J - 1):
+    dfix = np.full(J - 1, np.nan)
+    if delta is not None:
+        dv = np.asarray(delta, float).ravel()
+        if dv.size != J:
+            raise ValueError(f"delta should have one weight per interval ({J} for steps "
+                             f"{[float(s) for s in st]}), got {dv.size}")
+        if np.isfinite(dv[0]) and dv[0] != 1.0:
+            raise ValueError(f"the first weight (most significant interval) is the reference 1, got {dv[0]:g}")
+        if np.any(dv[np.isfinite(dv)] < 0):
+            raise ValueError("fixed weights delta must be >= 0")
+        dfix = dv[1:]
+    free = np.isnan(dfix)
+    n_free = int(free.sum())
+    if not (np.isfinite(delta_max) and delta_max > 0):
+        raise ValueError(f"delta_max must be a positive number, got {delta_max!r}")
+    if decreasing and delta is not None:
+        raise ValueError("decreasing=True cannot be combined with fixed weights delta")
+    if k < 1 + random + n_free:
         raise ValueError(f"Number of studies (k={k}) is too small to fit the selection model "
-                         f"({1 + random + J - 1} parameters).")
+                         f"({1 + random + n_free} parameters).")
     p = step_pvalues(yi, vi, alternative)
     groups = np.searchsorted(st, p, side="left")          # first j with p <= steps[j]
     ptable = tuple(int(np.sum(groups == j)) for j in range(J))
-    if any(c == 0 for c in ptable[1:]) or ptable[0] == 0:
+    if any(c == 0 for c, f in zip(ptable, (delta is None, *free)) if f):
         raise ValueError("One or more p-value intervals contain no study (counts per interval "
                          f"{list(ptable)} for steps {[float(s) for s in st]}); choose other steps.")
     scale_mu = float(np.sqrt(np.mean(vi)))
@@ -310,12 +388,14 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
     (mu0, tau20, _), ll0 = _maximise(yi, vi, np.zeros(k, int), np.array([1.0]), alternative, random, 0,
                                      np.array([np.average(yi, weights=1 / vi) / scale_mu]
                                               + ([0.5] if random else [])))
-    x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * (J - 1))
-    (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, J - 1, x0)
+    x0 = np.array([mu0 / scale_mu] + ([np.sqrt(tau20) / scale_mu + 0.03] if random else []) + [1.0] * n_free)
+    (mu, tau2, delta), ll = _maximise(yi, vi, groups, st, alternative, random, n_free, x0,
+                                      dfix if delta is not None else None, delta_max=delta_max,
+                                      decreasing=decreasing)
     # Hessian of -ll on (mu, tau2, delta_2..J), free parameters only (tau2 at 0 and deltas at bounds excluded)
     free_tau = random and tau2 > 1e-10 * scale_mu**2
     names = ["mu"] + (["tau2"] if free_tau else [])
-    free_d = [j for j in range(J - 1) if 1e-8 < delta[j] < DELTA_MAX - 1e-8]
+    free_d = [j for j in range(J - 1) if free[j] and 1e-8 < delta[j] < delta_max - 1e-8]
     x = np.array([mu] + ([tau2] if free_tau else []) + [delta[j] for j in free_d])
 
     def nll(z):
@@ -343,5 +423,29 @@ def selmodel(yi, vi, steps=(0.025,), alternative: str = "greater", method: str =
         ptable=ptable, mu=float(mu), se=se, zval=float(z), pval=float(2 * stats.norm.sf(abs(z))),
         ci_lb=float(mu - crit * se), ci_ub=float(mu + crit * se), tau2=float(tau2), se_tau2=se_tau2,
         delta=(1.0, *tuple(float(d) for d in delta)), se_delta=tuple(se_delta), ll=float(ll), ll0=float(ll0),
-        LRT=float(LRT), LRTdf=J - 1, LRTp=float(stats.chi2.sf(LRT, J - 1)), mu_unadjusted=float(mu0),
-        tau2_unadjusted=float(tau20), at_bound=len(free_d) < J - 1, labels=tuple(labels) if labels is not None else ())
+        LRT=float(LRT), LRTdf=n_free, LRTp=float(stats.chi2.sf(LRT, n_free)) if n_free else float("nan"),
+        mu_unadjusted=float(mu0), tau2_unadjusted=float(tau20), at_bound=len(free_d) < n_free,
+        labels=tuple(labels) if labels is not None else (), delta_fixed=(True, *(bool(f) for f in ~free)))
+
+
+def profile_loglik(fit: SelectionModelResult, component: str, value: float) -> float:
+    """Maximum log-likelihood with one parameter held at ``value`` (the others re-estimated):
+    ``component`` is ``"tau2"`` or ``"delta.j"`` (j = 2, ..., J; metafor's ``profile``/``confint``)."""
+    st = np.asarray(fit.steps, float)
+    J = st.size
+    random = fit.method == "ML"
+    groups = np.searchsorted(st, step_pvalues(fit.yi, fit.vi, fit.alternative), side="left")
+    fixed = fit.delta_fixed or (True,) + (False,) * (J - 1)
+    dfix = np.array([d if f else np.nan for d, f in zip(fit.delta[1:], fixed[1:])], float)
+    tau2_fixed = None
+    if component == "tau2":
+        random, tau2_fixed = False, float(value)
+    else:
+        dfix[int(component.split(".")[1]) - 2] = value
+    free = np.isnan(dfix)
+    scale_mu = float(np.sqrt(np.mean(fit.vi)))
+    x0 = np.concatenate([[fit.mu / scale_mu], [np.sqrt(fit.tau2) / scale_mu + 1e-3] if random else [],
+                         np.clip(np.asarray(fit.delta[1:], float)[free], 1e-3, DELTA_MAX)])
+    _, ll = _maximise(fit.yi, fit.vi, groups, st, fit.alternative, random, int(free.sum()), x0, dfix,
+                      tau2_fixed, extra_starts=False)
+    return float(ll)
