@@ -113,6 +113,7 @@ def analyse_review(
         # the review file is an input too (provenance.json records its sha256 beside the data written from it)
         r = dataclasses.replace(r, inputs={**r.inputs, str(Path(data).resolve()): review.sha256})
         summary = review_summary(review, units, r, interval=spec.interval_prob, kind=spec.interval_kind)
+        r = dataclasses.replace(r, review=summary)  # the report opens with the review-level table
         check = check_revman(dataclasses.replace(review, analyses=analyses))
         extra = {"spec.toml": text, "review_summary.md": f"# {review.title}: one row per outcome\n\n" + _table_md(summary)}
         extra.update({f"data/{f.name}": f.read_text(encoding="utf-8") for f in sorted((tmp / "data").glob("*.csv"))})

@@ -9,6 +9,7 @@ import doctest
 import numpy as np
 import pytest
 
+import bayesmeta as bm
 import bayesmeta.effects.measures as measures_module
 from bayesmeta.effects.measures import MEASURES, RATIO_MEASURES, get_measure, is_ratio, se_from_ci
 
@@ -83,3 +84,16 @@ def test_one_definition_of_ratio_measures_in_the_package():
 
 def test_docstring_examples():
     assert doctest.testmod(measures_module).failed == 0
+
+
+@pytest.mark.parametrize(("code", "family"), [("RTET", "correlation"), ("PHI", "correlation"), ("VR", "two-group continuous"),
+                                              ("OR2DL", "two-group binary"), ("MPOR", "two-group binary"),
+                                              ("CVLN", "single-group mean")])
+def test_metafor_measures_not_offered_point_to_their_family(code, family):
+    """metafor measures outside the registry (escalc's documented list) are named as not offered,
+    with the measures of their own family, never a distant near-spelling (a correlation is never told OR)."""
+    with pytest.raises(ValueError) as e:
+        bm.escalc(code, ri=[0.1], ni=[10])
+    msg = str(e.value)
+    assert f"metafor's {code}" in msg and "is not offered" in msg and "did you mean" not in msg
+    assert f"the {family} measures here: {', '.join(bm.FAMILIES[family])}" in msg

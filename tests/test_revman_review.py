@@ -1,5 +1,5 @@
 """A whole RevMan review reanalysed: the spec generated per analysis and the options (the end-to-end run of
-the command, twice, is in test_revman_review_e2e.py, a `slow` test)."""
+the command, twice, is in test_revman_review_e2e.py)."""
 
 from __future__ import annotations
 
@@ -191,3 +191,21 @@ def test_summary_row_from_the_reports_answers():
     assert row["largest_plausible"] == pytest.approx(0.98)
     assert row["bayes_factor"] == "extreme evidence for (BF 459)"
     assert row["conclusion_changes"] == "tau_prior:halfcauchy"
+
+
+def test_review_table_in_words_with_the_decision_key():
+    """The report opens a whole review with one row per outcome; its headers are words and the
+    decisive column is the key (kept on screen, tests/test_browser.py)."""
+    from bayesmeta.report.columns import column_words
+    from bayesmeta.report.sections import REVIEW_COLUMNS, review_table
+
+    row = {"analysis": "1.1", "outcome": "Death", "subgroup": "", "k": 7, "measure": "OR",
+           "revman_model": "MH, fixed", "revman_estimate": 0.8969, "revman_ci": "[0.8, 1.0]",
+           "revman_source": "stored by RevMan", "primary_analysis": "the study rows (exact posterior, primary priors)",
+           "posterior_median": 0.9, "posterior_interval": "[0.8, 1.02]", "question": "superiority: P(benefit)",
+           "p_decision": 0.97, "largest_plausible": 1.0, "bayes_factor": "12 (strong evidence for)",
+           "conclusion_changes": "none"}
+    t = review_table(pd.DataFrame([row]))
+    assert list(t.frame.columns) == list(REVIEW_COLUMNS.values()) and t.key == "P(decision)"
+    assert all(column_words(c) == c for c in t.frame.columns)  # already words
+    assert "stored by RevMan" in t.caption and "the study rows" in t.caption

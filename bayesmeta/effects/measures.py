@@ -408,8 +408,37 @@ _ALIASES = {
 _FAMILY_WORDS = (("COR", _FCOR), ("PROP", _FPR), ("RATE", _FIR), ("MEAN", _FMN), ("CHANGE", _FCH))
 
 
+#: metafor escalc measures this registry does not offer -> (what they are, the family a user of them
+#: would reach for); an unknown-measure message names them and that family, never a distant near-spelling
+_NOT_OFFERED: dict[str, tuple[str, str]] = {
+    **{c: (w, _FCOR) for c, w in (
+        ("RTET", "tetrachoric correlation"), ("PHI", "phi coefficient"), ("YUQ", "Yule's Q"),
+        ("YUY", "Yule's Y"), ("RPB", "point-biserial correlation"), ("RBIS", "biserial correlation"),
+        ("ZPHI", "Fisher's z of the phi coefficient"), ("ZTET", "Fisher's z of the tetrachoric correlation"),
+        ("ZPB", "Fisher's z of the point-biserial correlation"), ("ZBIS", "Fisher's z of the biserial correlation"),
+        ("ZSPCOR", "Fisher's z of the semi-partial correlation"), ("RZ", "r from z"))},
+    **{c: (w, "two-group binary") for c, w in (
+        ("PBIT", "probit transformed risk difference"), ("OR2DN", "OR converted to an SMD (normal)"),
+        ("OR2DL", "OR converted to an SMD (logistic)"), ("MPRD", "paired risk difference"),
+        ("MPRR", "paired risk ratio"), ("MPOR", "paired odds ratio"), ("MPORC", "conditional paired odds ratio"),
+        ("MPPETO", "paired Peto odds ratio"), ("MPORM", "paired odds ratio (marginal)"))},
+    **{c: (w, "two-group continuous") for c, w in (
+        ("D2ORN", "SMD converted to a log OR (normal)"), ("D2ORL", "SMD converted to a log OR (logistic)"),
+        ("CVR", "log coefficient-of-variation ratio"), ("VR", "log variability ratio"),
+        ("AUC", "area under the curve (common-language effect size)"), ("AUCN", "AUC under normality"),
+        ("CLES", "common-language effect size"), ("CLESN", "CLES under normality"))},
+    **{c: (w, "single-group mean") for c, w in (
+        ("CVLN", "log coefficient of variation"), ("SDLN", "log standard deviation"),
+        ("SMN", "single-group standardised mean"))},
+}
+
+
 def _suggestion(up: str) -> str:
     """' (did you mean 'X'? <family>: A, B, C)' for an unknown code, or ''."""
+    if up in _NOT_OFFERED:
+        what, near = _NOT_OFFERED[up]
+        return (f" (metafor's {up}, {what}, is not offered; the {near} measures here: "
+                f"{', '.join(FAMILIES[near])}; or enter precomputed yi and vi with measure GEN)")
     family = next((f for word, f in _FAMILY_WORDS if word in up), None)
     pool = list(FAMILIES[family]) if family else [*MEASURES, *_ALIASES]
     close = difflib.get_close_matches(up, [c.upper() for c in pool], n=1, cutoff=0.6)

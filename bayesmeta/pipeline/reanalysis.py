@@ -56,6 +56,9 @@ class Reanalysis:
         column per named departure, ``"primary"`` first. Every headline reads its primary.
     plans : dict
         ``{outcome id: OutcomeAnswer}`` (the plan, the evaluated departures, the summary context).
+    review : pandas.DataFrame or None
+        For a RevMan review analysed whole (``bayesmeta analyse REVIEW.rm5``): the review-level table,
+        one row per outcome (:func:`bayesmeta.pipeline.review.review_summary`); the report opens with it.
     """
 
     spec: AnalysisSpec
@@ -67,6 +70,7 @@ class Reanalysis:
     seconds: float
     answers: xr.Dataset | None = None
     plans: dict | None = None
+    review: pd.DataFrame | None = None
 
     @property
     def failed_blocks(self) -> tuple[StudyLevelBlock, ...]:

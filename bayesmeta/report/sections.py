@@ -1018,6 +1018,31 @@ def study_caveats(res: Any, b: Any, spec: AnalysisSpec) -> list[str]:
     return out
 
 
+#: the review-level table's columns (pipeline/review.review_summary) in the words a reader sees
+REVIEW_COLUMNS = {
+    "analysis": "Analysis", "outcome": "Outcome", "subgroup": "Subgroup", "k": "Trials", "measure": "Measure",
+    "revman_model": "RevMan's model", "revman_estimate": "RevMan's estimate", "revman_ci": "RevMan's 95% CI",
+    "posterior_median": "Primary: median", "posterior_interval": "Primary: 95% interval", "question": "Question",
+    "p_decision": "P(decision)", "largest_plausible": "Largest plausible difference",
+    "bayes_factor": "Evidence (Bayes factor)", "conclusion_changes": "Prior combinations that change the verdict",
+}
+
+
+def review_table(review: pd.DataFrame) -> Table:
+    """The review-level table of a RevMan review: one row per outcome, RevMan's result beside the primary."""
+    shown = review[[c for c in REVIEW_COLUMNS if c in review.columns]].rename(columns=REVIEW_COLUMNS)
+    sources = sorted(set(review.get("revman_source", pd.Series(dtype=str)).dropna().astype(str)))
+    prim = sorted(set(review.get("primary_analysis", pd.Series(dtype=str)).dropna().astype(str)))
+    return Table(
+        shown,
+        caption="The review, one row per outcome: RevMan's result ("
+        + ("; ".join(sources) or "as stored") + ") beside the primary posterior ("
+        + ("; ".join(prim) or "primary priors") + "). Largest plausible difference: the one-sided 95% bound "
+        "on the harmful side. Details per outcome below.",
+        key="P(decision)",
+    )
+
+
 def _headline_figures(r: Reanalysis) -> list[Block]:
     """The primary forest and the robustness figure (report/figures.py, drawn by the writer)."""
     from bayesmeta.report import figures as _figs
@@ -1060,6 +1085,11 @@ def report_blocks(r: Reanalysis, prov: dict) -> list[Block]:
         b += study_summary(r)
     else:
         b += summary_section(r)
+    review = getattr(r, "review", None)
+    if review is not None:
+        # a whole RevMan review: the review-level table right under the summary heading (first screen)
+        at = next(i for i, x in enumerate(b) if isinstance(x, Heading) and x.text == "Summary") + 1
+        b.insert(at, review_table(review))
     if ds is not None:
         by_id = {o.id: o for o in r.outcomes}
         lead = [str(x) for x in ds.outcome.values if not bool(ds.unit_of_analysis_error.sel(outcome=x))]
