@@ -159,15 +159,17 @@ def robustness_sentence(ds: xr.Dataset, oid: str) -> str:
     flips = flipping(ds, oid, ROBUSTNESS_AXES)
     p0 = float(_o(ds, oid).p_decision)
     held = p0 >= thr
+    keep = " that keep the margin" if str(o.question.values) in ("noninferiority", "equivalence") else ""
     if not flips:
         return (f"Robust: the verdict (P {'at or above' if held else 'below'} {thr:g}) is the same under all {n} "
-                "named departures (effect priors, heterogeneity priors and information, likelihood, rounding"
+                f"named departures{keep} (effect priors, heterogeneity priors and information, "
+                "likelihood, rounding"
                 f"{', within-patient correlation' if any(str(x).startswith('rho:') for x in ds.departure.values) else ''}).")
     parts = [f"{ds.departure_label.sel(departure=d).values}: P {peq(float(o.p_decision.sel(departure=d)))}"
              for d in flips]
     what = "rests on the primary analysis" if held else "is not shared by every departure"
-    return (f"Not robust: the verdict {what}; {len(flips)} of {n} named departures change it ("
-            + "; ".join(parts) + ").")
+    return (f"Not robust: the verdict {what}; {len(flips)} of the {n} named departures{keep} change it ("
+            + "; ".join(parts) + ")" + ("; other margins below." if keep else "."))
 
 
 def margin_sentence(ds: xr.Dataset, oid: str) -> str:
