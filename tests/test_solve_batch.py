@@ -127,36 +127,3 @@ def test_shortest_intervals_from_reported_quantiles_equal_solved_from_scratch():
     post = solve(y[3], s[3], priors[1], MU)
     np.testing.assert_allclose([a["mu_hdi95_lb"].values[3, 1], a["mu_hdi95_ub"].values[3, 1]],
                                post.mu.interval(0.95, "hdi"), rtol=0, atol=1e-10)
-
-
-def test_fused_one_component_likelihood_equals_numpy_path_bit_for_bit():
-    """For a normal or flat mu prior (one component) _logpost runs the fused compiled loop
-    _loglik_one; it must give the bits of the general path (suffstats, then the numpy
-    conditionals), which Student-t priors still take: compared with no tolerance, also for
-    k = 1, ragged rows, a tiny SE and tau nodes from 1e-8 to 1e3."""
-    from bayesmeta.bayes import _kernels as K
-    from bayesmeta.bayes.batch import _conditionals, _logpost, _lse, mu_prior_nodes, prepare
-
-    rng = np.random.default_rng(9)
-    y, s = rng.normal(0.3, 0.5, (40, 6)), rng.uniform(0.05, 0.7, (40, 6))
-    y[::3, 1:], s[::3, 1:] = np.nan, np.nan
-    s[::5, 0] = 1e-6
-    data = prepare(y, s)
-    row_a = np.repeat(np.arange(40), 2)
-    row_t = np.tile([0, 1], 40)
-    x = np.log(np.geomspace(1e-8, 1e3, 57))[None, :] + rng.normal(0, 0.01, (80, 1))
-    for mu in (P.normal(0.2, 0.7), P.flat("mu")):
-        mloc, mvar, mlogw = mu_prior_nodes(mu, data=data)
-        lp, m, V, ll = _logpost(x, data, row_a, row_t, [P.halfnormal(0.5), P.rhodes2015()], mloc, mvar, mlogw,
-                                keep=True)
-        tau = np.exp(x)
-        S0, S1, S2, _, SL = K.suffstats(tau * tau, row_a, data.y, data.v, data.kk)
-        mloc_r = mloc[None, :] - data.center[row_a][:, None]
-        m2, V2, ll2 = _conditionals(S0, S1, S2, SL, data.kk[row_a], mloc_r[:, None, :], mvar, mlogw)
-        ref = _lse(ll2) + x
-        ref[row_t == 0] += P.halfnormal(0.5).logpdf(tau[row_t == 0])
-        ref[row_t == 1] += P.rhodes2015().logpdf(tau[row_t == 1])
-        for a, b in ((m, m2), (V, V2), (ll, ll2)):
-            assert np.array_equal(a, b)
-        # the tau prior term is added the same way on both paths; compare it to 1e-12 (logpdf is scipy's)
-        np.testing.assert_allclose(lp, ref, rtol=1e-12, atol=1e-12)

@@ -43,7 +43,6 @@ same numbers.
 """
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -52,7 +51,6 @@ from functools import lru_cache
 
 import numpy as np
 import xarray as xr
-from numba import njit
 from scipy import special
 
 from bayesmeta.bayes import _kernels as K
@@ -331,79 +329,14 @@ def _lse(a):
         return np.log(np.sum(np.exp(a - safe[..., None]), axis=-1)) + safe
 
 
-@njit(cache=True, nogil=True)
-def _loglik_one(tau2, x, row_a, y, v, kk, mloc_r, prec0, const, mlogw, keep):
-    """:func:`bayesmeta.bayes._kernels.suffstats` and :func:`_conditionals` fused for a mu prior
-    of one normal component (normal or flat: L = 1), node by node without the five (R, N)
-    sums and the (R, N, 1) temporaries; the same floating-point operations in the same order
-    (no fast-math), so the same bits. Returns log p(y | tau) + x (R, N), S3, and m, V, ll
-    (R, N, 1) when ``keep`` (else empty)."""
-    R, N = tau2.shape
-    lp = np.empty((R, N))
-    S3 = np.empty((R, N))
-    if keep:
-        m_o = np.empty((R, N, 1))
-        V_o = np.empty((R, N, 1))
-        ll_o = np.empty((R, N, 1))
-    else:
-        m_o = np.empty((0, 0, 1))
-        V_o = np.empty((0, 0, 1))
-        ll_o = np.empty((0, 0, 1))
-    for r in range(R):
-        a = row_a[r]
-        k = kk[a]
-        ml = mloc_r[r]
-        pm = prec0 * ml
-        pm2 = prec0 * (ml * ml)
-        ck = 0.5 * k * _LOG2PI
-        for j in range(N):
-            t2 = tau2[r, j]
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            sl = 0.0
-            prod = 1.0
-            for i in range(k):
-                w = 1.0 / (v[a, i] + t2)
-                yi = y[a, i]
-                s0 += w
-                s1 += w * yi
-                s2 += w * yi * yi
-                s3 += w * w
-                prod *= w
-                if prod > 1e150 or prod < 1e-150:
-                    sl += math.log(prod)
-                    prod = 1.0
-            sl = sl + math.log(prod)
-            V = 1.0 / (s0 + prec0)
-            m = V * (s1 + pm)
-            quad = s2 + pm2 - m * m / V
-            ll = 0.5 * sl - 0.5 * quad + 0.5 * math.log(V) - ck + const + mlogw
-            lp[r, j] = ll + x[r, j]
-            S3[r, j] = s3
-            if keep:
-                m_o[r, j, 0] = m
-                V_o[r, j, 0] = V
-                ll_o[r, j, 0] = ll
-    return lp, S3, m_o, V_o, ll_o
-
-
 def _logpost(x, data: Data, row_a, row_t, tau_priors, mloc, mvar, mlogw, keep=False):
     """log posterior density in x = log tau at nodes x (R, N): marginal over lambda, and optionally
     the per-lambda conditionals."""
     tau = np.exp(x)
+    S0, S1, S2, S3, SL = K.suffstats(tau * tau, row_a, data.y, data.v, data.kk)
     mloc_r = mloc[None, :] - data.center[row_a][:, None]  # centred prior location per row
-    if mloc.size == 1:
-        finite = bool(np.isfinite(mvar[0]))
-        prec0 = 1.0 / float(mvar[0]) if finite else 0.0
-        const = -0.5 * float(np.log(mvar[0])) if finite else 0.5 * _LOG2PI
-        lp, S3, m, V, ll = _loglik_one(tau * tau, x, row_a, data.y, data.v, data.kk,
-                                       np.ascontiguousarray(mloc_r[:, 0]), prec0, const, float(mlogw[0]), keep)
-    else:
-        S0, S1, S2, S3, SL = K.suffstats(tau * tau, row_a, data.y, data.v, data.kk)
-        m, V, ll = _conditionals(S0, S1, S2, SL, data.kk[row_a], mloc_r[:, None, :], mvar, mlogw)
-        lp = _lse(ll) + x
+    m, V, ll = _conditionals(S0, S1, S2, SL, data.kk[row_a], mloc_r[:, None, :], mvar, mlogw)
+    lp = _lse(ll) + x
     for t, prior in enumerate(tau_priors):
         sel = row_t == t
         if sel.any():
