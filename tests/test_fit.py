@@ -108,3 +108,18 @@ def test_sampler_object_compiles_once_per_structure_and_is_separate_from_default
     r3 = fit_normal_normal(Y, S, halfnormal(10), normal(0, 50), LAB, **kw)
     assert len(own.compile_log) == 2  # cleared: compiled again
     np.testing.assert_array_equal(r1.posterior["mu"].values, r3.posterior["mu"].values)  # same draws
+
+
+def test_a_sampled_fit_states_its_expected_time(capsys, monkeypatch):
+    # progress on: nutpie's callback reaches SamplingProgress, whose first line (made immediate
+    # here) states the expected duration of the run on stderr
+    from bayesmeta import _progress
+
+    monkeypatch.setattr(_progress.SamplingProgress, "FIRST_AFTER", 0.0)
+    monkeypatch.setattr(_progress, "ANNOUNCE_AFTER", 0.0)
+    monkeypatch.setattr(fitmod, "PROGRESS_RATE_MS", 10)
+    with _progress.reporting(True):
+        fit_normal_normal(Y, S, halfnormal(10), normal(0, 50), LAB, seed=5, draws=3000, tune=3000)
+    err = capsys.readouterr().err
+    assert "sampling the normal-normal model (4 chains x 3,000 tuning + 3,000 draws)" in err
+    assert "expected about" in err and " in all (" in err

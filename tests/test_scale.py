@@ -135,3 +135,40 @@ def test_meta_regression_score_in_low_rank_form_equals_the_projection(monkeypatc
             monkeypatch.setattr(M, "LOW_RANK_MIN_K", 100)
             assert M._score(y, v, X, t, reml) == pytest.approx(dense, rel=1e-12)
             monkeypatch.setattr(M, "LOW_RANK_MIN_K", 1000)
+
+
+def test_sampling_progress_states_the_expected_time_then_the_time_left(capsys, monkeypatch):
+    # fake chains and a fake clock: 4 chains of 2,000 iterations; after 5 s, 1,000 done in all ->
+    # 5 s * 7,000 / 1,000 = 35 s left, 40 s in all; nothing before 3 s; next line only 30 s later
+    from types import SimpleNamespace
+
+    from bayesmeta import _progress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    now = [0.0]
+    with _progress.reporting(True):
+        prog = _progress.SamplingProgress("sampling X", clock=lambda: now[0])
+
+    def chains(done):
+        return [SimpleNamespace(finished_draws=done // 4, total_draws=2000) for _ in range(4)]
+
+    # called as from nutpie's thread, outside the context that turned progress on
+    now[0] = 2.0
+    prog(chains(400))
+    assert prog.lines == []
+    now[0] = 5.0
+    prog(chains(1000))
+    now[0] = 20.0
+    prog(chains(4000))  # within 30 s of the first line: silent
+    now[0] = 40.0
+    prog(chains(6000))
+    assert prog.lines == [
+        "sampling X: 1,000 of 8,000 iterations in 5 s; expected about 40 s in all (35 s left)",
+        "sampling X: 75% done, about 13 s left",
+    ]
+    err = capsys.readouterr().err
+    assert "[bayesmeta] sampling X: 1,000 of 8,000 iterations in 5 s; expected about 40 s in all" in err
+    quiet = _progress.SamplingProgress("sampling Y", clock=lambda: now[0])
+    now[0] = 100.0
+    quiet(chains(1000))  # progress off: the line is kept, nothing printed
+    assert len(quiet.lines) == 1 and capsys.readouterr().err == ""

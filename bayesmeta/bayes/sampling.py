@@ -29,6 +29,7 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
+from bayesmeta import _progress
 from bayesmeta.bayes import compile_cache, models
 from bayesmeta.bayes.diagnostics import check
 from bayesmeta.bayes.priors import Prior
@@ -96,9 +97,15 @@ class Sampler:
     def run(self, key, build, data: dict, *, draws, tune, chains, seed, target_accept, sampler="nutpie"):
         """Sample one model; returns a DataTree with posterior and sample_stats."""
         if sampler == "nutpie":
-            comp = self.compiled(key, build).with_data(**data)
-            tree = nutpie.sample(comp, draws=draws, tune=tune, chains=chains, seed=seed,
-                                 target_accept=target_accept, progress_bar=False, save_warmup=False)
+            name = str(key[0]).replace("_", "-") if isinstance(key, tuple) and key else "model"
+            with _progress.step(f"compiling the {name} model for nutpie"):
+                comp = self.compiled(key, build).with_data(**data)
+            label = f"sampling the {name} model ({chains} chains x {tune:,} tuning + {draws:,} draws)"
+            extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \
+                if _progress.enabled() else {}
+            with _progress.step(label):
+                tree = nutpie.sample(comp, draws=draws, tune=tune, chains=chains, seed=seed,
+                                     target_accept=target_accept, progress_bar=False, save_warmup=False, **extra)
         elif sampler == "pymc":
             model = build()
             with model:
@@ -112,6 +119,10 @@ class Sampler:
             raise ValueError("sampler must be 'nutpie' or 'pymc'")
         return _drop_object_vars(tree)
 
+
+PROGRESS_RATE_MS = 250
+"""How often nutpie reports the chains' progress to :class:`bayesmeta._progress.SamplingProgress`
+(only when progress is on)."""
 
 DEFAULT = Sampler()
 # the default sampler's cache and compile log under their former module-level names
