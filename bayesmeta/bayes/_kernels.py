@@ -325,6 +325,14 @@ def grid_hdi(x0, h, n_nodes, f, F, prob, lb, ab):
 # Normal mixtures (one row each: weights w, means m, sds s; zero weights are ignored)
 # --------------------------------------------------------------------------------------------
 
+ACCEPT_HALLEY = 1e-5
+"""A Halley step (cubic convergence) of at most this many posterior SDs is accepted without a
+confirming evaluation: the error left is of order 1e-15 SDs."""
+ACCEPT_NEWTON = 1e-9
+"""A Newton step (quadratic convergence) of at most this many posterior SDs is accepted: the
+error left is of order K 1e-18 SDs, K the problem's curvature constant (for the shortest interval
+of a heavy-tailed mixture K can reach 1e6: at 1e-7 such an interval moved by 1e-10 SDs)."""
+
 @njit(cache=True, nogil=True)
 def _mix_eval(w, m, s, x):
     """cdf, pdf and pdf' of one mixture row at x."""
@@ -385,6 +393,13 @@ def _mix_ppf1(w, m, s, q, x, lo, hi):
     (the mixture's pdf' comes with every evaluation; cubic convergence, so one evaluation fewer
     than Newton from the normal-approximation start), bisection whenever a step leaves the
     bracket."""
+    return _mix_ppf_core(w, m, s, q, x, lo, hi, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _mix_ppf_core(w, m, s, q, x, lo, hi, acc):
+    """:func:`_mix_ppf1` that also accepts a Halley step of at most ``acc`` without the
+    confirming evaluation (cubic convergence: the error left is of order acc^3 / sd^2)."""
     for _ in range(100):
         c, p, d = _mix_eval(w, m, s, x)
         g = c - q
@@ -399,7 +414,7 @@ def _mix_ppf1(w, m, s, q, x, lo, hi):
             den = 1.0 - 0.5 * step * d / p
             if den > 0.5:  # Halley; otherwise the Newton step
                 step = step / den
-            if abs(step) <= 1e-13 * (1.0 + abs(x)):
+            if abs(step) <= max(1e-13 * (1.0 + abs(x)), acc):
                 return x - step  # converged (tested before the bracket: x - step may round to x)
             xn = x - step
         else:
@@ -426,7 +441,8 @@ def _bracket(w, m, s):
 
 @njit(cache=True, nogil=True)
 def mix_ppf(w, m, s, mean, sd, probs):
-    """Quantiles (R, Q) for probabilities probs (R, Q)."""
+    """Quantiles (R, Q) for probabilities probs (R, Q) (Halley steps from the normal approximation,
+    see :func:`_mix_ppf1`; a step below :data:`ACCEPT_HALLEY` SDs ends the iteration)."""
     R, Q = probs.shape
     out = np.empty((R, Q))
     for r in range(R):
@@ -441,7 +457,7 @@ def mix_ppf(w, m, s, mean, sd, probs):
                 continue
             x = mean[r] + sd[r] * _ndtri_approx(pq)
             x = min(max(x, lo), hi)
-            out[r, q] = _mix_ppf1(w[r], m[r], s[r], pq, x, lo, hi)
+            out[r, q] = _mix_ppf_core(w[r], m[r], s[r], pq, x, lo, hi, ACCEPT_HALLEY * sd[r])
     return out
 
 
@@ -474,12 +490,13 @@ def mix_hdi(w, m, s, mean, sd, prob, a_start, b_start):
     """Shortest interval [a, b] with F(b) - F(a) = prob (R,), by Newton on (F(b) - F(a) - prob,
     f(b) - f(a)) from the equal-tailed interval (``a_start``, ``b_start``: its ends when already
     known, e.g. the reported 2.5% and 97.5% quantiles; NaN: solved here); stops when a step is
-    below 1e-13 relative; falls back to bisection on the lower tail probability if Newton does
+    below 1e-13 relative or below :data:`ACCEPT_NEWTON` SDs; falls back to bisection on the lower tail probability if Newton does
     not converge."""
     R = w.shape[0]
     out = np.empty((R, 2))
     for r in range(R):
-        a, b = _mix_hdi1(w[r], m[r], s[r], mean[r], sd[r], prob[r], a_start[r], b_start[r])
+        a, b = _mix_hdi_core(w[r], m[r], s[r], mean[r], sd[r], prob[r], a_start[r], b_start[r],
+                             ACCEPT_NEWTON * sd[r])
         out[r, 0] = a
         out[r, 1] = b
     return out
@@ -499,10 +516,10 @@ def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc):
     lo_b, hi_b = _bracket(wr, mr, sr)
     if not math.isfinite(a):
         a0 = min(max(mean + sd * _ndtri_approx(0.5 * (1 - p)), lo_b), hi_b)
-        a = _mix_ppf1(wr, mr, sr, 0.5 * (1 - p), a0, lo_b, hi_b)
+        a = _mix_ppf_core(wr, mr, sr, 0.5 * (1 - p), a0, lo_b, hi_b, acc * ACCEPT_HALLEY / ACCEPT_NEWTON)
     if not math.isfinite(b):
         b0 = min(max(mean + sd * _ndtri_approx(0.5 * (1 + p)), lo_b), hi_b)
-        b = _mix_ppf1(wr, mr, sr, 0.5 * (1 + p), b0, lo_b, hi_b)
+        b = _mix_ppf_core(wr, mr, sr, 0.5 * (1 + p), b0, lo_b, hi_b, acc * ACCEPT_HALLEY / ACCEPT_NEWTON)
     ok = False
     for _ in range(50):
         ca, pa, da = _mix_eval(wr, mr, sr, a)
@@ -721,7 +738,7 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
     mixture (:func:`_reduce`; about a tenth of the work) and then polished on the full mixture:
     a Halley step for the median and the equal-tailed ends (accepted when at most 1e-5 posterior
     SDs: error of order 1e-15 SDs), Newton steps for the shortest interval and the mode (accepted
-    when at most 1e-7 SDs: error of order 1e-14 SDs), the original iterations whenever a step is
+    when at most 1e-9 SDs), the original iterations whenever a step is
     larger. When the spread of the component means is at most the smallest component SD the
     density is concave between the smallest and the largest mean (each component's second
     derivative is negative within one SD of its mean) and increasing / decreasing outside, so it
@@ -770,17 +787,17 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
         xa = _mix_ppf1(rw, rm, rs, qa, min(max(mean + sd * _ndtri_approx(qa), lo_b), hi_b), lo_b, hi_b)
         xb = _mix_ppf1(rw, rm, rs, qb, min(max(mean + sd * _ndtri_approx(qb), lo_b), hi_b), lo_b, hi_b)
         # polished on the full mixture
-        med = _ppf_polish(w, mr, sr, 0.5, med, lo_b, hi_b, 1e-5 * sd)
+        med = _ppf_polish(w, mr, sr, 0.5, med, lo_b, hi_b, ACCEPT_HALLEY * sd)
         if hdi:
             xa, xb = _mix_hdi_core(rw, rm, rs, mean, sd, prob, xa, xb, 0.0)
-            lo, hi = _mix_hdi_core(w, mr, sr, mean, sd, prob, xa, xb, 1e-7 * sd)
+            lo, hi = _mix_hdi_core(w, mr, sr, mean, sd, prob, xa, xb, ACCEPT_NEWTON * sd)
         else:
-            lo = _ppf_polish(w, mr, sr, qa, xa, lo_b, hi_b, 1e-5 * sd)
-            hi = _ppf_polish(w, mr, sr, qb, xb, lo_b, hi_b, 1e-5 * sd)
+            lo = _ppf_polish(w, mr, sr, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
+            hi = _ppf_polish(w, mr, sr, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
         start, _ = _mix_mode_core(rw, rm, rs, mean, sd, med, 0, 0.0, concave)
         if not math.isfinite(start):
             start = med
-        mode, good = _mix_mode_core(w, mr, sr, mean, sd, start, 8, 1e-7 * sd, concave)
+        mode, good = _mix_mode_core(w, mr, sr, mean, sd, start, 8, ACCEPT_NEWTON * sd, concave)
         out[i, 0] = mean
         out[i, 1] = sd
         out[i, 2] = med
