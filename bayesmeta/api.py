@@ -11,6 +11,7 @@ turn standard errors into variances.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -57,6 +58,7 @@ __all__ += [
     "rma",
     "rma_glmm",
     "rma_mh",
+    "rma_mv",
     "rma_peto",
     "robust",
     "selmodel",
@@ -691,6 +693,161 @@ def rma(
     b = None if btt is None else resolve_btt(btt, names)
     return rma_mods(t.yi[rows], t.vi[rows], X, names=names, method=method, test=test, level=lv, btt=b, tau2=tau2,
                     weights=w, labels=[t.labels[i] for i in rows], control=control)
+
+
+def _mv_V(V: Any, frame: Any, n: int):
+    """The sampling-error matrix of :func:`rma_mv` from a column name, variances, a matrix or blocks."""
+    import numpy as np
+    from scipy.linalg import block_diag
+
+    if V is None:
+        if "vi" not in frame.columns:
+            raise ValueError("bm.rma_mv: V= is required (a column name, the variances, an (n, n) matrix or a list "
+                             "of per-study blocks) when the data have no 'vi' column")
+        V = "vi"
+    if isinstance(V, str):
+        if V not in frame.columns:
+            raise ValueError(f"bm.rma_mv: V={V!r}: no such column; columns: {', '.join(map(str, frame.columns))}")
+        V = frame[V].to_numpy(float)
+    if isinstance(V, list | tuple) and V and np.ndim(V[0]) == 2:
+        V = block_diag(*[np.asarray(b, float) for b in V])
+    V = np.asarray(V, float)
+    if V.ndim == 1:
+        V = np.diag(V)
+    if V.shape != (n, n):
+        raise ValueError(f"bm.rma_mv: V has shape {V.shape}; expected ({n},) variances or an ({n}, {n}) matrix, "
+                         "one row per estimate")
+    if not np.allclose(V, V.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.max(np.abs(V))))):
+        raise ValueError("bm.rma_mv: V is not symmetric; give the variance-covariance matrix of the sampling errors")
+    return (V + V.T) / 2
+
+
+def rma_mv(
+    data: Any,
+    V: Any = None,
+    mods: Any = None,
+    random: str | Sequence[str] | None = None,
+    struct: str | Sequence[str] = "CS",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    *,
+    yi: Any = "yi",
+    btt: Any = None,
+    sigma2: Any = None,
+    tau2: Any = None,
+    rho: Any = None,
+    gamma2: Any = None,
+    phi: Any = None,
+):
+    """Multivariate / multilevel random-effects model, as metafor's ``rma.mv``.
+
+    Parameters
+    ----------
+    data : EffectTable or pandas.DataFrame
+        The estimates and the columns the formulas name (an EffectTable offers ``study``,
+        ``timepoint``, ``subgroup``, ``yi``, ``vi`` and its moderators).
+    V : str, array_like or list of arrays, optional
+        Sampling (co)variances: a column name, the variances (n,), the full (n, n) matrix, or a list
+        of per-study blocks in row order (metafor's ``bldiag``). Default: the ``vi`` column.
+    mods : str or array_like, optional
+        Fixed effects: a formula over the columns (``"~ 0 + outcome + outcome:I(year - 1983)"``,
+        ``"~ factor(trt)"``; see :mod:`bayesmeta.frequentist.mv_formula`) or a design matrix (n, p)
+        used as given. Default: an intercept.
+    random : str or sequence of str, optional
+        metafor's random-effects formulas: ``"~ 1 | study"``, nested ``"~ 1 | district/school"``,
+        ``"~ outcome | trial"`` (structured by ``struct``) or a list of them. None: the common-effects
+        model with V only.
+    struct : str or sequence of str
+        Structure of each ``~ inner | outer`` term: ``"CS"``, ``"HCS"``, ``"UN"``, ``"ID"``, ``"DIAG"``,
+        ``"AR"``, ``"HAR"``, ``"CAR"``.
+    method : {"REML", "ML"}
+    test : {"z", "t"}
+        z tests, or t tests on n - p df (with F for the omnibus test).
+    level : float
+        0.95 or 95.
+    yi : str or array_like
+        The estimates' column (default ``"yi"``) or the values.
+    btt : str, int or sequence, optional
+        Coefficients of the omnibus test (names or 0-based positions); default all but the intercept.
+    sigma2, tau2, rho, gamma2, phi : float or sequence, optional
+        Fix components (NaN entries are estimated), as metafor's arguments of the same names.
+
+    Returns
+    -------
+    RMAMVResult
+        ``beta``, ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``sigma2``, ``tau2``, ``rho``,
+        ``gamma2``, ``phi``, ``QE``/``QE_p``, ``QM``/``QM_p``, ``logLik``, ``deviance``, ``AIC``, ``BIC``,
+        ``AICc``, ``fitted``, ``residuals`` (:class:`~bayesmeta.frequentist.multilevel.RMAMVResult`).
+
+    Examples
+    --------
+    >>> import pandas as pd, bayesmeta as bm
+    >>> d = pd.DataFrame({"yi": [0.2, 0.4, 0.1, 0.5, 0.3, 0.6], "vi": [0.02, 0.03, 0.02, 0.04, 0.03, 0.02],
+    ...                   "district": [1, 1, 2, 2, 3, 3], "school": [1, 2, 1, 2, 1, 2]})
+    >>> fit = bm.rma_mv(d, "vi", random="~ 1 | district/school")
+    >>> fit.sigma2.shape
+    (2,)
+    """
+    import numpy as np
+    import pandas as pd
+
+    from bayesmeta.frequentist.anova import resolve_btt
+    from bayesmeta.frequentist.multilevel import fit_rma_mv
+    from bayesmeta.frequentist.mv_formula import model_matrix, random_terms
+
+    if isinstance(data, EffectTable):
+        frame = data.to_frame()
+        labels = list(data.labels)
+    elif isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+        labels = [str(i + 1) for i in range(len(frame))]
+    else:
+        raise TypeError("bm.rma_mv takes an EffectTable or a pandas DataFrame first (with columns yi and vi, or "
+                        f"name them with yi=, V=); {_MAKE}")
+    n = len(frame)
+    if isinstance(yi, str):
+        if yi not in frame.columns:
+            raise ValueError(f"bm.rma_mv: yi={yi!r}: no such column; columns: {', '.join(map(str, frame.columns))}")
+        y = frame[yi].to_numpy(float)
+    else:
+        y = np.asarray(yi, float).ravel()
+        if y.size != n:
+            raise ValueError(f"bm.rma_mv: yi has {y.size} values for {n} rows")
+    Vm = _mv_V(V, frame, n)
+    # rows with a missing estimate, variance or column the formulas use are left out (as metafor, with a warning)
+    used: list[str] = []
+    for f in ([mods] if isinstance(mods, str) else []) + ([random] if isinstance(random, str) else list(random or [])):
+        used += [c for c in frame.columns if re.search(rf"(?<![A-Za-z0-9_.]){re.escape(str(c))}(?![A-Za-z0-9_.])",
+                                                     f)]
+    ok = np.isfinite(y) & np.isfinite(np.diag(Vm))
+    if used:
+        ok &= frame[list(dict.fromkeys(used))].notna().all(axis=1).to_numpy()
+    if not ok.all():
+        warnings.warn(f"bm.rma_mv: {int((~ok).sum())} row(s) with missing values left out of the fit",
+                      _rma.DroppedStudiesWarning, stacklevel=2)
+        frame = frame[ok].reset_index(drop=True)
+        y, Vm = y[ok], Vm[np.ix_(ok, ok)]
+        labels = [lab for lab, o in zip(labels, ok, strict=True) if o]
+    if np.isnan(Vm).any():
+        raise ValueError("bm.rma_mv: V has missing covariances between rows that are kept")
+    ev = np.linalg.eigvalsh(Vm)
+    if ev.min() < -1e-8 * max(1.0, float(ev.max())):
+        raise ValueError(f"bm.rma_mv: V is not positive semi-definite (smallest eigenvalue {ev.min():.3g}); give "
+                         "the variance-covariance matrix of the sampling errors")
+    if mods is None:
+        X, names = np.ones((len(y), 1)), ["intrcpt"]
+    elif isinstance(mods, str):
+        X, names = model_matrix(frame, mods, "mods")
+    else:
+        X = np.asarray(mods, float).reshape(n, -1)[ok]
+        names = [f"X{j + 1}" for j in range(X.shape[1])]
+    terms, forms = ([], []) if random is None else random_terms(frame, random, struct)
+    fixed = {k: np.atleast_1d(np.asarray(v, float)) for k, v in
+             (("sigma2", sigma2), ("tau2", tau2), ("rho", rho), ("gamma2", gamma2), ("phi", phi)) if v is not None}
+    b = None if btt is None else resolve_btt(btt, names)
+    return fit_rma_mv(y, Vm, X, terms, names=names, method=method, test=test, level=_level(level), btt=b,
+                      fixed=fixed, labels=labels, random=forms)
 
 
 def rma_mh(data: EffectTable, *args: Any, measure: str | None = None, level: float = 0.95,
