@@ -934,6 +934,12 @@ def rma_glmm(data: EffectTable, model: str = "UM.FS", method: str = "ML", level:
                          nagq=nagq, drop00=drop00)
 
 
+def _is_mv(fit: Any) -> bool:
+    from bayesmeta.frequentist.multilevel import RMAMVResult
+
+    return isinstance(fit, RMAMVResult)
+
+
 def _fit_arg(fit: Any, fn: str) -> Any:
     from bayesmeta.frequentist.metareg import MetaRegResult
 
@@ -963,6 +969,9 @@ def blup(fit: Any, transf: Any = None, level: float | None = None):
     """
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):
+        raise TypeError("bm.blup: not defined for a bm.rma_mv fit (as metafor); use bm.ranef(fit) for the predicted "
+                        "random effects, bm.predict(fit) for the fitted values")
     return _b.blup(_fit_arg(fit, "blup"), transf=transf, level=None if level is None else _level(level))
 
 
@@ -971,7 +980,7 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult (one table per random intercept, keyed by its factor)
     transf : callable, optional
     level : float, optional
 
@@ -982,15 +991,24 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
     """
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):  # one table per random intercept (metafor's list), keyed by its grouping factor
+        from bayesmeta.frequentist.multilevel import ranef_mv
+
+        out = ranef_mv(fit, level=None if level is None else _level(level))
+        if transf is not None:
+            out = {k: _b._tr(v.rename(columns={"intrcpt": "pred"}), transf, ("pred", "pi_lb", "pi_ub"))
+                   .rename(columns={"pred": "intrcpt"}) for k, v in out.items()}
+        return out
     return _b.ranef(_fit_arg(fit, "ranef"), transf=transf, level=None if level is None else _level(level))
 
 
-def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True):
+def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True,
+            *, tau2_levels: Any = None, gamma2_levels: Any = None):
     """Predicted average effect with CI and prediction interval (metafor ``predict``).
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult or RMAMVResult
         For MH, Peto and GLMM fits: the pooled estimate with its CI (a GLMM with tau^2 also gets a
         prediction interval).
     newmods : array_like, optional
@@ -1002,6 +1020,9 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
         0.95 or 95; default the fit's level.
     intercept : bool
         Include the intercept in the predictions.
+    tau2_levels, gamma2_levels : int or sequence of int, optional
+        For a bm.rma_mv fit with several tau^2 (gamma^2): the 0-based inner level whose variance enters
+        the prediction interval (metafor's ``tau2.levels``).
 
     Returns
     -------
@@ -1013,6 +1034,17 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
 
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import predict_mv
+
+        df = predict_mv(fit, newmods=newmods, level=None if level is None else _level(level), intercept=intercept,
+                        tau2_levels=tau2_levels, gamma2_levels=gamma2_levels)
+        if transf is not None:
+            for col in df.columns:
+                if col != "se":
+                    df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
+            df["se"] = np.nan
+        return df
     if not isinstance(fit, _rma.RMAResult) and hasattr(fit, "ci_lb") and np.ndim(fit.ci_lb) == 0:
         est = getattr(fit, "mu", None)
         est = fit.estimate if est is None else est
@@ -1040,7 +1072,7 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit or RMAMVResult (profile-likelihood CIs of its variance components)
         MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``); selection models the
         profile-likelihood CIs of tau^2 and the selection parameters (``.random``, rows ``tau2``,
         ``delta.j``; :mod:`bayesmeta.frequentist.selection_confint`).
@@ -1067,7 +1099,14 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
     from bayesmeta.frequentist import glmm, rare, selection, selection_functions
 
     lv = None if level is None else _level(level)
-    if isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import confint_mv
+
+        if type not in (None, "PL"):
+            raise ValueError(f"bm.confint: a bm.rma_mv fit has profile-likelihood CIs only (type='PL'), got "
+                             f"type={type!r}")
+        res = confint_mv(fit, level=lv)
+    elif isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
         from bayesmeta.frequentist.selection_confint import selmodel_confint
 
         if type not in (None, "PL"):
@@ -1097,7 +1136,7 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None, rhs: An
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult (two bm.rma_mv fits: LRT)
         The (full) model.
     fit2 : RMAResult or MetaRegResult, optional
         A nested model fitted to the same data (both ML or both REML): likelihood-ratio test.
@@ -1116,6 +1155,12 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None, rhs: An
     """
     from bayesmeta.frequentist import anova as _a
 
+    if _is_mv(fit) or _is_mv(fit2):
+        from bayesmeta.frequentist.multilevel import anova_mv
+
+        if fit2 is not None and not (_is_mv(fit) and _is_mv(fit2)):
+            raise TypeError("bm.anova: a likelihood-ratio test needs two bm.rma_mv fits (or two bm.rma fits)")
+        return anova_mv(fit, fit2, btt=btt, L=L, rhs=rhs)
     return _a.anova(_fit_arg(fit, "anova"), None if fit2 is None else _fit_arg(fit2, "anova"), btt=btt, L=L,
                     rhs=rhs)
 
@@ -1125,7 +1170,7 @@ def fitstats(fit: Any, reml: bool | None = None) -> dict:
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult
     reml : bool, optional
         Restricted likelihood; default True for REML fits.
 
@@ -1136,6 +1181,10 @@ def fitstats(fit: Any, reml: bool | None = None) -> dict:
     """
     from bayesmeta.frequentist.model import fitstats as _f
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import fitstats_mv
+
+        return fitstats_mv(fit, reml=reml)
     return _f(_fit_arg(fit, "fitstats"), reml=reml)
 
 

@@ -31,7 +31,7 @@ least squares) with :math:`\mathrm{Var}(\hat\beta) = (X^\top M^{-1}X)^{-1}`. The
     \ell_{REML} = -\tfrac12\{(n-p)\log 2\pi - \log|X^\top X| + \log|M| + \log|X^\top M^{-1}X| + r^\top M^{-1}r\},
 
 :math:`r = y - X\hat\beta` (metafor's constants, including :math:`\log|X^\top X|`), maximised with
-L-BFGS-B over log variances and atanh correlations (logit for CAR) with the analytic gradient
+BFGS over square-root variances and atanh correlations (logit for CAR) with the analytic gradient
 :math:`\partial\ell/\partial\theta = -\tfrac12\mathrm{tr}(P\dot M) + \tfrac12 y^\top P\dot MPy` (P the REML
 projection, :math:`M^{-1}` and :math:`M^{-1}r` for ML).
 
@@ -71,7 +71,8 @@ from scipy import optimize, stats
 
 from bayesmeta.frequentist._display import Displayed
 
-__all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "fit_rma_mv", "profile_confint", "ranef_mv"]
+__all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "fit_rma_mv", "fitstats_mv",
+           "predict_mv", "profile_confint", "ranef_mv"]
 
 STRUCTS = ("ID", "DIAG", "CS", "HCS", "UN", "AR", "HAR", "CAR")
 _LOG2PI = float(np.log(2 * np.pi))
@@ -130,6 +131,11 @@ class StructTerm:
         L = self.L
         v = np.broadcast_to(np.asarray(var, float), (L,)) if self.n_var == 1 else np.asarray(var, float)
         s = np.sqrt(np.maximum(v, 0.0))
+        return s[:, None] * self.R(cor) * s[None, :]
+
+    def R(self, cor: np.ndarray) -> np.ndarray:
+        """The L x L correlation matrix at ``cor``."""
+        L = self.L
         st = self.struct
         if st in ("ID", "DIAG"):
             R = np.eye(L)
@@ -147,7 +153,7 @@ class StructTerm:
         else:  # CAR
             t = self.inner_values
             R = float(cor[0]) ** np.abs(t[:, None] - t[None, :])
-        return s[:, None] * R * s[None, :]
+        return R
 
 
 Term = SigmaTerm | StructTerm
@@ -174,12 +180,12 @@ def _par_layout(terms: Sequence[Term]) -> list[tuple[str, int, int, str]]:
     st_terms = [t for t in terms if isinstance(t, StructTerm)]
     sig = [i for i, t in enumerate(terms) if isinstance(t, SigmaTerm)]
     for j, i in enumerate(sig):
-        out.append(("sigma2", i, j, "log"))
+        out.append(("sigma2", i, j, "sq"))
     for m, t in enumerate(st_terms):
         i = terms.index(t)
         vname, cname = ("tau2", "rho") if m == 0 else ("gamma2", "phi")
         for j in range(t.n_var):
-            out.append((vname, i, j, "log"))
+            out.append((vname, i, j, "sq"))
         for j in range(t.n_cor):
             out.append((cname, i, j, "logit" if t.struct == "CAR" else "atanh"))
     return out
@@ -189,7 +195,7 @@ def _to_nat(theta: np.ndarray, tr: Sequence[str]) -> np.ndarray:
     out = np.empty_like(theta)
     for j, kind in enumerate(tr):
         x = theta[j]
-        out[j] = np.exp(x) if kind == "log" else (np.tanh(x) if kind == "atanh" else 1.0 / (1.0 + np.exp(-x)))
+        out[j] = x * x if kind == "sq" else (np.tanh(x) if kind == "atanh" else 1.0 / (1.0 + np.exp(-x)))
     return out
 
 
@@ -197,8 +203,8 @@ def _to_theta(nat: np.ndarray, tr: Sequence[str]) -> np.ndarray:
     out = np.empty_like(nat)
     for j, kind in enumerate(tr):
         x = nat[j]
-        if kind == "log":
-            out[j] = np.log(max(x, 1e-12))
+        if kind == "sq":
+            out[j] = np.sqrt(max(x, 0.0))
         elif kind == "atanh":
             out[j] = np.arctanh(np.clip(x, -0.999999, 0.999999))
         else:
@@ -244,7 +250,22 @@ class _Engine:
             _, i, _, _ = self.lay[j]
             t = self.terms[i]
             if isinstance(t, SigmaTerm):
-                out.append(nat[j] * self.base[i])  # d exp(theta)/d theta
+                out.append(2 * theta[j] * self.base[i])  # d theta^2 / d theta
+                continue
+            kind = self.lay[j][0]
+            if kind not in ("rho", "phi"):  # G = s R s with s = |theta|: d G / d theta
+                var, cor = self.split(nat)[i]
+                R = t.R(np.asarray(cor))
+                if t.n_var == 1:
+                    dG = 2 * theta[j] * R
+                else:
+                    w = self.lay[j][2]
+                    sv = np.sqrt(np.maximum(np.asarray(var, float), 0.0))
+                    sg = 1.0 if theta[j] >= 0 else -1.0
+                    dG = np.zeros_like(R)
+                    dG[w, :] += sg * R[w, :] * sv
+                    dG[:, w] += sg * R[:, w] * sv
+                out.append(dG[np.ix_(t.inner, t.inner)] * self.base[i])
                 continue
             h = 1e-6
             tp, tm = theta.copy(), theta.copy()
@@ -314,7 +335,7 @@ def _start(spec: _Spec, lay, tr) -> np.ndarray:
     return nat
 
 
-def _optimise(spec: _Spec, start: np.ndarray | None = None):
+def _optimise(spec: _Spec, start: np.ndarray | None = None, ftol: float = 1e-15, gtol: float = 1e-9):
     """Maximise the (restricted) likelihood over the free components; returns (natural values, converged, ll)."""
     lay = spec.layout()
     tr = [t for *_, t in lay]
@@ -326,20 +347,24 @@ def _optimise(spec: _Spec, start: np.ndarray | None = None):
     if not free.any():
         return nat0, True, -eng.objective(np.array([]), theta0, tr, free)[0]
     scale = max(float(np.var(spec.yi)), float(np.mean(np.diag(spec.V))), 1e-8)
-    bounds = [(np.log(scale) - 30, np.log(scale) + 12) if tr[j] == "log" else (-12.0, 12.0)
+    bounds = [(-1e3 * np.sqrt(scale), 1e3 * np.sqrt(scale)) if tr[j] == "sq" else (-12.0, 12.0)
               for j in np.flatnonzero(free)]
-    x0 = np.clip(theta0[free], [b[0] for b in bounds], [b[1] for b in bounds])
-    res = optimize.minimize(eng.objective, x0, args=(theta0, tr, free), jac=True, method="L-BFGS-B",
-                            bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000, "maxls": 50})
+    lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+    def obj(x):  # the bounds by clipping (BFGS: numpy-only steps, no thread start-up of a compiled optimiser)
+        xc = np.clip(x, lo, hi)
+        f, g = eng.objective(xc, theta0, tr, free)
+        return f, np.where((x < lo) | (x > hi), x - xc, g)
+
+    res = optimize.minimize(obj, np.clip(theta0[free], lo, hi), jac=True, method="BFGS",
+                            options={"gtol": gtol, "maxiter": 2000})
     theta = theta0.copy()
-    theta[free] = res.x
+    theta[free] = np.clip(res.x, lo, hi)
     nat = _to_nat(theta, tr)
     nat[~free] = spec.fixed[~free]
-    # components at their lower bound are zero (metafor sets sigma2 <= 10 eps to 0)
-    for j in np.flatnonzero(free):
-        if tr[j] == "log" and theta[j] <= bounds[list(np.flatnonzero(free)).index(j)][0] + 1e-6:
-            nat[j] = 0.0
-    ok = bool(res.success) or ("ABNORMAL" in str(res.message) and float(np.max(np.abs(res.jac))) < 1e-4)
+    # as metafor: variance components below 10 machine epsilon are zero
+    nat[(np.array(tr) == "sq") & (nat <= 10 * np.finfo(float).eps)] = 0.0
+    ok = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-5
     return nat, ok, float(-res.fun)
 
 
@@ -420,7 +445,9 @@ class RMAMVResult(Displayed):
                              "ci_ub": self.ci_ub})
 
     def variance_components(self) -> pd.DataFrame:
-        """One row per estimated component (``component``, ``estimate``, ``sqrt``, ``n_levels``, ``factor``)."""
+        """One row per component (``component``, ``estimate``, ``sqrt``, ``n_levels``, ``factor``): for a
+        term with one variance per inner level, ``n_levels`` is the number of rows at that level and
+        ``factor`` the level (metafor's ``k.lvl`` and ``level``)."""
         rows = []
         for j, (nm, t) in enumerate(zip(self.sigma2_names, [t for t in self.spec.terms if isinstance(t, SigmaTerm)],
                                         strict=True)):
@@ -431,7 +458,8 @@ class RMAMVResult(Displayed):
                                           ("gamma2", "phi", self.gamma2, self.phi)), strict=False):
             for j, x in enumerate(v):
                 rows.append({"component": vn if len(v) == 1 else f"{vn}.{j + 1}", "estimate": x, "sqrt": np.sqrt(x),
-                             "n_levels": tt.L, "factor": tt.inner_name if len(v) == 1 else tt.inner_levels[j]})
+                             "n_levels": int(np.sum(tt.inner == j)) if len(v) > 1 else tt.L,
+                             "factor": tt.inner_name if len(v) == 1 else tt.inner_levels[j]})
             for j, x in enumerate(c):
                 rows.append({"component": cn if len(c) == 1 else f"{cn}.{j + 1}", "estimate": x, "sqrt": np.nan,
                              "n_levels": tt.L, "factor": tt.outer_name})
@@ -604,7 +632,7 @@ def profile_loglik(fit: RMAMVResult, j: int, value: float) -> float:
     spec = replace(fit.spec, fixed=fx)
     nat0 = _nat_of(fit)
     nat0[j] = value
-    return _optimise(spec, start=nat0)[2]
+    return _optimise(spec, start=nat0, ftol=1e-12, gtol=1e-7)[2]
 
 
 def profile_confint(fit: RMAMVResult, level: float | None = None) -> pd.DataFrame:
@@ -655,7 +683,7 @@ def _bound(f, est: float, lim: float) -> float:
     if flim < 0:
         return float(lim)
     a, b = (lim, est) if lim < est else (est, lim)
-    return float(optimize.brentq(f, a, b, xtol=1e-10 * max(1.0, abs(est)), rtol=1e-10))
+    return float(optimize.brentq(f, a, b, xtol=1e-7 * max(abs(est), 1e-3), rtol=1e-7))
 
 
 def ranef_mv(fit: RMAMVResult, level: float | None = None) -> dict[str, pd.DataFrame]:
@@ -680,3 +708,108 @@ def ranef_mv(fit: RMAMVResult, level: float | None = None) -> dict[str, pd.DataF
         out[t.name] = pd.DataFrame({"intrcpt": pred, "se": se, "pi_lb": pred - crit * se, "pi_ub": pred + crit * se},
                                    index=list(t.levels))
     return out
+
+
+def predict_mv(fit: RMAMVResult, newmods=None, level: float | None = None, intercept: bool = True,
+               tau2_levels: Sequence[int] | None = None, gamma2_levels: Sequence[int] | None = None) -> pd.DataFrame:
+    """Predicted average effects with CI and prediction interval, as metafor's ``predict.rma.mv``.
+
+    The prediction interval adds :math:`\\sum_j\\sigma^2_j` and the ``tau2`` (``gamma2``) of the level
+    given by ``tau2_levels`` (0-based positions in the inner levels; needed when a term has several
+    tau^2) to :math:`\\mathrm{SE}^2`.
+    """
+    level = fit.level if level is None else level
+    crit = stats.norm.ppf(0.5 + level / 2) if fit.df is None else stats.t.ppf(0.5 + level / 2, fit.df)
+    has_int = fit.p > 0 and bool(np.all(fit.X[:, 0] == 1.0)) and fit.names[0] == "intrcpt"
+    if newmods is None:
+        Xn = fit.X[:1] if (fit.p == 1 and has_int) else fit.X
+    else:
+        arr = np.asarray(newmods, float)
+        q = fit.p - (1 if has_int else 0)
+        arr = arr.reshape(-1, q) if q > 0 else arr.reshape(-1, 0)
+        Xn = np.column_stack([np.full(len(arr), 1.0 if intercept else 0.0), arr]) if has_int else arr
+    pred = Xn @ fit.beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, fit.vb, Xn))
+    extra = np.full(len(pred), float(np.sum(fit.sigma2)))
+    for var, lev in ((fit.tau2, tau2_levels), (fit.gamma2, gamma2_levels)):
+        if len(var) == 1:
+            extra += var[0]
+        elif len(var) > 1:
+            if lev is None:
+                extra[:] = np.nan
+            else:
+                extra += var[np.broadcast_to(np.asarray(lev, int), (len(pred),))]
+    h = crit * np.sqrt(se**2 + extra)
+    return pd.DataFrame({"pred": pred, "se": se, "ci_lb": pred - crit * se, "ci_ub": pred + crit * se,
+                         "pi_lb": pred - h, "pi_ub": pred + h})
+
+
+def fitstats_mv(fit: RMAMVResult, reml: bool | None = None) -> dict:
+    """logLik, deviance, AIC, BIC, AICc of the fit (metafor's ``fitstats``; ``reml`` defaults to the method)."""
+    reml = fit.method == "REML" if reml is None else reml
+    if reml == (fit.method == "REML"):
+        return {"logLik": fit.logLik, "deviance": fit.deviance, "AIC": fit.AIC, "BIC": fit.BIC, "AICc": fit.AICc,
+                "n_par": fit.n_par, "reml": reml}
+    ll = fit.ll_REML if reml else fit.ll_ML
+    nn = fit.k - fit.p if reml else fit.k
+    q = fit.n_par
+    _, ll_sat = _qe(fit.yi, fit.V, fit.X)
+    dev = -2 * ll if reml else (-2 * (ll - ll_sat) if np.isfinite(ll_sat) else -2 * ll)
+    return {"logLik": ll, "deviance": float(dev), "AIC": -2 * ll + 2 * q, "BIC": -2 * ll + q * np.log(nn),
+            "AICc": -2 * ll + 2 * q * max(nn, q + 2) / (max(nn, q + 2) - q - 1), "n_par": q, "reml": reml}
+
+
+def anova_mv(fit: RMAMVResult, fit2: RMAMVResult | None = None, *, btt=None, L=None, rhs=0.0):
+    """Wald test of coefficients (``btt``) or linear combinations (``L``), or the likelihood-ratio test
+    between two nested fits to the same data (metafor's ``anova.rma``)."""
+    from bayesmeta.frequentist.anova import AnovaResult, _wald, resolve_btt
+
+    if fit2 is not None:
+        if fit.yi.shape != fit2.yi.shape or not np.allclose(fit.yi, fit2.yi) or not np.allclose(fit.V, fit2.V):
+            raise ValueError("anova: the two fits are not to the same data (yi and V must agree)")
+        if fit.method != fit2.method:
+            raise ValueError("anova: a likelihood-ratio test needs two ML fits or two REML fits")
+        if fit.method == "REML" and (fit.X.shape != fit2.X.shape or not np.allclose(fit.X, fit2.X)):
+            import warnings
+
+            warnings.warn("REML likelihoods of models with different fixed effects are not comparable: refit "
+                          "both with method='ML'", UserWarning, stacklevel=2)
+        full, red = (fit, fit2) if fit.n_par >= fit2.n_par else (fit2, fit)
+        lrt = max(0.0, 2 * (full.logLik - red.logLik))
+        dfd = full.n_par - red.n_par
+        pv = float(stats.chi2.sf(lrt, dfd)) if dfd > 0 else float("nan")
+        fits = pd.DataFrame([{"n_par": f.n_par, "AIC": f.AIC, "BIC": f.BIC, "AICc": f.AICc, "logLik": f.logLik,
+                              "LRT": v, "pval": q, "QE": f.QE}
+                             for f, v, q in ((full, np.nan, np.nan), (red, lrt, pv))], index=["full", "reduced"])
+        return AnovaResult(kind="lrt", LRT=lrt, df=float(dfd), pval=pv, fits=fits)
+    if L is not None:
+        Lm = np.atleast_2d(np.asarray(L, float))
+        if Lm.shape[1] != fit.p:
+            raise ValueError(f"L must have {fit.p} columns (one per coefficient: {', '.join(fit.names)})")
+        est = Lm @ fit.beta
+        Vl = Lm @ fit.vb @ Lm.T
+        se = np.sqrt(np.diag(Vl))
+        r = np.broadcast_to(np.asarray(rhs, float), est.shape)
+        st = (est - r) / se
+        p = 2 * (stats.norm.sf(np.abs(st)) if fit.df is None else stats.t.sf(np.abs(st), fit.df))
+        hyp = pd.DataFrame({"estimate": est, "se": se, fit.stat_name: st, "pval": p})
+        QM, QM_df, QM_p = _wald(est - r, Vl, fit.df)
+        return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=fit.df, hyp=hyp,
+                           names=tuple(f"L{j + 1}" for j in range(Lm.shape[0])))
+    b = fit.btt if btt is None else resolve_btt(btt, fit.names)
+    if not b:
+        raise ValueError("nothing to test: the model has only an intercept (give btt= or L=)")
+    QM, QM_df, QM_p = _wald(fit.beta[list(b)], fit.vb[np.ix_(b, b)], fit.df)
+    return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=fit.df, btt=tuple(b),
+                       names=tuple(fit.names[j] for j in b))
+
+
+def confint_mv(fit: RMAMVResult, level: float | None = None):
+    """Profile-likelihood CIs of the variance components and Wald CIs of the coefficients."""
+    from bayesmeta.frequentist.confint import ConfintResult
+
+    level = fit.level if level is None else level
+    crit = stats.norm.ppf(0.5 + level / 2) if fit.df is None else stats.t.ppf(0.5 + level / 2, fit.df)
+    fixed = pd.DataFrame({"estimate": fit.beta, "ci_lb": fit.beta - crit * fit.se, "ci_ub": fit.beta + crit * fit.se},
+                         index=list(fit.names))
+    return ConfintResult(random=profile_confint(fit, level), fixed=fixed, type="PL", level=level)
