@@ -244,7 +244,7 @@ class _Engine:
         return M
 
     def dM(self, nat: np.ndarray, theta: np.ndarray, tr: Sequence[str], free: np.ndarray) -> list[np.ndarray]:
-        """Derivatives of M in the free transformed parameters (central differences in the small G)."""
+        """Derivatives of M in the free transformed parameters (analytic, through the small G)."""
         out = []
         for j in np.flatnonzero(free):
             _, i, _, _ = self.lay[j]
@@ -267,15 +267,25 @@ class _Engine:
                     dG[:, w] += sg * R[:, w] * sv
                 out.append(dG[np.ix_(t.inner, t.inner)] * self.base[i])
                 continue
-            h = 1e-6
-            tp, tm = theta.copy(), theta.copy()
-            tp[j] += h
-            tm[j] -= h
-            npl, nmi = _to_nat(tp, tr), _to_nat(tm, tr)
-            npl[~free], nmi[~free] = nat[~free], nat[~free]
-            vp, cp = self.split(npl)[i]
-            vm, cm = self.split(nmi)[i]
-            dG = (t.G(np.asarray(vp), np.asarray(cp)) - t.G(np.asarray(vm), np.asarray(cm))) / (2 * h)
+            var, cor = self.split(nat)[i]
+            w = self.lay[j][2]
+            x = float(cor[w])
+            dx = (1 - x * x) if tr[j] == "atanh" else x * (1 - x)  # d cor / d theta
+            L = t.L
+            if t.struct in ("CS", "HCS"):
+                dR = np.ones((L, L)) - np.eye(L)
+            elif t.struct == "UN":
+                iu = np.triu_indices(L, 1)
+                dR = np.zeros((L, L))
+                dR[iu[0][w], iu[1][w]] = dR[iu[1][w], iu[0][w]] = 1.0
+            else:  # AR, HAR (lags between level positions), CAR (between the values)
+                pos = np.arange(L, dtype=float) if t.struct != "CAR" else t.inner_values
+                lag = np.abs(pos[:, None] - pos[None, :])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    dR = np.where(lag > 0, lag * x ** np.maximum(lag - 1, 0.0), 0.0)
+            v = np.broadcast_to(np.asarray(var, float), (L,))
+            sv = np.sqrt(np.maximum(v, 0.0))
+            dG = sv[:, None] * dR * sv[None, :] * dx
             out.append(dG[np.ix_(t.inner, t.inner)] * self.base[i])
         return out
 
