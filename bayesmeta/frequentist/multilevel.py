@@ -270,7 +270,7 @@ class _Engine:
             var, cor = self.split(nat)[i]
             w = self.lay[j][2]
             x = float(cor[w])
-            dx = (1 - x * x) if tr[j] == "atanh" else x * (1 - x)  # d cor / d theta
+            dx = (1 - x * x) if tr[int(j)] == "atanh" else x * (1 - x)  # d cor / d theta
             L = t.L
             if t.struct in ("CS", "HCS"):
                 dR = np.ones((L, L)) - np.eye(L)
