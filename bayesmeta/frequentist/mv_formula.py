@@ -92,6 +92,15 @@ def _variable(tok: str, frame: pd.DataFrame, arg: str):
     return "fac", (codes, levels)
 
 
+def _minus_one(rhs: str) -> str:
+    """Top-level ``- term`` (outside parentheses) as ``+ -term``, so that ``- 1`` drops the intercept."""
+    out, depth = "", 0
+    for ch in rhs:
+        depth += (ch == "(") - (ch == ")")
+        out += "+ -" if ch == "-" and depth == 0 else ch
+    return out.replace("+ - ", "+ -")
+
+
 def model_matrix(frame: pd.DataFrame, formula: str, arg: str = "mods") -> tuple[np.ndarray, list[str]]:
     """Design matrix and column names of a one-sided formula over ``frame`` (see the module docstring)."""
     rhs = formula.strip()
@@ -99,12 +108,14 @@ def model_matrix(frame: pd.DataFrame, formula: str, arg: str = "mods") -> tuple[
         raise ValueError(f"{arg}: a formula starts with '~' (e.g. '~ 0 + outcome'); got {formula!r}")
     intercept = True
     terms: list[tuple[str, ...]] = []
-    for raw in _split_top(rhs[1:].replace("- 1", "+ -1").replace("-1", "+ -1"), "+"):
+    for raw in _split_top(_minus_one(rhs[1:]), "+"):
         if raw in ("", "1"):
             continue
         if raw in ("0", "-1"):
             intercept = False
             continue
+        if raw.startswith("-"):
+            raise ValueError(f"{arg}: {formula!r}: only '- 1' (no intercept) can be subtracted")
         parts = _split_top(raw, "*")
         if len(parts) > 1:  # a*b*c: every non-empty sub-product, in order of degree
             for d in range(1, len(parts) + 1):
