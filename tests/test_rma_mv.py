@@ -69,7 +69,7 @@ def _check_fit(fit, g, opt=OPT):
         _close(getattr(fit, mine), g[theirs], LL, 1e-7)
     assert fit.n_par == g["parms"]
     for comp in ("sigma2", "tau2", "rho"):
-        if comp in g and comp != "rho" or (comp == "rho" and len(fit.rho)):
+        if comp in g and (comp != "rho" or len(fit.rho)):
             _close(getattr(fit, comp), g[comp], opt, 1e-6)
 
 
