@@ -1003,7 +1003,7 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
 
 
 def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True,
-            *, tau2_levels: Any = None, gamma2_levels: Any = None):
+            *, tau2_levels: Any = None, gamma2_levels: Any = None, hetvar: float | None = None):
     """Predicted average effect with CI and prediction interval (metafor ``predict``).
 
     Parameters
@@ -1023,6 +1023,9 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
     tau2_levels, gamma2_levels : int or sequence of int, optional
         For a bm.rma_mv fit with several tau^2 (gamma^2): the 0-based inner level whose variance enters
         the prediction interval (metafor's ``tau2.levels``).
+    hetvar : float, optional
+        For a bm.rma_mv fit: the heterogeneity variance of the prediction interval, in place of the
+        sum of the fit's components (metafor's ``hetvar``).
 
     Returns
     -------
@@ -1038,7 +1041,7 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
         from bayesmeta.frequentist.multilevel import predict_mv
 
         df = predict_mv(fit, newmods=newmods, level=None if level is None else _level(level), intercept=intercept,
-                        tau2_levels=tau2_levels, gamma2_levels=gamma2_levels)
+                        tau2_levels=tau2_levels, gamma2_levels=gamma2_levels, hetvar=hetvar)
         if transf is not None:
             for col in df.columns:
                 if col != "se":

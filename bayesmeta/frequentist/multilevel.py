@@ -455,6 +455,22 @@ class RMAMVResult(Displayed):
     spec: _Spec = field(compare=False)
 
     @property
+    def G(self) -> np.ndarray:
+        """The var-cov matrix of the first ``~ inner | outer`` term over its inner levels (metafor's ``G``)."""
+        return self._struct_matrix(0, self.tau2, self.rho)
+
+    @property
+    def H(self) -> np.ndarray:
+        """The var-cov matrix of the second ``~ inner | outer`` term (metafor's ``H``)."""
+        return self._struct_matrix(1, self.gamma2, self.phi)
+
+    def _struct_matrix(self, m: int, var: np.ndarray, cor: np.ndarray) -> np.ndarray:
+        st = [t for t in self.spec.terms if isinstance(t, StructTerm)]
+        if len(st) <= m:
+            return np.empty((0, 0))
+        return st[m].G(var, cor)
+
+    @property
     def fitted(self) -> np.ndarray:
         return self.X @ self.beta
 
@@ -749,12 +765,14 @@ def ranef_mv(fit: RMAMVResult, level: float | None = None) -> dict[str, pd.DataF
 
 
 def predict_mv(fit: RMAMVResult, newmods=None, level: float | None = None, intercept: bool = True,
-               tau2_levels: Sequence[int] | None = None, gamma2_levels: Sequence[int] | None = None) -> pd.DataFrame:
+               tau2_levels: Sequence[int] | None = None, gamma2_levels: Sequence[int] | None = None,
+               hetvar: float | None = None) -> pd.DataFrame:
     """Predicted average effects with CI and prediction interval, as metafor's ``predict.rma.mv``.
 
     The prediction interval adds :math:`\\sum_j\\sigma^2_j` and the ``tau2`` (``gamma2``) of the level
     given by ``tau2_levels`` (0-based positions in the inner levels; needed when a term has several
-    tau^2) to :math:`\\mathrm{SE}^2`.
+    tau^2) to :math:`\\mathrm{SE}^2`; ``hetvar`` replaces that sum (e.g. the heterogeneity of a
+    contrast of two correlated levels, :math:`\\tau^2_1 + \\tau^2_2 - 2\\tau_{12}`).
     """
     level = fit.level if level is None else level
     crit = stats.norm.ppf(0.5 + level / 2) if fit.df is None else stats.t.ppf(0.5 + level / 2, fit.df)
@@ -777,6 +795,8 @@ def predict_mv(fit: RMAMVResult, newmods=None, level: float | None = None, inter
                 extra[:] = np.nan
             else:
                 extra += var[np.broadcast_to(np.asarray(lev, int), (len(pred),))]
+    if hetvar is not None:
+        extra[:] = float(hetvar)
     h = crit * np.sqrt(se**2 + extra)
     return pd.DataFrame({"pred": pred, "se": se, "ci_lb": pred - crit * se, "ci_ub": pred + crit * se,
                          "pi_lb": pred - h, "pi_ub": pred + h})
