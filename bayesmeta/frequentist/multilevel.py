@@ -86,7 +86,7 @@ def _single_thread(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
         except ImportError:  # pragma: no cover - installed with pymc
             return fn(*args, **kwargs)
         with threadpool_limits(1, user_api="blas"):
