@@ -739,6 +739,7 @@ def rma_mv(
     rho: Any = None,
     gamma2: Any = None,
     phi: Any = None,
+    intercept: bool = True,
 ):
     """Multivariate / multilevel random-effects model, as metafor's ``rma.mv``.
 
@@ -752,8 +753,9 @@ def rma_mv(
         of per-study blocks in row order (metafor's ``bldiag``). Default: the ``vi`` column.
     mods : str or array_like, optional
         Fixed effects: a formula over the columns (``"~ 0 + outcome + outcome:I(year - 1983)"``,
-        ``"~ factor(trt)"``; see :mod:`bayesmeta.frequentist.mv_formula`) or a design matrix (n, p)
-        used as given. Default: an intercept.
+        ``"~ factor(trt)"``; see :mod:`bayesmeta.frequentist.mv_formula`) or a matrix / DataFrame of
+        moderators (n, q), to which an intercept is added unless ``intercept=False``. Default: an
+        intercept.
     random : str or sequence of str, optional
         metafor's random-effects formulas: ``"~ 1 | study"``, nested ``"~ 1 | district/school"``,
         ``"~ outcome | trial"`` (structured by ``struct``) or a list of them. None: the common-effects
@@ -772,6 +774,8 @@ def rma_mv(
         Coefficients of the omnibus test (names or 0-based positions); default all but the intercept.
     sigma2, tau2, rho, gamma2, phi : float or sequence, optional
         Fix components (NaN entries are estimated), as metafor's arguments of the same names.
+    intercept : bool
+        Add an intercept to a moderator matrix (formulas say it with ``0 +``).
 
     Returns
     -------
@@ -839,9 +843,11 @@ def rma_mv(
         X, names = np.ones((len(y), 1)), ["intrcpt"]
     elif isinstance(mods, str):
         X, names = model_matrix(frame, mods, "mods")
-    else:
-        X = np.asarray(mods, float).reshape(n, -1)[ok]
-        names = [f"X{j + 1}" for j in range(X.shape[1])]
+    else:  # a matrix of moderators; the intercept is added unless intercept=False (as metafor)
+        mm = np.asarray(mods, float).reshape(n, -1)[ok]
+        names = list(mods.columns) if isinstance(mods, pd.DataFrame) else [f"X{j + 1}" for j in range(mm.shape[1])]
+        X = np.column_stack([np.ones(len(mm)), mm]) if intercept else mm
+        names = ["intrcpt", *names] if intercept else names
     terms, forms = ([], []) if random is None else random_terms(frame, random, struct)
     fixed = {k: np.atleast_1d(np.asarray(v, float)) for k, v in
              (("sigma2", sigma2), ("tau2", tau2), ("rho", rho), ("gamma2", gamma2), ("phi", phi)) if v is not None}

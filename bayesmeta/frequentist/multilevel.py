@@ -122,6 +122,7 @@ class StructTerm:
     outer: np.ndarray
     inner_levels: tuple[str, ...]
     inner_values: np.ndarray
+    outer_levels: tuple[str, ...] = ()
 
     @property
     def L(self) -> int:
@@ -741,8 +742,9 @@ def _bound(f, est: float, lim: float) -> float:
 
 @_single_thread
 def ranef_mv(fit: RMAMVResult, level: float | None = None) -> dict[str, pd.DataFrame]:
-    """Predicted random intercepts (BLUPs) of each ``~ 1 | g`` component, as metafor's ``ranef.rma.mv``:
-    one DataFrame per component (index: its levels; columns ``intrcpt``, ``se``, ``pi_lb``, ``pi_ub``)."""
+    """Predicted random effects (BLUPs), as metafor's ``ranef.rma.mv``: one DataFrame per term (keyed
+    ``"g"`` for ``~ 1 | g``, ``"inner | outer"`` for a structured term; index: its levels, or the
+    ``inner | outer`` combinations present; columns ``intrcpt``, ``se``, ``pi_lb``, ``pi_ub``)."""
     level = fit.level if level is None else level
     crit = stats.norm.ppf(0.5 + level / 2) if fit.df is None else stats.t.ppf(0.5 + level / 2, fit.df)
     W = np.linalg.inv(fit.M)
@@ -751,17 +753,40 @@ def ranef_mv(fit: RMAMVResult, level: float | None = None) -> dict[str, pd.DataF
     e = fit.residuals
     n = len(e)
     out = {}
-    sig = [t for t in fit.spec.terms if isinstance(t, SigmaTerm)]
-    for s2, t in zip(fit.sigma2, sig, strict=True):
-        Z = np.zeros((n, len(t.levels)))
-        Z[np.arange(n), t.groups] = 1.0
-        DZtW = s2 * Z.T @ W
+    sig = iter(fit.sigma2)
+    st = iter([(fit.tau2, fit.rho), (fit.gamma2, fit.phi)])
+    for t in fit.spec.terms:
+        if isinstance(t, SigmaTerm):
+            s2 = float(next(sig))
+            Z = np.zeros((n, len(t.levels)))
+            Z[np.arange(n), t.groups] = 1.0
+            D = s2 * np.eye(len(t.levels))
+            key, index = t.name, list(t.levels)
+        else:
+            # one effect per (outer, inner) combination present, ordered by outer then inner level
+            var, cor = next(st)
+            G = t.G(var, cor)
+            combos = sorted(set(zip(t.outer.tolist(), t.inner.tolist(), strict=True)))
+            pos = {c: j for j, c in enumerate(combos)}
+            Z = np.zeros((n, len(combos)))
+            Z[np.arange(n), [pos[c] for c in zip(t.outer.tolist(), t.inner.tolist(), strict=True)]] = 1.0
+            o = np.array([c[0] for c in combos])
+            i_ = np.array([c[1] for c in combos])
+            D = G[np.ix_(i_, i_)] * (o[:, None] == o[None, :])
+            outer_levels = _outer_levels(t)
+            key = f"{t.inner_name} | {t.outer_name}"
+            index = [f"{t.inner_levels[c[1]]} | {outer_levels[c[0]]}" for c in combos]
+        DZtW = D @ Z.T @ W
         pred = DZtW @ e
-        vpred = s2 * np.eye(len(t.levels)) - DZtW @ (np.eye(n) - H) @ Z * s2
+        vpred = D - DZtW @ (np.eye(n) - H) @ Z @ D
         se = np.sqrt(np.maximum(np.diag(vpred), 0.0))
-        out[t.name] = pd.DataFrame({"intrcpt": pred, "se": se, "pi_lb": pred - crit * se, "pi_ub": pred + crit * se},
-                                   index=list(t.levels))
+        out[key] = pd.DataFrame({"intrcpt": pred, "se": se, "pi_lb": pred - crit * se, "pi_ub": pred + crit * se},
+                                index=index)
     return out
+
+
+def _outer_levels(t: StructTerm) -> tuple[str, ...]:
+    return t.outer_levels or tuple(str(j + 1) for j in range(int(t.outer.max()) + 1))
 
 
 def predict_mv(fit: RMAMVResult, newmods=None, level: float | None = None, intercept: bool = True,

@@ -192,7 +192,7 @@ def random_terms(frame: pd.DataFrame, random: str | Sequence[str], struct: str |
         icodes, ilevels, ivalues = factor_codes(_need(frame, iname, "random"))
         if st in ("AR", "HAR", "CAR") and np.isnan(ivalues).any():
             raise ValueError(f"random: struct={st!r} needs a numeric inner variable (time); {iname!r} is text")
-        ocodes, _ = _group(frame, outer, "random")
+        ocodes, olevels = _group(frame, outer, "random")
         terms.append(StructTerm(inner_name=inner, outer_name=outer, struct=st, inner=icodes, outer=ocodes,
-                                inner_levels=ilevels, inner_values=ivalues))
+                                inner_levels=ilevels, inner_values=ivalues, outer_levels=olevels))
     return terms, [str(f).strip() for f in forms]
