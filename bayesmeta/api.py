@@ -41,6 +41,7 @@ __all__ += [
     "anova",
     "blup",
     "confint",
+    "cooks_distance",
     "cumul",
     "fitstats",
     "fsn",
@@ -1242,12 +1243,42 @@ def influence(fit: Any):
     return _i.influence(_fit_arg(fit, "influence"))
 
 
+def cooks_distance(fit: Any, cluster: Any = None, reestimate: bool = True):
+    """Cook's distances (metafor ``cooks.distance``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: leave out whole clusters (one label per row; clusters in sorted order, as
+        metafor) instead of single rows.
+    reestimate : bool
+        For a bm.rma_mv fit: re-estimate the variance components in each refit (metafor's default),
+        or hold them at the fit's values.
+
+    Returns
+    -------
+    numpy.ndarray
+        One distance per row (or cluster).
+    """
+    import numpy as np
+
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import cooks_distance_mv
+
+        return cooks_distance_mv(fit, cluster=cluster, reestimate=reestimate)
+    if cluster is not None:
+        raise ValueError("bm.cooks_distance: cluster= is for bm.rma_mv fits; bm.influence(fit) gives the "
+                         "per-study distances of a bm.rma fit")
+    return np.asarray(influence(fit).cook_d, float)
+
+
 def hatvalues(fit: Any, type: str = "diagonal"):
     """Hat values (metafor ``hatvalues``): the diagonal, or the matrix :math:`X(X^\\top WX)^{-1}X^\\top W`.
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult
     type : {"diagonal", "matrix"}
 
     Returns
@@ -1259,6 +1290,10 @@ def hatvalues(fit: Any, type: str = "diagonal"):
 
     from bayesmeta.frequentist.model import model_of
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import hatvalues_mv
+
+        return hatvalues_mv(fit, type)
     m = model_of(_fit_arg(fit, "hatvalues"))
     w = 1.0 / (m.vi + m.tau2) if m.weights is None else m.weights
     XtW = m.X.T * w
@@ -1275,7 +1310,7 @@ def residuals(fit: Any, type: str = "response"):
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult or RMAMVResult
     type : {"response", "rstandard", "rstudent", "pearson", "cholesky"}
 
     Returns
@@ -1284,6 +1319,14 @@ def residuals(fit: Any, type: str = "response"):
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstandard_mv
+
+        if type == "response":
+            return fit.residuals
+        if type == "rstandard":
+            return rstandard_mv(fit).z.to_numpy()
+        raise ValueError(f"bm.residuals: a bm.rma_mv fit has type 'response' or 'rstandard', not {type!r}")
     return _r.residuals(_resid_fit(fit, "residuals"), type=type)
 
 
@@ -1292,7 +1335,7 @@ def rstandard(fit: Any):
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult or RMAMVResult
 
     Returns
     -------
@@ -1301,6 +1344,10 @@ def rstandard(fit: Any):
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstandard_mv
+
+        return rstandard_mv(fit)
     return _r.rstandard(_resid_fit(fit, "rstandard"))
 
 

@@ -72,8 +72,8 @@ from scipy import optimize, stats
 
 from bayesmeta.frequentist._display import Displayed
 
-__all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "fit_rma_mv", "fitstats_mv",
-           "predict_mv", "profile_confint", "ranef_mv"]
+__all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "cooks_distance_mv", "fit_rma_mv", "fitstats_mv",
+           "hatvalues_mv", "predict_mv", "profile_confint", "ranef_mv", "rstandard_mv"]
 
 STRUCTS = ("ID", "DIAG", "CS", "HCS", "UN", "AR", "HAR", "CAR")
 
@@ -716,7 +716,7 @@ def profile_confint(fit: RMAMVResult, level: float | None = None) -> pd.DataFram
         else:
             lo_lim, hi_lim = 0.0, max(10.0, 100 * est)
         lb, ub = _bound(f, est, lo_lim), _bound(f, est, hi_lim)
-        suffix = "" if counts[kind] == 1 and kind != "sigma2" else f".{w + 1}"
+        suffix = "" if counts[kind] == 1 else f".{w + 1}"  # metafor: "sigma^2" alone, "sigma^2.1", ... if several
         if kind in ("rho", "phi"):
             rows[f"{kind}{suffix}"] = (est, lb, ub)
         else:
@@ -896,3 +896,62 @@ def confint_mv(fit: RMAMVResult, level: float | None = None):
     fixed = pd.DataFrame({"estimate": fit.beta, "ci_lb": fit.beta - crit * fit.se, "ci_ub": fit.beta + crit * fit.se},
                          index=list(fit.names))
     return ConfintResult(random=profile_confint(fit, level), fixed=fixed, type="PL", level=level)
+
+
+def hatvalues_mv(fit: RMAMVResult, type: str = "diagonal") -> np.ndarray:
+    """The hat matrix :math:`H = X(X^\\top M^{-1}X)^{-1}X^\\top M^{-1}` (``"matrix"``) or its diagonal."""
+    H = fit.X @ fit.vb @ fit.X.T @ np.linalg.inv(fit.M)
+    if type == "diagonal":
+        return np.diag(H).copy()
+    if type == "matrix":
+        return H
+    raise ValueError("type must be 'diagonal' or 'matrix'")
+
+
+def rstandard_mv(fit: RMAMVResult) -> pd.DataFrame:
+    """Standardised residuals, as metafor's ``rstandard.rma.mv``: :math:`e_i/\\sqrt{[(I-H)M(I-H)^\\top]_{ii}}`
+    (columns ``resid``, ``se``, ``z``)."""
+    ImH = np.eye(fit.k) - hatvalues_mv(fit, "matrix")
+    se = np.sqrt(np.diag(ImH @ fit.M @ ImH.T))
+    e = fit.residuals
+    e = np.where(np.abs(e) < 100 * np.finfo(float).eps, 0.0, e)
+    return pd.DataFrame({"resid": e, "se": se, "z": e / se})
+
+
+def _subset_spec(spec: _Spec, keep: np.ndarray) -> _Spec:
+    terms: list[Term] = []
+    for t in spec.terms:
+        if isinstance(t, SigmaTerm):
+            terms.append(replace(t, groups=t.groups[keep]))
+        else:
+            terms.append(replace(t, inner=t.inner[keep], outer=t.outer[keep]))
+    return replace(spec, yi=spec.yi[keep], V=spec.V[np.ix_(keep, keep)], X=spec.X[keep], terms=tuple(terms))
+
+
+@_single_thread
+def cooks_distance_mv(fit: RMAMVResult, cluster=None, reestimate: bool = True) -> np.ndarray:
+    r"""Cook's distances, as metafor's ``cooks.distance.rma.mv``: for each row (or each ``cluster``)
+    left out, :math:`(\hat\beta - \hat\beta_{(-i)})^\top\mathrm{Var}(\hat\beta)^{-1}(\hat\beta - \hat\beta_{(-i)})`
+    with the variance components re-estimated (``reestimate=True``) or held at the fit's values;
+    clusters in sorted order (as metafor)."""
+    cl = np.arange(fit.k) if cluster is None else np.asarray(cluster)
+    if cl.shape != (fit.k,):
+        raise ValueError(f"cluster: one label per row of the fit ({fit.k}), got {cl.shape[0]}")
+    ids = sorted(set(cl.tolist()), key=lambda x: (str(type(x)), x))
+    svb = np.linalg.inv(fit.vb)
+    nat = _nat_of(fit)
+    out = np.full(len(ids), np.nan)
+    for j, g in enumerate(ids):
+        keep = cl != g
+        spec = _subset_spec(fit.spec, keep)
+        if np.linalg.matrix_rank(spec.X) < spec.X.shape[1]:
+            continue
+        if reestimate:
+            nat_i = _optimise(spec, start=nat.copy())[0]
+        else:
+            nat_i = nat
+            spec = replace(spec, fixed=nat.copy())
+        beta = _Engine(spec).solve(_Engine(spec).marginal(nat_i), spec.reml)[0]
+        d = fit.beta - beta
+        out[j] = float(d @ svb @ d)
+    return out
