@@ -220,3 +220,24 @@ def test_missing_rows_are_left_out_with_a_warning():
     assert fit.k == 55 and any("missing" in str(x.message) for x in w)
     ref = bm.rma_mv(d.drop(index=3), "vi", random="~ 1 | district/study")
     _close(fit.sigma2, ref.sigma2, 1e-10)
+
+
+def test_cluster_robust_inference():
+    d = _kon()
+    fit = bm.rma_mv(d, "vi", random="~ 1 | district/study")
+    rb, g = bm.robust(fit, cluster=d.district), G["kon_reml_robust"]
+    _close(rb.se, g["se"], OPT)
+    _close(rb.pval, g["pval"], OPT)
+    _close([rb.ci_lb, rb.ci_ub], [g["ci_lb"], g["ci_ub"]], OPT, 1e-6)
+    assert rb.df[0] == g["df"]
+    b, V = _ber()
+    fit = bm.rma_mv(b, V, mods="~ 0 + outcome + outcome:I(year - 1983)", random="~ outcome | trial", struct="UN",
+                    method="ML")
+    rb, g = bm.robust(fit, cluster=b.trial), G["ber_un_robust"]
+    _close(rb.se, g["se"], OPT)
+    _close(rb.pval, g["pval"], OPT)
+    _close(rb.QM, g["QM"], 2 * OPT)
+    assert (rb.QM_df, rb.QM_ddf) == tuple(g["QMdf"])
+    _close(bm.robust(fit, cluster=b.trial, adjust=False).se, g["se_unadjusted"], OPT)
+    with pytest.raises(ValueError, match="clubSandwich=True"):
+        bm.robust(fit, cluster=b.trial, clubSandwich=True)

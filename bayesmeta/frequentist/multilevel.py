@@ -73,7 +73,7 @@ from scipy import optimize, stats
 from bayesmeta.frequentist._display import Displayed
 
 __all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "cooks_distance_mv", "fit_rma_mv", "fitstats_mv",
-           "hatvalues_mv", "predict_mv", "profile_confint", "ranef_mv", "rstandard_mv"]
+           "hatvalues_mv", "predict_mv", "profile_confint", "ranef_mv", "robust_mv", "rstandard_mv"]
 
 STRUCTS = ("ID", "DIAG", "CS", "HCS", "UN", "AR", "HAR", "CAR")
 
@@ -955,3 +955,43 @@ def cooks_distance_mv(fit: RMAMVResult, cluster=None, reestimate: bool = True) -
         d = fit.beta - beta
         out[j] = float(d @ svb @ d)
     return out
+
+
+def robust_mv(fit: RMAMVResult, cluster, adjust: bool = True):
+    r"""Cluster-robust (sandwich) inference for an ``rma_mv`` fit, as metafor's ``robust.rma.mv``:
+    :math:`V_R = B\{\sum_c e_ce_c^\top\}B^\top` with bread :math:`B = (X^\top M^{-1}X)^{-1}X^\top M^{-1}`
+    (the sum block-diagonal over the clusters), times :math:`n/(n-p)` when ``adjust`` (n clusters);
+    t tests on :math:`n-p` df and :math:`F = Q_M/m` on :math:`(m, n-p)` df for the fit's ``btt``
+    (Hedges, Tipton & Johnson 2010, doi:10.1002/jrsm.5)."""
+    from bayesmeta.frequentist.robust import RobustResult
+
+    cl = np.asarray(list(cluster), dtype=object)
+    if cl.size != fit.k:
+        raise ValueError(f"cluster must have one entry per row of the fit ({fit.k}); got {cl.size}")
+    ids = list(dict.fromkeys(cl.tolist()))
+    n, p = len(ids), fit.p
+    if n <= p:
+        raise ValueError(f"too few clusters ({n}) for {p} coefficients")
+    bread = fit.vb @ fit.X.T @ np.linalg.inv(fit.M)
+    e = fit.residuals
+    vb = np.zeros((p, p))
+    for c in ids:
+        g = np.flatnonzero(cl == c)
+        u = bread[:, g] @ e[g]
+        vb += np.outer(u, u)
+    if adjust:
+        vb *= n / (n - p)
+    se = np.sqrt(np.diag(vb))
+    t = fit.beta / se
+    df = float(n - p)
+    crit = stats.t.ppf(0.5 + fit.level / 2, df)
+    b = list(fit.btt)
+    if b:
+        QM = float(fit.beta[b] @ np.linalg.solve(vb[np.ix_(b, b)], fit.beta[b])) / len(b)
+        QM_p = float(stats.f.sf(QM, len(b), df))
+    else:
+        QM, QM_p = float("nan"), float("nan")
+    return RobustResult(names=fit.names, beta=fit.beta, se=se, tval=t, df=np.full(p, df),
+                        pval=2 * stats.t.sf(np.abs(t), df), ci_lb=fit.beta - crit * se, ci_ub=fit.beta + crit * se,
+                        vb=vb, QM=QM, QM_df=len(b), QM_ddf=df, QM_p=QM_p, n_clusters=n, kind="CR1" if adjust else "CR0",
+                        level=fit.level, tau2=float("nan"))

@@ -35,6 +35,9 @@ ci <- function(res) {
 }
 g <- list()
 r <- rma.mv(yi, vi, random = ~ 1 | district/study, data = kon)
+rb <- robust(r, cluster = kon$district)
+g$kon_reml_robust <- list(beta = unname(c(rb$beta)), se = unname(rb$se), zval = unname(rb$zval),
+                          pval = unname(rb$pval), ci_lb = unname(rb$ci.lb), ci_ub = unname(rb$ci.ub), df = rb$ddf)
 g$kon_reml <- c(fit(r), list(confint = ci(r), ranef_district = unname(ranef(r)[[1]]$intrcpt),
                              ranef_district_se = unname(ranef(r)[[1]]$se),
                              ml = unname(unlist(fitstats(r, REML = FALSE)[1:5, 1]))))
@@ -53,6 +56,11 @@ g$kon_diag <- fit(r)
 r <- rma.mv(yi, Vb, mods = ~ 0 + outcome + outcome:I(year - 1983), random = ~ outcome | trial, struct = "UN",
             data = ber, method = "ML")
 a <- anova(r, X = rbind(c(1, -1, 0, 0), c(0, 0, 1, -1)))
+rb <- robust(r, cluster = ber$trial)
+g$ber_un_robust <- list(beta = unname(c(rb$beta)), se = unname(rb$se), pval = unname(rb$pval), QM = rb$QM,
+                        QMp = rb$QMp, QMdf = rb$QMdf)
+rb0 <- robust(r, cluster = ber$trial, adjust = FALSE)
+g$ber_un_robust$se_unadjusted <- unname(rb0$se)
 g$ber_un <- c(fit(r), list(confint = ci(r), L_QM = a$QM, L_QMp = a$QMp, L_est = unname(c(a$Xb)),
                            L_se = unname(a$se)))
 r1 <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "UN", data = ber)
