@@ -241,3 +241,17 @@ def test_cluster_robust_inference():
     _close(bm.robust(fit, cluster=b.trial, adjust=False).se, g["se_unadjusted"], OPT)
     with pytest.raises(ValueError, match="clubSandwich=True"):
         bm.robust(fit, cluster=b.trial, clubSandwich=True)
+
+
+def test_effect_table_input_and_refusals():
+    d = _kon()
+    # repeated rows of a study are time points (here: the schools of a district)
+    es = bm.EffectTable.from_yi_vi(d.yi, d.vi, study=d.district.astype(str).tolist(),
+                                   timepoint=d.study.astype(str).tolist(), moderators={"year": d.year.tolist()})
+    fit = bm.rma_mv(es, random="~ 1 | study/timepoint")  # V defaults to the table's vi
+    _close(fit.sigma2, G["kon_reml"]["sigma2"], OPT)
+    assert fit.labels == es.labels
+    with pytest.raises(TypeError, match="EffectTable or a pandas DataFrame"):
+        bm.rma_mv(d.yi.to_numpy(), d.vi.to_numpy())
+    with pytest.raises(TypeError, match="not defined for a bm.rma_mv fit"):
+        bm.blup(fit)
