@@ -490,7 +490,7 @@ class RMAMVResult(Displayed):
                              "ci_ub": self.ci_ub})
 
     def variance_components(self) -> pd.DataFrame:
-        """One row per component (``component``, ``estimate``, ``sqrt``, ``n_levels``, ``factor``): for a
+        """One row per component (``component``, ``estimate``, ``sqrt``, ``n_levels``, ``factor``, ``fixed``): for a
         term with one variance per inner level, ``n_levels`` is the number of rows at that level and
         ``factor`` the level (metafor's ``k.lvl`` and ``level``)."""
         rows = []
@@ -508,7 +508,10 @@ class RMAMVResult(Displayed):
             for j, x in enumerate(c):
                 rows.append({"component": cn if len(c) == 1 else f"{cn}.{j + 1}", "estimate": x, "sqrt": np.nan,
                              "n_levels": tt.L, "factor": tt.outer_name})
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if len(out):  # rows follow the parameter layout: sigma2, then per term its variances and correlations
+            out["fixed"] = np.where(np.isfinite(self.spec.fixed), "yes", "no")
+        return out
 
     def __str__(self) -> str:
         kind = {"ML": "maximum likelihood", "REML": "restricted maximum likelihood"}[self.method]
@@ -737,7 +740,7 @@ def _bound(f, est: float, lim: float) -> float:
     if flim < 0:
         return float(lim)
     a, b = (lim, est) if lim < est else (est, lim)
-    return float(optimize.brentq(f, a, b, xtol=1e-7 * max(abs(est), 1e-3), rtol=1e-7))
+    return float(optimize.brentq(f, a, b, xtol=1e-6 * max(abs(est), 1e-3), rtol=1e-6))
 
 
 @_single_thread
