@@ -1337,12 +1337,15 @@ def residuals(fit: Any, type: str = "response"):
     return _r.residuals(_resid_fit(fit, "residuals"), type=type)
 
 
-def rstandard(fit: Any):
+def rstandard(fit: Any, cluster: Any = None):
     """Standardized residuals (metafor ``rstandard``).
 
     Parameters
     ----------
     fit : RMAResult, MetaRegResult, MHResult or PetoResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: also the quadratic form ``X2`` of the residuals per cluster; the result
+        is then a dict ``{"obs": ..., "cluster": ...}`` (metafor's ``$obs``, ``$cluster``).
 
     Returns
     -------
@@ -1354,24 +1357,37 @@ def rstandard(fit: Any):
     if _is_mv(fit):
         from bayesmeta.frequentist.multilevel import rstandard_mv
 
-        return rstandard_mv(fit)
+        return rstandard_mv(fit, cluster=cluster)
+    if cluster is not None:
+        raise ValueError("bm.rstandard: cluster= is for bm.rma_mv fits")
     return _r.rstandard(_resid_fit(fit, "rstandard"))
 
 
-def rstudent(fit: Any):
+def rstudent(fit: Any, cluster: Any = None, reestimate: bool = True):
     """Studentized deleted residuals (metafor ``rstudent``).
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: delete whole clusters (one label per row); the result is then a dict
+        ``{"obs": ..., "cluster": ...}`` with ``X2`` and ``k`` per cluster (metafor's ``$obs``, ``$cluster``).
+    reestimate : bool
+        For a bm.rma_mv fit: re-estimate the variance components in each refit (metafor's default).
 
     Returns
     -------
     pandas.DataFrame
-        ``resid``, ``se``, ``z`` per study.
+        ``resid``, ``se``, ``z`` per study (or row).
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstudent_mv
+
+        return rstudent_mv(fit, cluster=cluster, reestimate=reestimate)
+    if cluster is not None:
+        raise ValueError("bm.rstudent: cluster= is for bm.rma_mv fits")
     return _r.rstudent(_resid_fit(fit, "rstudent"))
 
 

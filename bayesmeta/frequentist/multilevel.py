@@ -73,7 +73,7 @@ from scipy import optimize, stats
 from bayesmeta.frequentist._display import Displayed
 
 __all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "cooks_distance_mv", "fit_rma_mv", "fitstats_mv",
-           "hatvalues_mv", "predict_mv", "profile_confint", "ranef_mv", "robust_mv", "rstandard_mv"]
+           "hatvalues_mv", "predict_mv", "profile_confint", "ranef_mv", "robust_mv", "rstandard_mv", "rstudent_mv"]
 
 STRUCTS = ("ID", "DIAG", "CS", "HCS", "UN", "AR", "HAR", "CAR")
 
@@ -911,14 +911,70 @@ def hatvalues_mv(fit: RMAMVResult, type: str = "diagonal") -> np.ndarray:
     raise ValueError("type must be 'diagonal' or 'matrix'")
 
 
-def rstandard_mv(fit: RMAMVResult) -> pd.DataFrame:
-    """Standardised residuals, as metafor's ``rstandard.rma.mv``: :math:`e_i/\\sqrt{[(I-H)M(I-H)^\\top]_{ii}}`
-    (columns ``resid``, ``se``, ``z``)."""
+def _clusters(fit: RMAMVResult, cluster) -> tuple[np.ndarray, list]:
+    cl = np.asarray(list(cluster), dtype=object)
+    if cl.size != fit.k:
+        raise ValueError(f"cluster: one label per row of the fit ({fit.k}), got {cl.size}")
+    return cl, sorted(set(cl.tolist()), key=lambda x: (str(type(x)), x))
+
+
+def _x2(e: np.ndarray, V: np.ndarray) -> float:
+    try:
+        return float(e @ np.linalg.solve(V, e))
+    except np.linalg.LinAlgError:
+        return float("nan")
+
+
+def rstandard_mv(fit: RMAMVResult, cluster=None):
+    r"""Standardised residuals, as metafor's ``rstandard.rma.mv``: :math:`e_i/\sqrt{[(I-H)M(I-H)^\top]_{ii}}`
+    (columns ``resid``, ``se``, ``z``); with ``cluster`` also, per cluster (sorted), the quadratic form
+    :math:`X^2_c = e_c^\top[(I-H)M(I-H)^\top]_{cc}^{-1}e_c` and its number of rows: a dict
+    ``{"obs": ..., "cluster": ...}`` (metafor's ``$obs``, ``$cluster``)."""
     ImH = np.eye(fit.k) - hatvalues_mv(fit, "matrix")
-    se = np.sqrt(np.diag(ImH @ fit.M @ ImH.T))
+    ve = ImH @ fit.M @ ImH.T
+    se = np.sqrt(np.diag(ve))
     e = fit.residuals
     e = np.where(np.abs(e) < 100 * np.finfo(float).eps, 0.0, e)
-    return pd.DataFrame({"resid": e, "se": se, "z": e / se})
+    obs = pd.DataFrame({"resid": e, "se": se, "z": e / se})
+    if cluster is None:
+        return obs
+    cl, ids = _clusters(fit, cluster)
+    rows = [{"cluster": c, "X2": _x2(e[cl == c], ve[np.ix_(cl == c, cl == c)]), "k": int(np.sum(cl == c))}
+            for c in ids]
+    return {"obs": obs, "cluster": pd.DataFrame(rows)}
+
+
+@_single_thread
+def rstudent_mv(fit: RMAMVResult, cluster=None, reestimate: bool = True):
+    r"""Studentised deleted residuals, as metafor's ``rstudent.rma.mv``: each row (or ``cluster``) left out,
+    the model refitted (variance components re-estimated, or held with ``reestimate=False``),
+    :math:`e_{(i)} = y_i - x_i\hat\beta_{(-i)}` with SE from :math:`M_{(-i),ii} + x_iV_{(-i)}x_i^\top` (M at
+    the refit's components); with ``cluster`` also :math:`X^2_c` of the deleted residuals (see
+    :func:`rstandard_mv` for the return)."""
+    cl, ids = (np.arange(fit.k).astype(object), list(range(fit.k))) if cluster is None else _clusters(fit, cluster)
+    nat = _nat_of(fit)
+    eng_full = _Engine(fit.spec)
+    resid, se = np.full(fit.k, np.nan), np.full(fit.k, np.nan)
+    rows = []
+    for c in ids:
+        out = cl == c
+        keep = ~out
+        spec = _subset_spec(fit.spec, keep)
+        if np.linalg.matrix_rank(spec.X) < spec.X.shape[1]:
+            rows.append({"cluster": c, "X2": np.nan, "k": int(out.sum())})
+            continue
+        nat_i = _optimise(spec, start=nat.copy())[0] if reestimate else nat
+        eng = _Engine(spec)
+        beta, vb = eng.solve(eng.marginal(nat_i), spec.reml)[:2]
+        Xi = fit.X[out]
+        d = fit.yi[out] - Xi @ beta
+        Vd = eng_full.marginal(nat_i)[np.ix_(out, out)] + Xi @ vb @ Xi.T
+        resid[out], se[out] = d, np.sqrt(np.diag(Vd))
+        rows.append({"cluster": c, "X2": _x2(d, Vd), "k": int(out.sum())})
+    resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
+    obs = pd.DataFrame({"resid": resid, "se": se, "z": resid / se})
+    return obs if cluster is None else {"obs": obs, "cluster": pd.DataFrame(rows)}
+
 
 
 def _subset_spec(spec: _Spec, keep: np.ndarray) -> _Spec:
