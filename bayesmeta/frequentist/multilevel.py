@@ -393,7 +393,13 @@ def _optimise(spec: _Spec, start: np.ndarray | None = None, ftol: float = 1e-15,
     nat[~free] = spec.fixed[~free]
     # as metafor: variance components below 10 machine epsilon are zero
     nat[(np.array(tr) == "sq") & (nat <= 10 * np.finfo(float).eps)] = 0.0
-    ok = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-5
+    ok = bool(res.success)
+    if not ok:  # BFGS stops on precision loss at a flat maximum or a bound: check the projected gradient
+        xc = theta[free]
+        _, g = eng.objective(xc, theta0, tr, free)
+        at_hi, at_lo = xc >= hi - 1e-6 * (1 + np.abs(hi)), xc <= lo + 1e-6 * (1 + np.abs(lo))
+        g = np.where((at_hi & (g < 0)) | (at_lo & (g > 0)), 0.0, g)
+        ok = float(np.max(np.abs(g))) < 1e-4
     return nat, ok, float(-res.fun)
 
 
@@ -604,6 +610,12 @@ def fit_rma_mv(yi, V, X, terms: Sequence[Term] = (), *, names: Sequence[str] | N
         fx[pos] = arr
     spec = _Spec(yi=yi, V=V, X=X, terms=terms, reml=method == "REML", fixed=fx)
     nat, ok, _ = _optimise(spec)
+    if not ok:
+        import warnings
+
+        warnings.warn("rma_mv: the optimiser did not converge (gradient not small at the end); check the "
+                      "variance components, simplify the random structure or fix a component", RuntimeWarning,
+                      stacklevel=3)
     return _result(spec, nat, ok, names=names, method=method, test=test, level=level, btt=btt, labels=labels,
                    random=random)
 
