@@ -1203,7 +1203,7 @@ def robust(fit: Any, cluster: Any, adjust: bool = True, clubSandwich: bool = Fal
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult or RMAMVResult (CR1/CR0 only)
+    fit : RMAResult or MetaRegResult or RMAMVResult
     cluster : sequence
         Cluster label per study (in the fit's order).
     adjust : bool
@@ -1219,10 +1219,7 @@ def robust(fit: Any, cluster: Any, adjust: bool = True, clubSandwich: bool = Fal
     if _is_mv(fit):
         from bayesmeta.frequentist.multilevel import robust_mv
 
-        if clubSandwich:
-            raise ValueError("bm.robust: clubSandwich=True (CR2, Satterthwaite df) is not offered for a bm.rma_mv "
-                             "fit; use the default CR1 (adjust=True), as metafor's robust(fit, cluster)")
-        return robust_mv(fit, cluster, adjust=adjust)
+        return robust_mv(fit, cluster, adjust=adjust, clubSandwich=clubSandwich)
     return _robust(_fit_arg(fit, "robust"), cluster, adjust, clubSandwich)
 
 

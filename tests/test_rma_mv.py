@@ -239,8 +239,22 @@ def test_cluster_robust_inference():
     _close(rb.QM, g["QM"], 2 * OPT)
     assert (rb.QM_df, rb.QM_ddf) == tuple(g["QMdf"])
     _close(bm.robust(fit, cluster=b.trial, adjust=False).se, g["se_unadjusted"], OPT)
-    with pytest.raises(ValueError, match="clubSandwich=True"):
-        bm.robust(fit, cluster=b.trial, clubSandwich=True)
+    # CR2 with Satterthwaite df (clubSandwich, as metafor's robust(clubSandwich=TRUE))
+    fit = bm.rma_mv(d, "vi", mods="~ I(year - mean(year))", random="~ 1 | district/study", method="ML", test="t")
+    rb, g = bm.robust(fit, cluster=d.district, clubSandwich=True), G["kon_ml_t_cr2"]
+    _close(rb.se, g["se"], OPT)
+    _close(rb.df, g["df"], OPT)
+    _close(rb.pval, g["pval"], OPT)
+    _close(rb.ci_lb, g["ci_lb"], OPT)
+    _close([rb.QM, rb.QM_ddf, rb.QM_p], [g["QM"], g["QMdf"][1], g["QMp"]], 2 * OPT)
+    long, V = _ish()
+    fit = bm.rma_mv(long, V, mods="~ 0 + factor(time)", random="~ time | study", struct="AR")
+    rb, g = bm.robust(fit, cluster=long.study, clubSandwich=True), G["ish_ar"]
+    _close(rb.se, g["cr2_se"], OPT)
+    _close(rb.df, g["cr2_df"], OPT)
+    _close(rb.pval, g["cr2_pval"], 10 * OPT, 1e-12)
+    with pytest.raises(ValueError, match="not nested within the clusters"):
+        bm.robust(fit, cluster=long.time, clubSandwich=True)
 
 
 def test_effect_table_input_and_refusals():
@@ -253,5 +267,5 @@ def test_effect_table_input_and_refusals():
     assert fit.labels == es.labels
     with pytest.raises(TypeError, match="EffectTable or a pandas DataFrame"):
         bm.rma_mv(d.yi.to_numpy(), d.vi.to_numpy())
-    with pytest.raises(TypeError, match="not defined for a bm.rma_mv fit"):
+    with pytest.raises(TypeError, match=r"not defined for a bm\.rma_mv fit"):
         bm.blup(fit)

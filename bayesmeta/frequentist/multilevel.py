@@ -1028,41 +1028,81 @@ def cooks_distance_mv(fit: RMAMVResult, cluster=None, reestimate: bool = True) -
     return out
 
 
-def robust_mv(fit: RMAMVResult, cluster, adjust: bool = True):
-    r"""Cluster-robust (sandwich) inference for an ``rma_mv`` fit, as metafor's ``robust.rma.mv``:
-    :math:`V_R = B\{\sum_c e_ce_c^\top\}B^\top` with bread :math:`B = (X^\top M^{-1}X)^{-1}X^\top M^{-1}`
-    (the sum block-diagonal over the clusters), times :math:`n/(n-p)` when ``adjust`` (n clusters);
-    t tests on :math:`n-p` df and :math:`F = Q_M/m` on :math:`(m, n-p)` df for the fit's ``btt``
-    (Hedges, Tipton & Johnson 2010, doi:10.1002/jrsm.5)."""
-    from bayesmeta.frequentist.robust import RobustResult
+def robust_mv(fit: RMAMVResult, cluster, adjust: bool = True, clubSandwich: bool = False):
+    r"""Cluster-robust (sandwich) inference for an ``rma_mv`` fit, as metafor's ``robust.rma.mv``.
+
+    * default (Hedges, Tipton & Johnson 2010, doi:10.1002/jrsm.5):
+      :math:`V_R = B\{\sum_c e_ce_c^\top\}B^\top` with bread :math:`B = (X^\top M^{-1}X)^{-1}X^\top M^{-1}`
+      (the sum block-diagonal over the clusters), times :math:`n/(n-p)` when ``adjust`` (n clusters);
+      t tests on :math:`n-p` df and :math:`F = Q_M/m` on :math:`(m, n-p)` df for the fit's ``btt``.
+    * ``clubSandwich=True`` (Pustejovsky & Tipton 2018, doi:10.1080/07350015.2017.1283241; as R's
+      clubSandwich ``vcovCR(type="CR2")`` with its defaults for ``rma.mv``, which metafor calls): working
+      model :math:`\Phi = M` (its random effects must be nested in the clusters, so M is block-diagonal
+      by cluster), :math:`A_c = R_c^\top G_c^{-1/2}R_c` with :math:`M_c = R_c^\top R_c` (Cholesky) and
+      :math:`G_c = R_c(M_c - X_cV_\beta X_c^\top)R_c^\top`;
+      :math:`V_{CR2} = V_\beta\{\sum_c X_c^\top M_c^{-1}A_ce_ce_c^\top A_cM_c^{-1}X_c\}V_\beta`; each coefficient's
+      t test on Satterthwaite df :math:`\nu = (\sum_c g_c^\top\Phi g_c)^2/\sum_{c,d}(g_c^\top\Phi g_d)^2`,
+      :math:`g_c = (I-H)_{c\cdot}^\top A_cM_c^{-1}X_cV_\beta e_j`. The omnibus F uses :math:`(m, n-p)` df (with
+      one coefficient tested: its Satterthwaite df), not clubSandwich's HTZ test.
+    """
+    from bayesmeta.frequentist.robust import RobustResult, _inv_sqrt
 
     cl = np.asarray(list(cluster), dtype=object)
     if cl.size != fit.k:
         raise ValueError(f"cluster must have one entry per row of the fit ({fit.k}); got {cl.size}")
     ids = list(dict.fromkeys(cl.tolist()))
     n, p = len(ids), fit.p
-    if n <= p:
+    if n <= p and not clubSandwich:
         raise ValueError(f"too few clusters ({n}) for {p} coefficients")
-    bread = fit.vb @ fit.X.T @ np.linalg.inv(fit.M)
+    W = np.linalg.inv(fit.M)
     e = fit.residuals
-    vb = np.zeros((p, p))
-    for c in ids:
-        g = np.flatnonzero(cl == c)
-        u = bread[:, g] @ e[g]
-        vb += np.outer(u, u)
-    if adjust:
-        vb *= n / (n - p)
+    groups = [np.flatnonzero(cl == c) for c in ids]
+    if not clubSandwich:
+        bread = fit.vb @ fit.X.T @ W
+        vb = np.zeros((p, p))
+        for g in groups:
+            u = bread[:, g] @ e[g]
+            vb += np.outer(u, u)
+        if adjust:
+            vb *= n / (n - p)
+        dfs = np.full(p, float(n - p))
+        kind = "CR1" if adjust else "CR0"
+    else:
+        same = cl[:, None] == cl[None, :]
+        if np.any(np.abs(fit.M[~same]) > 1e-12 * np.max(np.abs(fit.M))):
+            raise ValueError("cluster: the random effects (and V) are not nested within the clusters, so the "
+                             "CR2 working model is not block-diagonal; cluster at the outermost level")
+        X, vb0 = fit.X, fit.vb
+        IH = np.eye(fit.k) - X @ vb0 @ X.T @ W
+        meat = np.zeros((p, p))
+        Gs = np.zeros((p, fit.k, n))  # per coefficient j: g_c as columns
+        for ci, g in enumerate(groups):
+            Mc = fit.M[np.ix_(g, g)]
+            R = np.linalg.cholesky(Mc).T  # upper: Mc = R'R
+            Gc = R @ (Mc - X[g] @ vb0 @ X[g].T) @ R.T
+            A = R.T @ _inv_sqrt((Gc + Gc.T) / 2) @ R
+            Wc = np.linalg.inv(Mc)
+            E = X[g].T @ Wc @ A  # (p, k_c)
+            u = E @ e[g]
+            meat += np.outer(u, u)
+            Gs[:, :, ci] = (vb0 @ E @ IH[g])  # (p, k): g_c' for every coefficient
+        vb = vb0 @ meat @ vb0
+        dfs = np.empty(p)
+        for j in range(p):
+            Gj = Gs[j]  # (k, n)
+            Pj = Gj.T @ fit.M @ Gj
+            dfs[j] = np.trace(Pj) ** 2 / np.sum(Pj**2)
+        kind = "CR2"
     se = np.sqrt(np.diag(vb))
     t = fit.beta / se
-    df = float(n - p)
-    crit = stats.t.ppf(0.5 + fit.level / 2, df)
+    crit = stats.t.ppf(0.5 + fit.level / 2, dfs)
     b = list(fit.btt)
     if b:
         QM = float(fit.beta[b] @ np.linalg.solve(vb[np.ix_(b, b)], fit.beta[b])) / len(b)
-        QM_p = float(stats.f.sf(QM, len(b), df))
+        ddf = float(dfs[b[0]]) if (clubSandwich and len(b) == 1) else float(n - p)
+        QM_p = float(stats.f.sf(QM, len(b), ddf))
     else:
-        QM, QM_p = float("nan"), float("nan")
-    return RobustResult(names=fit.names, beta=fit.beta, se=se, tval=t, df=np.full(p, df),
-                        pval=2 * stats.t.sf(np.abs(t), df), ci_lb=fit.beta - crit * se, ci_ub=fit.beta + crit * se,
-                        vb=vb, QM=QM, QM_df=len(b), QM_ddf=df, QM_p=QM_p, n_clusters=n, kind="CR1" if adjust else "CR0",
-                        level=fit.level, tau2=float("nan"))
+        QM, ddf, QM_p = float("nan"), float("nan"), float("nan")
+    return RobustResult(names=fit.names, beta=fit.beta, se=se, tval=t, df=dfs, pval=2 * stats.t.sf(np.abs(t), dfs),
+                        ci_lb=fit.beta - crit * se, ci_ub=fit.beta + crit * se, vb=vb, QM=QM, QM_df=len(b), QM_ddf=ddf,
+                        QM_p=QM_p, n_clusters=n, kind=kind, level=fit.level, tau2=float("nan"))

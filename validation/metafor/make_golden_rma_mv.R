@@ -45,6 +45,9 @@ r <- rma.mv(yi, vi, random = ~ 1 | district/study, data = kon, method = "ML")
 g$kon_ml <- c(fit(r), list(confint = ci(r)))
 r <- rma.mv(yi, vi, mods = ~ I(year - mean(year)), random = ~ 1 | district/study, data = kon, method = "ML",
             test = "t")
+rb <- robust(r, cluster = kon$district, clubSandwich = TRUE)
+g$kon_ml_t_cr2 <- list(se = unname(rb$se), df = unname(rb$ddf), pval = unname(rb$pval), ci_lb = unname(rb$ci.lb),
+                       QM = rb$QM, QMdf = rb$QMdf, QMp = rb$QMp)
 p <- predict(r, newmods = c(-10, 0, 10))
 g$kon_ml_t <- c(fit(r), list(QMdf = r$QMdf, pred = p$pred, pred_se = p$se, pred_ci_lb = p$ci.lb,
                              pred_pi_lb = p$pi.lb, pred_pi_ub = p$pi.ub))
@@ -72,7 +75,9 @@ g$ber_hcs <- fit(r)
 r <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "UN", data = ber, test = "t")
 g$ber_un_t <- c(fit(r), list(QMdf = r$QMdf))
 r <- rma.mv(yi, Vi, mods = ~ 0 + factor(time), random = ~ time | study, struct = "AR", data = long)
-g$ish_ar <- c(fit(r), list(confint = ci(r)))
+rb <- robust(r, cluster = long$study, clubSandwich = TRUE)
+g$ish_ar <- c(fit(r), list(confint = ci(r), cr2_se = unname(rb$se), cr2_df = unname(rb$ddf),
+                           cr2_pval = unname(rb$pval)))
 r <- rma.mv(yi, Vi, mods = ~ 0 + factor(time), random = ~ time | study, struct = "HCS", data = long, method = "ML")
 g$ish_hcs_ml <- fit(r)
 r <- rma.mv(yi, Vi, random = ~ 1 | study, data = long)
