@@ -167,6 +167,10 @@ def test_lrt_un_against_cs_reml_and_hcs():
     g = G["ber_lrt_reml"]
     _check_fit(un, g["un"])
     _check_fit(cs, g["cs"])
+    p = bm.predict(un, newmods=np.eye(2), tau2_levels=[0, 1])  # metafor's tau2.levels (1-based) c(1, 2)
+    _close(p.pred, g["pred"], OPT)
+    _close([p.pi_lb, p.pi_ub], [g["pi_lb"], g["pi_ub"]], OPT)
+    assert bm.predict(un, newmods=np.eye(2)).pi_lb.isna().all()  # several tau^2 and no level: no PI
     a = bm.anova(cs, un)
     _close(a.LRT, g["LRT"], 1e-5)
     _close(a.pval, g["pval"], 1e-5)

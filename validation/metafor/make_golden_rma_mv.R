@@ -69,7 +69,9 @@ g$ber_un <- c(fit(r), list(confint = ci(r), L_QM = a$QM, L_QMp = a$QMp, L_est = 
 r1 <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "UN", data = ber)
 r0 <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "CS", data = ber)
 a <- anova(r0, r1)
-g$ber_lrt_reml <- list(LRT = a$LRT, pval = a$pval, un = fit(r1), cs = fit(r0))
+p <- predict(r1, newmods = rbind(c(1, 0), c(0, 1)), tau2.levels = c(1, 2))
+g$ber_lrt_reml <- list(LRT = a$LRT, pval = a$pval, un = fit(r1), cs = fit(r0),
+                       pred = p$pred, pi_lb = p$pi.lb, pi_ub = p$pi.ub)
 r <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "HCS", data = ber)
 g$ber_hcs <- fit(r)
 r <- rma.mv(yi, Vb, mods = ~ 0 + outcome, random = ~ outcome | trial, struct = "UN", data = ber, test = "t")
