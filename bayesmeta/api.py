@@ -11,6 +11,7 @@ turn standard errors into variances.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,6 +41,7 @@ __all__ += [
     "anova",
     "blup",
     "confint",
+    "cooks_distance",
     "cumul",
     "fitstats",
     "fsn",
@@ -57,6 +59,7 @@ __all__ += [
     "rma",
     "rma_glmm",
     "rma_mh",
+    "rma_mv",
     "rma_peto",
     "robust",
     "selmodel",
@@ -693,6 +696,167 @@ def rma(
                     weights=w, labels=[t.labels[i] for i in rows], control=control)
 
 
+def _mv_V(V: Any, frame: Any, n: int):
+    """The sampling-error matrix of :func:`rma_mv` from a column name, variances, a matrix or blocks."""
+    import numpy as np
+    from scipy.linalg import block_diag
+
+    if V is None:
+        if "vi" not in frame.columns:
+            raise ValueError("bm.rma_mv: V= is required (a column name, the variances, an (n, n) matrix or a list "
+                             "of per-study blocks) when the data have no 'vi' column")
+        V = "vi"
+    if isinstance(V, str):
+        if V not in frame.columns:
+            raise ValueError(f"bm.rma_mv: V={V!r}: no such column; columns: {', '.join(map(str, frame.columns))}")
+        V = frame[V].to_numpy(float)
+    if isinstance(V, list | tuple) and V and np.ndim(V[0]) == 2:
+        V = block_diag(*[np.asarray(b, float) for b in V])
+    V = np.asarray(V, float)
+    if V.ndim == 1:
+        V = np.diag(V)
+    if V.shape != (n, n):
+        raise ValueError(f"bm.rma_mv: V has shape {V.shape}; expected ({n},) variances or an ({n}, {n}) matrix, "
+                         "one row per estimate")
+    if not np.allclose(V, V.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.max(np.abs(V))))):
+        raise ValueError("bm.rma_mv: V is not symmetric; give the variance-covariance matrix of the sampling errors")
+    return (V + V.T) / 2
+
+
+def rma_mv(
+    data: Any,
+    V: Any = None,
+    mods: Any = None,
+    random: str | Sequence[str] | None = None,
+    struct: str | Sequence[str] = "CS",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    *,
+    yi: Any = "yi",
+    btt: Any = None,
+    sigma2: Any = None,
+    tau2: Any = None,
+    rho: Any = None,
+    gamma2: Any = None,
+    phi: Any = None,
+    intercept: bool = True,
+):
+    """Multivariate / multilevel random-effects model, as metafor's ``rma.mv``.
+
+    Parameters
+    ----------
+    data : EffectTable or pandas.DataFrame
+        The estimates and the columns the formulas name (an EffectTable offers ``study``,
+        ``timepoint``, ``subgroup``, ``yi``, ``vi`` and its moderators).
+    V : str, array_like or list of arrays, optional
+        Sampling (co)variances: a column name, the variances (n,), the full (n, n) matrix, or a list
+        of per-study blocks in row order (metafor's ``bldiag``). Default: the ``vi`` column.
+    mods : str or array_like, optional
+        Fixed effects: a formula over the columns (``"~ 0 + outcome + outcome:I(year - 1983)"``,
+        ``"~ factor(trt)"``; see :mod:`bayesmeta.frequentist.mv_formula`) or a matrix / DataFrame of
+        moderators (n, q), to which an intercept is added unless ``intercept=False``. Default: an
+        intercept.
+    random : str or sequence of str, optional
+        metafor's random-effects formulas: ``"~ 1 | study"``, nested ``"~ 1 | district/school"``,
+        ``"~ outcome | trial"`` (structured by ``struct``) or a list of them. None: the common-effects
+        model with V only.
+    struct : str or sequence of str
+        Structure of each ``~ inner | outer`` term: ``"CS"``, ``"HCS"``, ``"UN"``, ``"ID"``, ``"DIAG"``,
+        ``"AR"``, ``"HAR"``, ``"CAR"``.
+    method : {"REML", "ML"}
+    test : {"z", "t"}
+        z tests, or t tests on n - p df (with F for the omnibus test).
+    level : float
+        0.95 or 95.
+    yi : str or array_like
+        The estimates' column (default ``"yi"``) or the values.
+    btt : str, int or sequence, optional
+        Coefficients of the omnibus test (names or 0-based positions); default all but the intercept.
+    sigma2, tau2, rho, gamma2, phi : float or sequence, optional
+        Fix components (NaN entries are estimated), as metafor's arguments of the same names.
+    intercept : bool
+        Add an intercept to a moderator matrix (formulas say it with ``0 +``).
+
+    Returns
+    -------
+    RMAMVResult
+        ``beta``, ``se``, ``zval``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``sigma2``, ``tau2``, ``rho``,
+        ``gamma2``, ``phi``, ``QE``/``QE_p``, ``QM``/``QM_p``, ``logLik``, ``deviance``, ``AIC``, ``BIC``,
+        ``AICc``, ``fitted``, ``residuals`` (:class:`~bayesmeta.frequentist.multilevel.RMAMVResult`).
+
+    Examples
+    --------
+    >>> import pandas as pd, bayesmeta as bm
+    >>> d = pd.DataFrame({"yi": [0.2, 0.4, 0.1, 0.5, 0.3, 0.6], "vi": [0.02, 0.03, 0.02, 0.04, 0.03, 0.02],
+    ...                   "district": [1, 1, 2, 2, 3, 3], "school": [1, 2, 1, 2, 1, 2]})
+    >>> fit = bm.rma_mv(d, "vi", random="~ 1 | district/school")
+    >>> fit.sigma2.shape
+    (2,)
+    """
+    import numpy as np
+    import pandas as pd
+
+    from bayesmeta.frequentist.anova import resolve_btt
+    from bayesmeta.frequentist.multilevel import fit_rma_mv
+    from bayesmeta.frequentist.mv_formula import model_matrix, random_terms
+
+    if isinstance(data, EffectTable):
+        frame = data.to_frame()
+        labels = list(data.labels)
+    elif isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+        labels = [str(i + 1) for i in range(len(frame))]
+    else:
+        raise TypeError("bm.rma_mv takes an EffectTable or a pandas DataFrame first (with columns yi and vi, or "
+                        f"name them with yi=, V=); {_MAKE}")
+    n = len(frame)
+    if isinstance(yi, str):
+        if yi not in frame.columns:
+            raise ValueError(f"bm.rma_mv: yi={yi!r}: no such column; columns: {', '.join(map(str, frame.columns))}")
+        y = frame[yi].to_numpy(float)
+    else:
+        y = np.asarray(yi, float).ravel()
+        if y.size != n:
+            raise ValueError(f"bm.rma_mv: yi has {y.size} values for {n} rows")
+    Vm = _mv_V(V, frame, n)
+    # rows with a missing estimate, variance or column the formulas use are left out (as metafor, with a warning)
+    used: list[str] = []
+    for f in ([mods] if isinstance(mods, str) else []) + ([random] if isinstance(random, str) else list(random or [])):
+        used += [c for c in frame.columns if re.search(rf"(?<![A-Za-z0-9_.]){re.escape(str(c))}(?![A-Za-z0-9_.])",
+                                                     f)]
+    ok = np.isfinite(y) & np.isfinite(np.diag(Vm))
+    if used:
+        ok &= frame[list(dict.fromkeys(used))].notna().all(axis=1).to_numpy()
+    if not ok.all():
+        warnings.warn(f"bm.rma_mv: {int((~ok).sum())} row(s) with missing values left out of the fit",
+                      _rma.DroppedStudiesWarning, stacklevel=2)
+        frame = frame[ok].reset_index(drop=True)
+        y, Vm = y[ok], Vm[np.ix_(ok, ok)]
+        labels = [lab for lab, o in zip(labels, ok, strict=True) if o]
+    if np.isnan(Vm).any():
+        raise ValueError("bm.rma_mv: V has missing covariances between rows that are kept")
+    ev = np.linalg.eigvalsh(Vm)
+    if ev.min() < -1e-8 * max(1.0, float(ev.max())):
+        raise ValueError(f"bm.rma_mv: V is not positive semi-definite (smallest eigenvalue {ev.min():.3g}); give "
+                         "the variance-covariance matrix of the sampling errors")
+    if mods is None:
+        X, names = np.ones((len(y), 1)), ["intrcpt"]
+    elif isinstance(mods, str):
+        X, names = model_matrix(frame, mods, "mods")
+    else:  # a matrix of moderators; the intercept is added unless intercept=False (as metafor)
+        mm = np.asarray(mods, float).reshape(n, -1)[ok]
+        names = list(mods.columns) if isinstance(mods, pd.DataFrame) else [f"X{j + 1}" for j in range(mm.shape[1])]
+        X = np.column_stack([np.ones(len(mm)), mm]) if intercept else mm
+        names = ["intrcpt", *names] if intercept else names
+    terms, forms = ([], []) if random is None else random_terms(frame, random, struct)
+    fixed = {k: np.atleast_1d(np.asarray(v, float)) for k, v in
+             (("sigma2", sigma2), ("tau2", tau2), ("rho", rho), ("gamma2", gamma2), ("phi", phi)) if v is not None}
+    b = None if btt is None else resolve_btt(btt, names)
+    return fit_rma_mv(y, Vm, X, terms, names=names, method=method, test=test, level=_level(level), btt=b,
+                      fixed=fixed, labels=labels, random=forms)
+
+
 def rma_mh(data: EffectTable, *args: Any, measure: str | None = None, level: float = 0.95,
            rd_variance: str | None = None, preset: str | None = None, **kwargs: Any) -> _mh.MHResult:
     """Mantel-Haenszel common-effect meta-analysis of the table's 2x2 counts (metafor ``rma.mh``).
@@ -777,6 +941,12 @@ def rma_glmm(data: EffectTable, model: str = "UM.FS", method: str = "ML", level:
                          nagq=nagq, drop00=drop00)
 
 
+def _is_mv(fit: Any) -> bool:
+    from bayesmeta.frequentist.multilevel import RMAMVResult
+
+    return isinstance(fit, RMAMVResult)
+
+
 def _fit_arg(fit: Any, fn: str) -> Any:
     from bayesmeta.frequentist.metareg import MetaRegResult
 
@@ -806,6 +976,9 @@ def blup(fit: Any, transf: Any = None, level: float | None = None):
     """
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):
+        raise TypeError("bm.blup: not defined for a bm.rma_mv fit (as metafor); use bm.ranef(fit) for the predicted "
+                        "random effects, bm.predict(fit) for the fitted values")
     return _b.blup(_fit_arg(fit, "blup"), transf=transf, level=None if level is None else _level(level))
 
 
@@ -814,7 +987,7 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult (one table per random intercept, keyed by its factor)
     transf : callable, optional
     level : float, optional
 
@@ -825,15 +998,24 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
     """
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):  # one table per random intercept (metafor's list), keyed by its grouping factor
+        from bayesmeta.frequentist.multilevel import ranef_mv
+
+        out = ranef_mv(fit, level=None if level is None else _level(level))
+        if transf is not None:
+            out = {k: _b._tr(v.rename(columns={"intrcpt": "pred"}), transf, ("pred", "pi_lb", "pi_ub"))
+                   .rename(columns={"pred": "intrcpt"}) for k, v in out.items()}
+        return out
     return _b.ranef(_fit_arg(fit, "ranef"), transf=transf, level=None if level is None else _level(level))
 
 
-def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True):
+def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True,
+            *, tau2_levels: Any = None, gamma2_levels: Any = None, hetvar: float | None = None):
     """Predicted average effect with CI and prediction interval (metafor ``predict``).
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or GLMMResult or RMAMVResult
         For MH, Peto and GLMM fits: the pooled estimate with its CI (a GLMM with tau^2 also gets a
         prediction interval).
     newmods : array_like, optional
@@ -845,6 +1027,12 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
         0.95 or 95; default the fit's level.
     intercept : bool
         Include the intercept in the predictions.
+    tau2_levels, gamma2_levels : int or sequence of int, optional
+        For a bm.rma_mv fit with several tau^2 (gamma^2): the 0-based inner level whose variance enters
+        the prediction interval (metafor's ``tau2.levels``).
+    hetvar : float, optional
+        For a bm.rma_mv fit: the heterogeneity variance of the prediction interval, in place of the
+        sum of the fit's components (metafor's ``hetvar``).
 
     Returns
     -------
@@ -856,6 +1044,17 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
 
     from bayesmeta.frequentist import blup as _b
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import predict_mv
+
+        df = predict_mv(fit, newmods=newmods, level=None if level is None else _level(level), intercept=intercept,
+                        tau2_levels=tau2_levels, gamma2_levels=gamma2_levels, hetvar=hetvar)
+        if transf is not None:
+            for col in df.columns:
+                if col != "se":
+                    df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
+            df["se"] = np.nan
+        return df
     if not isinstance(fit, _rma.RMAResult) and hasattr(fit, "ci_lb") and np.ndim(fit.ci_lb) == 0:
         est = getattr(fit, "mu", None)
         est = fit.estimate if est is None else est
@@ -883,7 +1082,7 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult, GLMMResult or a bm.selmodel fit or RMAMVResult (profile-likelihood CIs of its variance components)
         MH, Peto and GLMM fits get the CI of their estimate only (``.fixed``); selection models the
         profile-likelihood CIs of tau^2 and the selection parameters (``.random``, rows ``tau2``,
         ``delta.j``; :mod:`bayesmeta.frequentist.selection_confint`).
@@ -910,7 +1109,14 @@ def confint(fit: Any, type: str | None = None, level: float | None = None, trans
     from bayesmeta.frequentist import glmm, rare, selection, selection_functions
 
     lv = None if level is None else _level(level)
-    if isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import confint_mv
+
+        if type not in (None, "PL"):
+            raise ValueError(f"bm.confint: a bm.rma_mv fit has profile-likelihood CIs only (type='PL'), got "
+                             f"type={type!r}")
+        res = confint_mv(fit, level=lv)
+    elif isinstance(fit, selection.SelectionModelResult | selection_functions.SelectionFamilyResult):
         from bayesmeta.frequentist.selection_confint import selmodel_confint
 
         if type not in (None, "PL"):
@@ -940,7 +1146,7 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None, rhs: An
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult (two bm.rma_mv fits: LRT)
         The (full) model.
     fit2 : RMAResult or MetaRegResult, optional
         A nested model fitted to the same data (both ML or both REML): likelihood-ratio test.
@@ -959,6 +1165,12 @@ def anova(fit: Any, fit2: Any = None, *, btt: Any = None, L: Any = None, rhs: An
     """
     from bayesmeta.frequentist import anova as _a
 
+    if _is_mv(fit) or _is_mv(fit2):
+        from bayesmeta.frequentist.multilevel import anova_mv
+
+        if fit2 is not None and not (_is_mv(fit) and _is_mv(fit2)):
+            raise TypeError("bm.anova: a likelihood-ratio test needs two bm.rma_mv fits (or two bm.rma fits)")
+        return anova_mv(fit, fit2, btt=btt, L=L, rhs=rhs)
     return _a.anova(_fit_arg(fit, "anova"), None if fit2 is None else _fit_arg(fit2, "anova"), btt=btt, L=L,
                     rhs=rhs)
 
@@ -968,7 +1180,7 @@ def fitstats(fit: Any, reml: bool | None = None) -> dict:
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult
     reml : bool, optional
         Restricted likelihood; default True for REML fits.
 
@@ -979,6 +1191,10 @@ def fitstats(fit: Any, reml: bool | None = None) -> dict:
     """
     from bayesmeta.frequentist.model import fitstats as _f
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import fitstats_mv
+
+        return fitstats_mv(fit, reml=reml)
     return _f(_fit_arg(fit, "fitstats"), reml=reml)
 
 
@@ -987,7 +1203,7 @@ def robust(fit: Any, cluster: Any, adjust: bool = True, clubSandwich: bool = Fal
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult
     cluster : sequence
         Cluster label per study (in the fit's order).
     adjust : bool
@@ -1000,6 +1216,10 @@ def robust(fit: Any, cluster: Any, adjust: bool = True, clubSandwich: bool = Fal
     RobustResult
         ``beta``, ``se``, ``tval``, ``df``, ``pval``, ``ci_lb``, ``ci_ub``, ``vb``, ``QM``, ``QM_p``.
     """
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import robust_mv
+
+        return robust_mv(fit, cluster, adjust=adjust, clubSandwich=clubSandwich)
     return _robust(_fit_arg(fit, "robust"), cluster, adjust, clubSandwich)
 
 
@@ -1027,12 +1247,42 @@ def influence(fit: Any):
     return _i.influence(_fit_arg(fit, "influence"))
 
 
+def cooks_distance(fit: Any, cluster: Any = None, reestimate: bool = True):
+    """Cook's distances (metafor ``cooks.distance``).
+
+    Parameters
+    ----------
+    fit : RMAResult, MetaRegResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: leave out whole clusters (one label per row; clusters in sorted order, as
+        metafor) instead of single rows.
+    reestimate : bool
+        For a bm.rma_mv fit: re-estimate the variance components in each refit (metafor's default),
+        or hold them at the fit's values.
+
+    Returns
+    -------
+    numpy.ndarray
+        One distance per row (or cluster).
+    """
+    import numpy as np
+
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import cooks_distance_mv
+
+        return cooks_distance_mv(fit, cluster=cluster, reestimate=reestimate)
+    if cluster is not None:
+        raise ValueError("bm.cooks_distance: cluster= is for bm.rma_mv fits; bm.influence(fit) gives the "
+                         "per-study distances of a bm.rma fit")
+    return np.asarray(influence(fit).cook_d, float)
+
+
 def hatvalues(fit: Any, type: str = "diagonal"):
     """Hat values (metafor ``hatvalues``): the diagonal, or the matrix :math:`X(X^\\top WX)^{-1}X^\\top W`.
 
     Parameters
     ----------
-    fit : RMAResult or MetaRegResult
+    fit : RMAResult or MetaRegResult or RMAMVResult
     type : {"diagonal", "matrix"}
 
     Returns
@@ -1044,6 +1294,10 @@ def hatvalues(fit: Any, type: str = "diagonal"):
 
     from bayesmeta.frequentist.model import model_of
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import hatvalues_mv
+
+        return hatvalues_mv(fit, type)
     m = model_of(_fit_arg(fit, "hatvalues"))
     w = 1.0 / (m.vi + m.tau2) if m.weights is None else m.weights
     XtW = m.X.T * w
@@ -1060,7 +1314,7 @@ def residuals(fit: Any, type: str = "response"):
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult or RMAMVResult
     type : {"response", "rstandard", "rstudent", "pearson", "cholesky"}
 
     Returns
@@ -1069,15 +1323,26 @@ def residuals(fit: Any, type: str = "response"):
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstandard_mv
+
+        if type == "response":
+            return fit.residuals
+        if type == "rstandard":
+            return rstandard_mv(fit).z.to_numpy()
+        raise ValueError(f"bm.residuals: a bm.rma_mv fit has type 'response' or 'rstandard', not {type!r}")
     return _r.residuals(_resid_fit(fit, "residuals"), type=type)
 
 
-def rstandard(fit: Any):
+def rstandard(fit: Any, cluster: Any = None):
     """Standardized residuals (metafor ``rstandard``).
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult or PetoResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: also the quadratic form ``X2`` of the residuals per cluster; the result
+        is then a dict ``{"obs": ..., "cluster": ...}`` (metafor's ``$obs``, ``$cluster``).
 
     Returns
     -------
@@ -1086,23 +1351,40 @@ def rstandard(fit: Any):
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstandard_mv
+
+        return rstandard_mv(fit, cluster=cluster)
+    if cluster is not None:
+        raise ValueError("bm.rstandard: cluster= is for bm.rma_mv fits")
     return _r.rstandard(_resid_fit(fit, "rstandard"))
 
 
-def rstudent(fit: Any):
+def rstudent(fit: Any, cluster: Any = None, reestimate: bool = True):
     """Studentized deleted residuals (metafor ``rstudent``).
 
     Parameters
     ----------
-    fit : RMAResult, MetaRegResult, MHResult or PetoResult
+    fit : RMAResult, MetaRegResult, MHResult, PetoResult or RMAMVResult
+    cluster : sequence, optional
+        For a bm.rma_mv fit: delete whole clusters (one label per row); the result is then a dict
+        ``{"obs": ..., "cluster": ...}`` with ``X2`` and ``k`` per cluster (metafor's ``$obs``, ``$cluster``).
+    reestimate : bool
+        For a bm.rma_mv fit: re-estimate the variance components in each refit (metafor's default).
 
     Returns
     -------
     pandas.DataFrame
-        ``resid``, ``se``, ``z`` per study.
+        ``resid``, ``se``, ``z`` per study (or row).
     """
     from bayesmeta.frequentist import residuals as _r
 
+    if _is_mv(fit):
+        from bayesmeta.frequentist.multilevel import rstudent_mv
+
+        return rstudent_mv(fit, cluster=cluster, reestimate=reestimate)
+    if cluster is not None:
+        raise ValueError("bm.rstudent: cluster= is for bm.rma_mv fits")
     return _r.rstudent(_resid_fit(fit, "rstudent"))
 
 

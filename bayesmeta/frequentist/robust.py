@@ -61,7 +61,8 @@ class RobustResult:
     def __str__(self) -> str:
         how = {"CR2": "CR2 with Satterthwaite df (clubSandwich)", "CR1": "CR1 (n/(n-p) adjustment)",
                "CR0": "CR0 (no adjustment)"}[self.kind]
-        lines = [f"Cluster-robust inference: {self.n_clusters} clusters, {how}; tau^2 = {self.tau2:.4f}"]
+        het = f"; tau^2 = {self.tau2:.4f}" if np.isfinite(self.tau2) else ""  # rma_mv fits: several components
+        lines = [f"Cluster-robust inference: {self.n_clusters} clusters, {how}{het}"]
         if self.QM_df:
             lines.append(f"  test of moderators: F({self.QM_df}, {self.QM_ddf:.2f}) = {self.QM:.4f}, p = {self.QM_p:.4g}")
         lines.append(self.coefficients().to_string(float_format=lambda v: f"{v:.4f}"))

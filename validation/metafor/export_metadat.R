@@ -10,7 +10,8 @@ sets <- c("dat.bcg", "dat.raudenbush1985", "dat.normand1999", "dat.hine1989", "d
           "dat.lipsey2001", "dat.morris2008", "dat.vanhowe1999", "dat.laopaiboon2015",
           "dat.konstantopoulos2011", "dat.colditz1994", "dat.curtis1998", "dat.hasselblad1998",
           "dat.pagliaro1992", "dat.hahn2001", "dat.kalaian1996", "dat.gibson2002", "dat.cohen1981",
-          "dat.mcdaniel1994", "dat.baskerville2012", "dat.landenberger2005", "dat.debruin2009", "dat.aloe2013")
+          "dat.mcdaniel1994", "dat.baskerville2012", "dat.landenberger2005", "dat.debruin2009", "dat.aloe2013",
+          "dat.berkey1998", "dat.ishak2007")
 for (s in sets) {
   d <- tryCatch(get(s), error = function(e) NULL)
   if (is.null(d)) { message("missing: ", s); next }

@@ -6,10 +6,9 @@ from scipy import optimize, stats
 import bayesmeta as bm
 
 PLOT = "compares a plot image with metafor's reference image (plots are not ported)"
-MV = "rma.mv (a multilevel model object): not on bayesmeta's front door (the same PL CI is checked at 62 and 66)"
 BOOT = "bootstrap with R's random number stream (set.seed(12345)); not reproducible outside R"
 ELSE = "expect_true(TRUE) in the branch for R < 3.6 (never run)"
-OUT_OF_SCOPE = {73: MV, 77: MV, 87: PLOT, 95: PLOT, 147: BOOT, 151: ELSE, 179: BOOT, 183: ELSE}
+OUT_OF_SCOPE = {87: PLOT, 95: PLOT, 147: BOOT, 151: ELSE, 179: BOOT, 183: ELSE}
 
 
 def compute() -> dict:
@@ -32,6 +31,11 @@ def compute() -> dict:
     v[54] = [optimize.brentq(f, 0, 10, args=(False,)), optimize.brentq(f, 0, 10, args=(True,))]
     for fit, line in ((ml, 62), (reml, 66)):
         c = bm.confint(fit, type="PL")["tau2"]
+        v[line] = [c.ci_lb, c.ci_ub]
+    # the same model as rma.mv(yi, vi, random = ~ 1 | id): profile-likelihood CI of sigma^2
+    frame = es.to_frame().assign(id=range(1, es.k + 1))
+    for method, line in (("ML", 73), ("REML", 77)):
+        c = bm.confint(bm.rma_mv(frame, "vi", random="~ 1 | id", method=method)).random.loc["sigma^2"]
         v[line] = [c.ci_lb, c.ci_ub]
     for fit, line in ((ml, 103), (reml, 107)):
         c = bm.confint(fit, type="Wald")["tau2"]

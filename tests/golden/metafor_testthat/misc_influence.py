@@ -4,12 +4,11 @@ from _data import dat
 
 import bayesmeta as bm
 
-MV = "rma.mv (a multilevel model object): not on bayesmeta's front door (the rma.uni values are checked)"
 NAPASS = "na.action='na.pass' (outputs padded with NA for the omitted studies): bayesmeta drops such rows"
 NA_YI = ("missing yi and vi in the data: bm.EffectTable refuses them (validated input); missing moderators "
          "are dropped with a warning by bm.rma")
 INFONLY = "checks the length of an object of a previous block ('sav'), not a result of this block"
-OUT_OF_SCOPE = {88: MV, 91: MV, 109: MV, 110: MV, 111: MV, 136: NAPASS, 139: NAPASS, 140: NAPASS, 141: NAPASS,
+OUT_OF_SCOPE = {136: NAPASS, 139: NAPASS, 140: NAPASS, 141: NAPASS,
                 142: NAPASS, 126: NA_YI, 129: NA_YI, 130: NA_YI, 131: NA_YI, 132: NA_YI, 154: INFONLY, 156: INFONLY}
 
 
@@ -30,4 +29,11 @@ def compute() -> dict:
     v[76] = bm.hatvalues(res)
     v[79] = bm.hatvalues(res, type="matrix")[:3, :3].T.ravel()
     v[100] = bm.influence(res).cook_d
+    frame = es.to_frame().assign(trial=d.trial, alloc=d.alloc)
+    mv = bm.rma_mv(frame, "vi", mods="~ ablat", random="~ 1 | trial")
+    v[88] = bm.hatvalues(mv)
+    v[91] = bm.hatvalues(mv, type="matrix")[:3, :3].T.ravel()
+    v[109] = bm.cooks_distance(mv)
+    v[110] = bm.cooks_distance(mv, cluster=frame.alloc)
+    v[111] = bm.cooks_distance(mv, cluster=frame.alloc, reestimate=False)
     return v

@@ -5,8 +5,7 @@ from _data import dat
 
 import bayesmeta as bm
 
-MV = "rma.mv (a multilevel model object): not on bayesmeta's front door (the rma.uni values are checked)"
-OUT_OF_SCOPE = {48: MV, 49: MV, 50: MV, 51: MV, 52: MV, 53: MV,
+OUT_OF_SCOPE = {
                 73: "compares with escalc(measure='PETO'), not in bm.escalc on this branch (the Peto residuals "
                     "are checked at 74-75)",
                 86: "residuals() of a GLMM fit: not implemented"}
@@ -33,4 +32,12 @@ def compute() -> dict:
     v[63], v[64] = bm.residuals(mh, type="rstandard"), bm.residuals(mh, type="rstudent")
     peto = bm.rma_peto(es)
     v[74], v[75] = bm.rstandard(peto).z, bm.rstudent(peto).z
+    mv = bm.rma_mv(es.to_frame().assign(trial=d.trial.to_numpy()), "vi", random="~ 1 | trial")
+    v[48] = ("pair", bm.residuals(mv), es.yi - mv.beta[0])
+    v[49] = bm.rstandard(mv).z
+    alloc = d.alloc.to_numpy()
+    v[50] = bm.rstandard(mv, cluster=alloc)["cluster"].X2
+    v[51] = bm.rstudent(mv).z
+    v[52] = bm.rstudent(mv, cluster=alloc)["cluster"].X2
+    v[53] = bm.rstudent(mv, cluster=alloc, reestimate=False)["cluster"].X2
     return v
