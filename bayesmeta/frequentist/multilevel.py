@@ -69,6 +69,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from bayesmeta.frequentist._display import Displayed
 
@@ -80,19 +81,16 @@ STRUCTS = ("ID", "DIAG", "CS", "HCS", "UN", "AR", "HAR", "CAR")
 
 def _single_thread(fn):
     """Run ``fn`` with one BLAS thread: the fits multiply many small (n x n) matrices, for which a
-    threaded BLAS on busy cores is ~100x slower (15 ms against 0.13 ms for 82 x 82 under load).
-    threadpoolctl comes with PyMC; without it the call runs as is."""
+    threaded BLAS on busy cores is ~100x slower (15 ms against 0.13 ms for 82 x 82 under load)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-        except ImportError:  # pragma: no cover - installed with pymc
-            return fn(*args, **kwargs)
         with threadpool_limits(1, user_api="blas"):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
 _LOG2PI = float(np.log(2 * np.pi))
 
 
