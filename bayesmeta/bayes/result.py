@@ -109,6 +109,8 @@ class BayesResult:
             mc = mcse_summary(da, {lb: lo, ub: hi}, levels)
             flat = da.transpose("chain", "draw", *extra).to_numpy().reshape(-1, len(labels))
             modes = [_kde_mode(flat[:, j]) for j in range(len(labels))]
+            means = da.mean(("chain", "draw")).to_numpy().ravel()  # once per variable, not per study
+            sds = da.std(("chain", "draw")).to_numpy().ravel()
             for j, lab in enumerate(labels):
                 r = base.loc[lab] if lab in base.index else None
 
@@ -118,8 +120,8 @@ class BayesResult:
                 rows.append(
                     {
                         "parameter": lab,
-                        "mean": float(da.mean(("chain", "draw")).to_numpy().ravel()[j]),
-                        "sd": float(da.std(("chain", "draw")).to_numpy().ravel()[j]),
+                        "mean": float(means[j]),
+                        "sd": float(sds[j]),
                         "median": float(med[j]),
                         lb: float(lo[j]),
                         ub: float(hi[j]),
