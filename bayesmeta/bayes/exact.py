@@ -474,7 +474,7 @@ class NormalNormalPosterior:
         out = np.empty((k, 6))
         ok = np.ones(k, dtype=np.bool_)
         n_threads = 1 if workers == 1 else (workers or os.cpu_count() or 1)
-        n_chunks = max(1, min(n_threads * 4, k // 256))
+        n_chunks = max(1, min(n_threads * 4, k // 64))
         bounds = np.linspace(0, k, n_chunks + 1).astype(np.int64)
 
         def one(c):
