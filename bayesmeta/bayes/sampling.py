@@ -98,7 +98,9 @@ class Sampler:
         """Sample one model; returns a DataTree with posterior and sample_stats."""
         if sampler == "nutpie":
             name = str(key[0]).replace("_", "-") if isinstance(key, tuple) and key else "model"
-            with _progress.step(f"compiling the {name} model for nutpie"):
+            # announced only when it lasts (a compile, not a cache hit): say what to expect
+            with _progress.step(f"compiling the {name} model for nutpie (first use of this model structure, "
+                                "typically 10-30 s; cached for later runs)"):
                 comp = self.compiled(key, build).with_data(**data)
             label = f"sampling the {name} model ({chains} chains x {tune:,} tuning + {draws:,} draws)"
             extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \

@@ -893,7 +893,7 @@ def _predictive_checks(y, s, labs, exact, tp: Prior, mp: Prior, seed: int):
     from bayesmeta.pipeline.diagnostics import ppc_draws
 
     with step("posterior predictive check"):
-        d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 1,000, bounded memory beyond
+        d = exact.draws(ppc_draws(len(y)), rng=seed)  # 20,000 up to k = 400, bounded time and memory beyond
         ppc = posterior_predictive_check(y, s, d["mu"], d["tau"], seed=seed)
     with step("exact leave-one-out (downdating)"):
         loo = loo_table(y, s, labs, tp, mp)
