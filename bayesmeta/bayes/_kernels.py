@@ -654,34 +654,6 @@ def _mix_mode_core(w, m, s, mean, sd, start, n_check, acc, concave):
 
 
 @njit(cache=True, nogil=True)
-def _ppf_polish(w, m, s, q, x, lo, hi, acc):
-    """Quantile q of one mixture row from a start x already close to it: one Halley step,
-    accepted when at most ``acc`` (cubic convergence: the error left is of order acc^3 / sd^2),
-    otherwise :func:`_mix_ppf1` carries on from there."""
-    c, p, d = _mix_eval(w, m, s, x)
-    g = c - q
-    if g < 0:
-        lo = x
-    elif g > 0:
-        hi = x
-    else:
-        return x
-    if p > 0:
-        step = g / p
-        den = 1.0 - 0.5 * step * d / p
-        if den > 0.5:
-            step = step / den
-        if abs(step) <= acc:
-            return x - step
-        xn = x - step
-        if not (xn > lo and xn < hi):
-            xn = 0.5 * (lo + hi)
-    else:
-        xn = 0.5 * (lo + hi)
-    return _mix_ppf1(w, m, s, q, xn, lo, hi)
-
-
-@njit(cache=True, nogil=True)
 def _reduce(w, m, s, G, gw, gm, gs):
     """A start for one mixture row's summaries: its components (in node order) pooled into about
     ``G`` consecutive groups of equal mass, each replaced by the normal with the group's mean and
@@ -736,8 +708,8 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
 
     Each summary is first solved on an 8-component moment-matched reduction of the study's
     mixture (:func:`_reduce`; about a tenth of the work) and then polished on the full mixture:
-    a Halley step for the median and the equal-tailed ends (accepted when at most 1e-5 posterior
-    SDs: error of order 1e-15 SDs), Newton steps for the shortest interval and the mode (accepted
+    Halley steps for the median and the equal-tailed ends (:func:`_mix_ppf_core`: the first is
+    accepted when at most 1e-5 posterior SDs, error of order 1e-15 SDs), Newton steps for the shortest interval and the mode (accepted
     when at most 1e-9 SDs), the original iterations whenever a step is
     larger. When the spread of the component means is at most the smallest component SD the
     density is concave between the smallest and the largest mean (each component's second
@@ -787,13 +759,13 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
         xa = _mix_ppf1(rw, rm, rs, qa, min(max(mean + sd * _ndtri_approx(qa), lo_b), hi_b), lo_b, hi_b)
         xb = _mix_ppf1(rw, rm, rs, qb, min(max(mean + sd * _ndtri_approx(qb), lo_b), hi_b), lo_b, hi_b)
         # polished on the full mixture
-        med = _ppf_polish(w, mr, sr, 0.5, med, lo_b, hi_b, ACCEPT_HALLEY * sd)
+        med = _mix_ppf_core(w, mr, sr, 0.5, med, lo_b, hi_b, ACCEPT_HALLEY * sd)
         if hdi:
             xa, xb = _mix_hdi_core(rw, rm, rs, mean, sd, prob, xa, xb, 0.0)
             lo, hi = _mix_hdi_core(w, mr, sr, mean, sd, prob, xa, xb, ACCEPT_NEWTON * sd)
         else:
-            lo = _ppf_polish(w, mr, sr, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
-            hi = _ppf_polish(w, mr, sr, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
+            lo = _mix_ppf_core(w, mr, sr, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
+            hi = _mix_ppf_core(w, mr, sr, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
         start, _ = _mix_mode_core(rw, rm, rs, mean, sd, med, 0, 0.0, concave)
         if not math.isfinite(start):
             start = med
