@@ -1009,6 +1009,18 @@ def ranef(fit: Any, transf: Any = None, level: float | None = None):
     return _b.ranef(_fit_arg(fit, "ranef"), transf=transf, level=None if level is None else _level(level))
 
 
+
+def _transformed(df: Any, transf) -> Any:
+    """``predict``'s table with ``transf`` applied to every column but ``se`` (then NaN), as metafor."""
+    import numpy as np
+
+    if transf is not None:
+        for col in df.columns:
+            if col != "se":
+                df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
+        df["se"] = np.nan
+    return df
+
 def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | None = None, intercept: bool = True,
             *, tau2_levels: Any = None, gamma2_levels: Any = None, hetvar: float | None = None):
     """Predicted average effect with CI and prediction interval (metafor ``predict``).
@@ -1049,12 +1061,7 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
 
         df = predict_mv(fit, newmods=newmods, level=None if level is None else _level(level), intercept=intercept,
                         tau2_levels=tau2_levels, gamma2_levels=gamma2_levels, hetvar=hetvar)
-        if transf is not None:
-            for col in df.columns:
-                if col != "se":
-                    df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
-            df["se"] = np.nan
-        return df
+        return _transformed(df, transf)
     if not isinstance(fit, _rma.RMAResult) and hasattr(fit, "ci_lb") and np.ndim(fit.ci_lb) == 0:
         est = getattr(fit, "mu", None)
         est = fit.estimate if est is None else est
@@ -1067,12 +1074,7 @@ def predict(fit: Any, newmods: Any = None, transf: Any = None, level: float | No
             h = c * np.sqrt(fit.se**2 + fit.tau2)
             row.update({"pi_lb": est - h, "pi_ub": est + h})
         df = pd.DataFrame([row])
-        if transf is not None:
-            for col in df.columns:
-                if col != "se":
-                    df[col] = np.asarray(transf(df[col].to_numpy(float)), float)
-            df["se"] = np.nan
-        return df
+        return _transformed(df, transf)
     return _b.predict(_fit_arg(fit, "predict"), newmods=newmods, transf=transf,
                       level=None if level is None else _level(level), intercept=intercept)
 

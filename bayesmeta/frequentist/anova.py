@@ -91,6 +91,24 @@ def resolve_btt(btt, names: Sequence[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def linear_combinations(beta, vb, names, df, L, rhs=0.0) -> AnovaResult:
+    """Tests of the linear combinations ``L beta = rhs`` (metafor's ``anova(fit, X = L)``): each row
+    by z (``df`` None) or t, and all jointly by the Wald statistic ``QM``."""
+    Lm = np.atleast_2d(np.asarray(L, float))
+    if Lm.shape[1] != len(beta):
+        raise ValueError(f"L must have {len(beta)} columns (one per coefficient: {', '.join(names)})")
+    est = Lm @ beta
+    V = Lm @ vb @ Lm.T
+    se = np.sqrt(np.diag(V))
+    r = np.broadcast_to(np.asarray(rhs, float), est.shape)
+    st = (est - r) / se
+    p = 2 * (stats.norm.sf(np.abs(st)) if df is None else stats.t.sf(np.abs(st), df))
+    hyp = pd.DataFrame({"estimate": est, "se": se, "zval" if df is None else "tval": st, "pval": p})
+    QM, QM_df, QM_p = _wald(est - r, V, df)
+    return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=df, hyp=hyp,
+                       names=tuple(f"L{j + 1}" for j in range(Lm.shape[0])))
+
+
 def _wald(b, V, df):
     m = int(np.linalg.matrix_rank(V))
     QM = float(b @ np.linalg.pinv(V) @ b)
@@ -150,19 +168,7 @@ def anova(fit, fit2=None, *, btt=None, L=None, rhs=0.0) -> AnovaResult:
         r2 = 100 * max(0.0, (m2.tau2 - m.tau2) / m2.tau2) if m2.tau2 > 0 and m.method != "EE" else float("nan")
         return AnovaResult(kind="lrt", LRT=lrt, df=dfd, pval=float(stats.chi2.sf(lrt, dfd)), fits=fits, R2=r2)
     if L is not None:
-        Lm = np.atleast_2d(np.asarray(L, float))
-        if Lm.shape[1] != m.p:
-            raise ValueError(f"L must have {m.p} columns (one per coefficient: {', '.join(m.names)})")
-        est = Lm @ m.beta
-        V = Lm @ m.vb @ Lm.T
-        se = np.sqrt(np.diag(V))
-        r = np.broadcast_to(np.asarray(rhs, float), est.shape)
-        st = (est - r) / se
-        p = 2 * (stats.norm.sf(np.abs(st)) if m.df is None else stats.t.sf(np.abs(st), m.df))
-        hyp = pd.DataFrame({"estimate": est, "se": se, "zval" if m.df is None else "tval": st, "pval": p})
-        QM, QM_df, QM_p = _wald(est - r, V, m.df)
-        return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=m.df, hyp=hyp,
-                           names=tuple(f"L{j + 1}" for j in range(Lm.shape[0])))
+        return linear_combinations(m.beta, m.vb, m.names, m.df, L, rhs)
     if btt is None:
         b = tuple(j for j in range(m.p) if not np.all(m.X[:, j] == 1.0))
     else:

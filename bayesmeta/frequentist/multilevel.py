@@ -858,7 +858,7 @@ def fitstats_mv(fit: RMAMVResult, reml: bool | None = None) -> dict:
 def anova_mv(fit: RMAMVResult, fit2: RMAMVResult | None = None, *, btt=None, L=None, rhs=0.0):
     """Wald test of coefficients (``btt``) or linear combinations (``L``), or the likelihood-ratio test
     between two nested fits to the same data (metafor's ``anova.rma``)."""
-    from bayesmeta.frequentist.anova import AnovaResult, _wald, resolve_btt
+    from bayesmeta.frequentist.anova import AnovaResult, _wald, linear_combinations, resolve_btt
 
     if fit2 is not None:
         if fit.yi.shape != fit2.yi.shape or not np.allclose(fit.yi, fit2.yi) or not np.allclose(fit.V, fit2.V):
@@ -879,19 +879,7 @@ def anova_mv(fit: RMAMVResult, fit2: RMAMVResult | None = None, *, btt=None, L=N
                              for f, v, q in ((full, np.nan, np.nan), (red, lrt, pv))], index=["full", "reduced"])
         return AnovaResult(kind="lrt", LRT=lrt, df=float(dfd), pval=pv, fits=fits)
     if L is not None:
-        Lm = np.atleast_2d(np.asarray(L, float))
-        if Lm.shape[1] != fit.p:
-            raise ValueError(f"L must have {fit.p} columns (one per coefficient: {', '.join(fit.names)})")
-        est = Lm @ fit.beta
-        Vl = Lm @ fit.vb @ Lm.T
-        se = np.sqrt(np.diag(Vl))
-        r = np.broadcast_to(np.asarray(rhs, float), est.shape)
-        st = (est - r) / se
-        p = 2 * (stats.norm.sf(np.abs(st)) if fit.df is None else stats.t.sf(np.abs(st), fit.df))
-        hyp = pd.DataFrame({"estimate": est, "se": se, fit.stat_name: st, "pval": p})
-        QM, QM_df, QM_p = _wald(est - r, Vl, fit.df)
-        return AnovaResult(kind="wald", QM=QM, QM_df=QM_df, QM_p=QM_p, df=fit.df, hyp=hyp,
-                           names=tuple(f"L{j + 1}" for j in range(Lm.shape[0])))
+        return linear_combinations(fit.beta, fit.vb, fit.names, fit.df, L, rhs)
     b = fit.btt if btt is None else resolve_btt(btt, fit.names)
     if not b:
         raise ValueError("nothing to test: the model has only an intercept (give btt= or L=)")
