@@ -17,9 +17,9 @@ from bayesmeta.bayes.exact import solve
 pytestmark = pytest.mark.unit
 
 
-def _per_study(post, prob, kind):
+def _per_study(post, prob, kind, studies=None):
     rows = []
-    for i in range(post.k):
+    for i in range(post.k) if studies is None else studies:
         d = post.theta(i)
         lo, hi = d.interval(prob, kind)
         rows.append([d.mode(), d.median(), d.mean(), d.sd(), lo, hi])
@@ -62,7 +62,7 @@ def test_summary_rows_come_from_the_kernel_and_threads_do_not_change_them():
     pd.testing.assert_frame_equal(one, two, check_exact=True)
     np.testing.assert_array_equal(s.iloc[3:]["median"].to_numpy(), one["median"].to_numpy())
     sub = [0, 299, 599]
-    ref = _per_study(post, 0.95, "hdi")[sub]
+    ref = _per_study(post, 0.95, "hdi", sub)
     assert (np.abs(one.iloc[sub, 1:].to_numpy() - ref) / ref[:, [3]]).max() < 1e-10
 
 
@@ -139,3 +139,86 @@ def test_the_concavity_certificate_gives_the_checked_mode():
         x1, ok1 = K._mix_mode_core(w, m, s, mean, sd, mean, 0, 0.0, True)
         x0, ok0 = K._mix_mode1(w, m, s, mean, sd, mean, 64)
         assert ok0 and ok1 and abs(x1 - x0) < 1e-12 * sd
+
+
+# --- Gauss rules of the tau measure (issue 20: summary() at large k) ---------------------------
+
+LARGE = [  # (k, tau prior, mu prior, seed, SE range, tau^2, outliers)
+    (2000, P.halfnormal(0.5), P.normal(0.0, 1.0), 1, (0.1, 0.5), 0.1, False),
+    (300, P.parse_prior("lognormal_tau2(-2.5, 1.5)", "tau"), P.flat("mu"), 3, (0.05, 0.6), 0.1, False),
+    (300, P.parse_prior("jeffreys()", "tau"), P.flat("mu"), 5, (0.05, 0.6), 0.3, False),
+    (200, P.halfcauchy(1.0), P.normal(0.0, 1.0), 6, (0.01, 1.0), 0.5, False),
+    (200, P.parse_prior("uniform(2)", "tau"), P.normal(0.0, 10.0), 7, (0.2, 0.3), 0.05, True),
+    (100, P.halfnormal(0.5), P.normal(0.0, 1.0), 9, (0.1, 0.5), 1.0, False),
+]
+
+
+def _large(k, tp, mp, seed, se, tau2, outliers):
+    rng = np.random.default_rng(seed)
+    sei = rng.uniform(*se, k)
+    y = rng.normal(0.2, np.sqrt(sei**2 + tau2))
+    if outliers:
+        y[:5] += 3.0
+    return solve(y, sei, tp, mp)
+
+
+def _rule_used(post, prob=0.95, hdi=True):
+    k = post.k
+    used = np.full(k, -1, dtype=np.int64)
+    K.study_marginals_gauss(*post._gauss_rules(), post.yi, post.sei**2, prob, hdi, post.GAUSS_TOL, 0, k,
+                            np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
+    return used
+
+
+@pytest.mark.parametrize("case", LARGE, ids=[f"k{c[0]}-seed{c[3]}" for c in LARGE])
+@pytest.mark.parametrize("kind,prob", [("hdi", 0.95), ("eti", 0.95), ("hdi", 0.8), ("eti", 0.99)])
+def test_gauss_rules_give_the_full_mixture_numbers(case, kind, prob):
+    # reference: every study on the full mixture (reduction=False; that kernel is checked against
+    # the per-study path above); the Gauss path must be the one taken (not a vacuous pass)
+    post = _large(*case)
+    used = _rule_used(post, prob, kind == "hdi")
+    assert (used >= 0).mean() > 0.95
+    new = post.theta_summary(prob, kind)
+    ref = post.theta_summary(prob, kind, reduction=False)
+    err = np.abs(new.iloc[:, 1:].to_numpy() - ref.iloc[:, 1:].to_numpy()) / ref[["sd"]].to_numpy()
+    assert err.max() < 1e-10, err.max(axis=0)  # measured: at most 1.6e-13 SDs
+    sub = [0, post.k // 2, post.k - 1]
+    per = _per_study(post, prob, kind, sub)
+    assert (np.abs(new.iloc[sub, 1:].to_numpy() - per) / per[:, [3]]).max() < 1e-10
+
+
+def test_studies_the_rules_cannot_reach_go_to_the_full_mixture():
+    # tau piled up near 0 with k large: each study's marginal is a wide mixture of narrow
+    # components (mu | tau moves by many component SDs across tau), which no 16-node rule
+    # reproduces; the probe finds no agreeing pair and every study takes the full path
+    rng = np.random.default_rng(9)
+    sei = rng.uniform(0.1, 0.5, 1500)
+    post = solve(rng.normal(0.2, np.sqrt(sei**2 + 0.001)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
+    assert (_rule_used(post) < 0).all()
+    pd.testing.assert_frame_equal(post.theta_summary(), post.theta_summary(reduction=False), check_exact=True)
+
+
+def test_no_rules_for_a_student_t_mu_prior_or_few_studies():
+    rng = np.random.default_rng(2)
+    sei = rng.uniform(0.1, 0.5, 100)
+    y = rng.normal(0.0, np.sqrt(sei**2 + 0.1))
+    assert solve(y, sei, P.halfnormal(0.5), P.parse_prior("studentt(3, 0, 1)", "mu"))._gauss_rules() is None
+    post = solve(y[:20], sei[:20], P.halfnormal(0.5), P.normal(0.0, 1.0))
+    assert post.k < post.GAUSS_MIN_K
+    pd.testing.assert_frame_equal(post.theta_summary(), post.theta_summary(reduction=False), check_exact=True)
+
+
+def test_the_rules_carry_the_atom_at_tau_zero():
+    # a prior with a spike at 0 gives the engine an atom at tau = 0; it is a component of every rule
+    rng = np.random.default_rng(4)
+    sei = rng.uniform(0.1, 0.4, 200)
+    post = solve(rng.normal(0.1, sei), sei, P.parse_prior("lognormal_tau2(-6, 1)", "tau"), P.normal(0.0, 1.0))
+    RW, RT, _, _, RN, _, _ = post._gauss_rules()
+    r = post._rows
+    has_atom = bool((r.tau_c[0][r.w[0] > 0] == 0).any())
+    assert has_atom == bool((RT[:, 0] == 0).all())
+    for p in range(RN.size):
+        assert abs(RW[p, : RN[p]].sum() - 1.0) < 1e-12
+    ref = post.theta_summary(reduction=False)
+    new = post.theta_summary()
+    assert (np.abs(new.iloc[:, 1:].to_numpy() - ref.iloc[:, 1:].to_numpy()) / ref[["sd"]].to_numpy()).max() < 1e-10

@@ -102,6 +102,23 @@ def suffstats(tau2, row_a, y, v, kk):
     return S0, S1, S2, S3, SL
 
 
+
+@njit(cache=True, nogil=True)
+def weight_sums(tau2, y, v):
+    """S0 = sum_i w_i and S1 = sum_i w_i y_i, w_i = 1 / (v_i + tau^2), at each tau^2 (one analysis)."""
+    S0 = np.empty(tau2.size)
+    S1 = np.empty(tau2.size)
+    for j in range(tau2.size):
+        s0 = 0.0
+        s1 = 0.0
+        for i in range(y.size):
+            w = 1.0 / (v[i] + tau2[j])
+            s0 += w
+            s1 += w * y[i]
+        S0[j] = s0
+        S1[j] = s1
+    return S0, S1
+
 # --------------------------------------------------------------------------------------------
 # Grid distributions in x = log tau (one row each; nodes x0 + j*h, j < n)
 # --------------------------------------------------------------------------------------------
@@ -777,6 +794,134 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
         out[i, 4] = hi
         out[i, 5] = mode
         ok[i] = good
+
+
+@njit(cache=True, nogil=True)
+def _moments1(w, m, s):
+    """Mean and SD of one mixture row (two passes: no cancellation)."""
+    a = 0.0
+    for j in range(w.size):
+        a += w[j] * m[j]
+    b = 0.0
+    for j in range(w.size):
+        b += w[j] * (s[j] ** 2 + (m[j] - a) ** 2)
+    return a, math.sqrt(b)
+
+
+@njit(cache=True, nogil=True)
+def _study_row(w, t, m, V, y, s2, ow, om, os):
+    """Study i's components on tau nodes ``t`` (weights ``w``, mu | tau ~ N(m, V)): with
+    B = s2 / (s2 + tau^2), theta_i | tau, y ~ N(B m + (1 - B) y, s2 (1 - B) + B^2 V)."""
+    for j in range(w.size):
+        Bi = s2 / (s2 + t[j] ** 2)
+        ow[j] = w[j]
+        om[j] = Bi * m[j] + (1 - Bi) * y
+        os[j] = math.sqrt(s2 * (1 - Bi) + Bi ** 2 * V[j])
+
+
+@njit(cache=True, nogil=True)
+def _halley_from(x, c, p, d, q, lo, hi):
+    """One Halley step towards the q-quantile from x, where the cdf, pdf and pdf' are (c, p, d),
+    clipped to [lo, hi] (a start value)."""
+    if not p > 0:
+        return min(max(x, lo), hi)
+    step = (c - q) / p
+    den = 1.0 - 0.5 * step * d / p
+    if den > 0.5:
+        step = step / den
+    return min(max(x - step, lo), hi)
+
+
+@njit(cache=True, nogil=True)
+def study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi, vi, prob, hdi, tol, lo_row, hi_row, out, ok, rule):
+    """Study marginals (as :func:`study_marginals`) on Gauss rules of the tau measure, rows
+    ``lo_row`` to ``hi_row``.
+
+    ``RW, RT, RM, RV`` (P, N) hold P rules of increasing size ``RN`` (weights, tau, and mu | tau's
+    mean and variance at the nodes; zero-padded; see :func:`bayesmeta.bayes.quadrature.gauss_rule`).
+    For each study the pairs of rules (``PA[p]``, ``PB[p]``; PB the larger) are tried in turn: rule PB[p] is used
+    when the two agree on the study's mean and SD (to ``tol`` SDs) and on its cdf, pdf and pdf'
+    (to ``tol``, ``tol`` / SD and ``tol`` / SD^2) at 7 points from the centre to beyond the
+    interval's ends (mean + SD c, c = 0, -z, z, -1, 1, -z - 1/2, z + 1/2, z the normal quantile of
+    the interval's upper end); the larger rule's values at 0 and -+z give each quantile's start
+    (one Halley step; for the shortest interval the equal-tailed starts go straight to its Newton
+    iteration). As the Gauss error falls geometrically in the rule's size, the
+    larger rule's error is then well below ``tol`` (an estimate by two rules, as QUADPACK's
+    Gauss-Kronrod pairs; Piessens et al. 1983). Every summary is then solved on that rule with the
+    row routines and the acceptance rules of the full path (:data:`ACCEPT_HALLEY`,
+    :data:`ACCEPT_NEWTON`). ``rule[i]`` is the rule used (PB[p]), or -1 when no pair agreed
+    (the caller then uses :func:`study_marginals` on the full mixture); ``out`` and ``ok`` as there."""
+    N = RW.shape[1]
+    aw = np.empty(N)
+    am = np.empty(N)
+    as_ = np.empty(N)
+    bw = np.empty(N)
+    bm = np.empty(N)
+    bs = np.empty(N)
+    zq = _ndtri_approx(0.5 * (1 + prob))
+    checks = np.array([0.0, -zq, zq, -1.0, 1.0, -zq - 0.5, zq + 0.5])
+    chk = np.empty((checks.size, 3))
+    qa = 0.5 * (1 - prob)
+    qb = 0.5 * (1 + prob)
+    for i in range(lo_row, hi_row):
+        rule[i] = -1
+        y = yi[i]
+        s2 = vi[i]
+        for p in range(PA.size):
+            ra = PA[p]
+            rb = PB[p]
+            na = RN[ra]
+            nb = RN[rb]
+            _study_row(RW[ra, :na], RT[ra, :na], RM[ra, :na], RV[ra, :na], y, s2, aw, am, as_)
+            _study_row(RW[rb, :nb], RT[rb, :nb], RM[rb, :nb], RV[rb, :nb], y, s2, bw, bm, bs)
+            wa, ma, sa = aw[:na], am[:na], as_[:na]
+            w, m, s = bw[:nb], bm[:nb], bs[:nb]
+            mean_a, sd_a = _moments1(wa, ma, sa)
+            mean, sd = _moments1(w, m, s)
+            if not (abs(mean_a - mean) <= tol * sd and abs(sd_a - sd) <= tol * sd):
+                continue
+            good = True
+            for c in range(checks.size):
+                x = mean + sd * checks[c]
+                ca, pa, da = _mix_eval(wa, ma, sa, x)
+                cb, pb, db = _mix_eval(w, m, s, x)
+                if not (abs(ca - cb) <= tol and abs(pa - pb) * sd <= tol and abs(da - db) * sd * sd <= tol):
+                    good = False
+                    break
+                chk[c, 0] = cb
+                chk[c, 1] = pb
+                chk[c, 2] = db
+            if not good:
+                continue
+            # starts: one Halley step from the check points at mean, mean -+ z sd
+            lo_b, hi_b = _bracket(w, m, s)
+            x0 = _halley_from(mean, chk[0, 0], chk[0, 1], chk[0, 2], 0.5, lo_b, hi_b)
+            xa = _halley_from(mean - zq * sd, chk[1, 0], chk[1, 1], chk[1, 2], qa, lo_b, hi_b)
+            xb = _halley_from(mean + zq * sd, chk[2, 0], chk[2, 1], chk[2, 2], qb, lo_b, hi_b)
+            med = _mix_ppf_core(w, m, s, 0.5, x0, lo_b, hi_b, ACCEPT_HALLEY * sd)
+            if hdi:
+                lo, hi = _mix_hdi_core(w, m, s, mean, sd, prob, xa, xb, ACCEPT_NEWTON * sd)
+            else:
+                lo = _mix_ppf_core(w, m, s, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
+                hi = _mix_ppf_core(w, m, s, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
+            mmin = np.inf
+            mmax = -np.inf
+            smin = np.inf
+            for j in range(nb):
+                if w[j] != 0.0:
+                    mmin = min(mmin, m[j])
+                    mmax = max(mmax, m[j])
+                    smin = min(smin, s[j])
+            mode, good = _mix_mode_core(w, m, s, mean, sd, med, 8, ACCEPT_NEWTON * sd, mmax - mmin <= smin)
+            out[i, 0] = mean
+            out[i, 1] = sd
+            out[i, 2] = med
+            out[i, 3] = lo
+            out[i, 4] = hi
+            out[i, 5] = mode
+            ok[i] = good
+            rule[i] = rb
+            break
 
 
 @njit(cache=True, nogil=True)

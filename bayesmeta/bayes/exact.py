@@ -452,47 +452,142 @@ class NormalNormalPosterior:
         var = s2 * (1 - Bi) + Bi**2 * r.V[0]
         return NormalMixture(r.w[0], mean, np.sqrt(var))
 
-    def theta_summary(self, prob: float = 0.95, kind: str = "hdi", workers: int | None = None) -> pd.DataFrame:
+    GAUSS_LADDER = (4, 6, 8, 12, 16)
+    """Sizes of the Gauss rules of the tau measure (in log tau) tried by :meth:`theta_summary`,
+    as consecutive pairs."""
+    GAUSS_TOL = 1e-12
+    """Agreement asked of two Gauss rules (cdf units; see
+    :func:`bayesmeta.bayes._kernels.study_marginals_gauss`): a quantile then moves by at most
+    about 2e-11 posterior SDs (tol / pdf at a 2.5% tail)."""
+    GAUSS_MIN_K = 64
+    """Below this many studies :meth:`theta_summary` uses the full mixture only (it costs under
+    3 ms there, and with few studies the posterior of tau is usually too wide for a small rule)."""
+    GAUSS_PROBE = 32
+    """Studies (evenly spaced) on which all pairs of rules are tried first: only pairs from the
+    smallest that agreed on one of them are offered to the other studies, none when no pair
+    agreed (then every study uses the full mixture at the cost of this probe only)."""
+
+    def _gauss_rules(self):
+        """Gauss rules of the posterior of tau in x = log tau (:data:`GAUSS_LADDER` sizes; log tau
+        follows the engine's grid, and in the cases tried it converged at least as fast as tau or
+        tau^2), with mu | tau's mean and variance at their nodes, stacked as (RW, RT, RM, RV, RN)
+        and the pairs to try (PA, PB); the atom at tau = 0 (when the engine has one) is a
+        component of every rule. None for a Student-t mu prior (its components are not a function
+        of tau alone) or when the measure has too few nodes."""
+        from bayesmeta.bayes.quadrature import gauss_rules
+
+        d = self._data
+        mloc, mvar, _ = B.mu_prior_nodes(self.mu_prior, self.n_lambda, d)
+        if mloc.size != 1:
+            return None
+        r = self._rows
+        w, tc, m, V = (np.asarray(a[0], dtype=float) for a in (r.w, r.tau_c, r.m, r.V))
+        keep = w > 0
+        w, tc, m, V = w[keep], tc[keep], m[keep], V[keep]
+        atom = tc == 0
+        wc, tcc = w[~atom], tc[~atom]
+        sizes = [n for n in self.GAUSS_LADDER if n < tcc.size]
+        if len(sizes) < 2:
+            return None
+        rules = gauss_rules(np.log(tcc), wc, sizes)
+        tau = np.exp(np.concatenate([x for x, _ in rules]))
+        # mu | tau ~ N(m, V): V = 1 / (S0 + 1/s0^2), m = V (S1 + m0/s0^2) on the centred data
+        S0, S1 = K.weight_sums(np.ascontiguousarray(tau * tau), d.y[0, : d.kk[0]], d.v[0, : d.kk[0]])
+        prec0 = 1.0 / mvar[0] if np.isfinite(mvar[0]) else 0.0
+        Vg = 1.0 / (S0 + prec0)
+        mg = Vg * (S1 + prec0 * (mloc[0] - d.center[0])) + d.center[0]
+        n_all = np.array([x.size for x, _ in rules], dtype=np.int64) + atom.sum()
+        N = int(n_all.max())
+        RW, RT, RM, RV = (np.zeros((len(rules), N)) for _ in range(4))
+        RV[:] = 1.0
+        start = 0
+        for p, (x, gw) in enumerate(rules):
+            sl = slice(start, start + x.size)
+            start += x.size
+            n = n_all[p]
+            RW[p, :n] = np.concatenate([w[atom], gw * wc.sum()])
+            RT[p, :n] = np.concatenate([tc[atom], tau[sl]])
+            RM[p, :n] = np.concatenate([m[atom], mg[sl]])
+            RV[p, :n] = np.concatenate([V[atom], Vg[sl]])
+        PA = np.arange(len(rules) - 1, dtype=np.int64)
+        return RW, RT, RM, RV, n_all, PA, PA + 1
+
+    def theta_summary(self, prob: float = 0.95, kind: str = "hdi", workers: int | None = None,
+                      reduction: bool = True) -> pd.DataFrame:
         r"""Every study's shrinkage marginal at once: ``study``, ``mode``, ``median``, ``mean``, ``sd``
         and the ``kind`` interval at level ``prob`` (columns as :meth:`summary`), the same numbers as
-        :meth:`theta` study by study (to 1e-12 relative; tested) from one compiled kernel
-        (:func:`bayesmeta.bayes._kernels.study_marginals`) that builds each study's mixture in
-        turn, never the (k, nodes) arrays; chunks of studies run on threads (``workers``, default
-        one per core). A mode is refined by Newton steps on the density's derivative; when a
-        check of 8 points finds a higher density elsewhere (a second mode) that study's mode comes
-        from the global search of :meth:`NormalMixture.mode`."""
+        :meth:`theta` study by study (to 1e-10 posterior SDs; tested) from compiled kernels that
+        build each study's mixture in turn, never the (k, nodes) arrays; chunks of studies run on
+        threads (``workers``, default one per core).
+
+        With ``reduction`` (default) each study is first tried on Gauss rules of the posterior of
+        tau (:mod:`bayesmeta.bayes.quadrature`; 4 to 16 nodes instead of the engine's 60-140): a
+        study whose marginal two consecutive rules agree on to 1e-12 (:data:`GAUSS_TOL`) is solved on
+        the larger one (:func:`bayesmeta.bayes._kernels.study_marginals_gauss`); the others (in
+        practice small k, where the posterior of tau is wide) on the full mixture
+        (:func:`bayesmeta.bayes._kernels.study_marginals`). ``reduction=False`` uses the full
+        mixture for every study. A mode is refined by Newton steps on the density's derivative;
+        when a check of 8 points finds a higher density elsewhere (a second mode) that study's mode
+        comes from the global search of :meth:`NormalMixture.mode`."""
+        out = self._theta_table(prob, kind, workers, reduction)
+        pct = round(prob * 100)
+        return pd.DataFrame({"study": list(self.labels), "mode": out[:, 5], "median": out[:, 2],
+                             "mean": out[:, 0], "sd": out[:, 1], f"{kind}{pct}_lb": out[:, 3],
+                             f"{kind}{pct}_ub": out[:, 4]})
+
+    def _theta_table(self, prob: float, kind: str, workers: int | None, reduction: bool) -> np.ndarray:
+        """(k, 6) array of (mean, sd, median, lower, upper, mode) per study (see :meth:`theta_summary`)."""
         if not 0 < prob < 1:
             raise ValueError("prob must lie in (0, 1)")
         if kind not in ("eti", "hdi"):
             raise ValueError(f"unknown interval kind {kind!r}; use 'eti' or 'hdi'")
-        r = self._rows
-        keep = r.w[0] > 0
-        w, m, V, tc = (np.ascontiguousarray(np.asarray(a[0], dtype=float)[keep]) for a in (r.w, r.m, r.V, r.tau_c))
         yi = np.ascontiguousarray(self.yi, dtype=float)
         vi = np.ascontiguousarray(self.sei, dtype=float) ** 2
         k = yi.size
         out = np.empty((k, 6))
         ok = np.ones(k, dtype=np.bool_)
         n_threads = 1 if workers == 1 else (workers or os.cpu_count() or 1)
-        n_chunks = max(1, min(n_threads * 4, k // 64))
-        bounds = np.linspace(0, k, n_chunks + 1).astype(np.int64)
 
-        def one(c):
-            K.study_marginals(w, m, V, tc, yi, vi, float(prob), kind == "hdi", int(bounds[c]), int(bounds[c + 1]),
-                              out, ok)
+        def chunked(fn, n):
+            n_chunks = max(1, min(n_threads * 4, n // 64))
+            bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
+            if n_chunks > 1 and n_threads > 1:
+                with ThreadPoolExecutor(max_workers=n_threads) as pool:
+                    list(pool.map(lambda c: fn(int(bounds[c]), int(bounds[c + 1])), range(n_chunks)))
+            else:
+                for c in range(n_chunks):
+                    fn(int(bounds[c]), int(bounds[c + 1]))
 
-        if n_chunks > 1 and n_threads > 1:
-            with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                list(pool.map(one, range(n_chunks)))
-        else:
-            for c in range(n_chunks):
-                one(c)
+        rules = self._gauss_rules() if reduction and k >= self.GAUSS_MIN_K else None
+        rest = np.arange(k)
+        if rules is not None:
+            used = np.full(k, -1, dtype=np.int64)
+            tol = self.GAUSS_TOL
+            probe = np.unique(np.linspace(0, k - 1, self.GAUSS_PROBE).astype(np.int64))
+            o_p, ok_p, u_p = np.empty((probe.size, 6)), np.ones(probe.size, dtype=np.bool_), np.empty(probe.size, np.int64)
+            RW, RT, RM, RV, RN, PA, PB = rules
+            K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi[probe], vi[probe], float(prob), kind == "hdi",
+                                    tol, 0, probe.size, o_p, ok_p, u_p)
+            if (u_p >= 0).any():
+                first = int(np.flatnonzero(PB == u_p[u_p >= 0].min())[0])
+                PA, PB = PA[first:], PB[first:]
+                chunked(lambda a, b: K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi, vi, float(prob),
+                                                             kind == "hdi", tol, a, b, out, ok, used), k)
+                rest = np.flatnonzero(used < 0)
+        if rest.size:
+            r = self._rows
+            keep = r.w[0] > 0
+            w, m, V, tc = (np.ascontiguousarray(np.asarray(a[0], dtype=float)[keep]) for a in (r.w, r.m, r.V, r.tau_c))
+            yr, vr = yi[rest], vi[rest]
+            o2 = np.empty((rest.size, 6))
+            ok2 = np.ones(rest.size, dtype=np.bool_)
+            chunked(lambda a, b: K.study_marginals(w, m, V, tc, yr, vr, float(prob), kind == "hdi", a, b, o2, ok2),
+                    rest.size)
+            out[rest] = o2
+            ok[rest] = ok2
         for i in np.flatnonzero(~ok):  # a second mode (or one at an end of the means' range)
             out[i, 5] = self.theta(int(i)).mode()
-        pct = round(prob * 100)
-        return pd.DataFrame({"study": list(self.labels), "mode": out[:, 5], "median": out[:, 2],
-                             "mean": out[:, 0], "sd": out[:, 1], f"{kind}{pct}_lb": out[:, 3],
-                             f"{kind}{pct}_ub": out[:, 4]})
+        return out
 
     def prob(self, parameter: str, c: float, side: str = "below") -> float:
         """P(parameter < c) (``side="below"``) or P(parameter > c) for ``mu``, ``theta_new``, ``tau``."""
@@ -527,13 +622,16 @@ class NormalNormalPosterior:
             rows.append({"parameter": name, "mode": d.mode(), "median": d.median(), "mean": d.mean(),
                          "sd": d.sd(), f"{kind}{pct}_lb": lo, f"{kind}{pct}_ub": hi,
                          "map_joint": jmap.get(name, np.nan)})
-        out = pd.DataFrame(rows)
         if not studies:
-            return out
-        th = self.theta_summary(prob, kind)
-        th.insert(0, "parameter", [f"theta[{lab}]" for lab in self.labels])
-        th = th.drop(columns="study").assign(map_joint=np.nan)
-        return pd.concat([out, th], ignore_index=True)
+            return pd.DataFrame(rows)
+        th = self._theta_table(prob, kind, None, True)
+        cols: dict[str, object] = {"parameter": [r["parameter"] for r in rows]
+                                   + [f"theta[{lab}]" for lab in self.labels]}
+        for c, col in zip(("mode", "median", "mean", "sd", f"{kind}{pct}_lb", f"{kind}{pct}_ub"), (5, 2, 0, 1, 3, 4),
+                          strict=True):
+            cols[c] = np.concatenate([[r[c] for r in rows], th[:, col]])
+        cols["map_joint"] = np.concatenate([[r["map_joint"] for r in rows], np.full(self.k, np.nan)])
+        return pd.DataFrame(cols)
 
     def draws(self, n: int, rng=None) -> dict[str, np.ndarray]:
         """Exact Monte Carlo draws of tau, mu, theta_new and theta (n, k) from the posterior:

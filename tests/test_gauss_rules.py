@@ -1,0 +1,44 @@
+"""Gauss rules of a discrete measure (bayesmeta.bayes.quadrature).
+
+Independent references: the Gauss-Legendre rule of numpy (``leggauss``; the n-node Gauss rule of
+the m-node Gauss-Legendre measure, n < m, is the n-node Gauss-Legendre rule, since the m-node rule
+has the Legendre moments up to degree 2m - 1), and the defining property (the first 2n moments of
+the measure, exactly). Tolerances: 1e-13, a few rounding errors of an eigenproblem of size 16."""
+import numpy as np
+import pytest
+
+from bayesmeta.bayes.quadrature import gauss_rule, gauss_rules
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 12, 16])
+def test_gauss_rule_of_a_legendre_rule_is_the_smaller_legendre_rule(n):
+    t, w = np.polynomial.legendre.leggauss(40)
+    x, gw = gauss_rule(t, w, n)
+    xr, wr = np.polynomial.legendre.leggauss(n)
+    np.testing.assert_allclose(x, xr, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(gw, wr / 2, rtol=0, atol=1e-13)
+
+
+def test_the_first_2n_moments_of_a_skewed_measure():
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.lognormal(-1.0, 0.7, 130))
+    w = rng.gamma(2.0, size=130)
+    w /= w.sum()
+    for (x, gw), n in zip(gauss_rules(np.log(t), w, [4, 8, 16]), [4, 8, 16], strict=True):
+        assert x.size == n and np.all(np.diff(x) > 0) and abs(gw.sum() - 1) < 1e-14
+        c = np.log(t).mean()  # moments about the centre: well conditioned
+        for j in range(2 * n):
+            exact = w @ (np.log(t) - c) ** j
+            assert abs(gw @ (x - c) ** j - exact) <= 1e-11 * max(1.0, abs(exact)), (n, j)
+
+
+def test_a_measure_with_fewer_nodes_than_asked_is_returned_as_it_is():
+    t = np.array([0.2, 0.5, 0.9])
+    w = np.array([0.3, 0.0, 0.7])  # zero weights are ignored: two nodes
+    x, gw = gauss_rule(t, w, 8)
+    np.testing.assert_allclose(x, [0.2, 0.9], atol=1e-14)
+    np.testing.assert_allclose(gw, [0.3, 0.7], atol=1e-14)
+    with pytest.raises(ValueError, match="positive weight"):
+        gauss_rule(t, np.zeros(3), 2)
