@@ -1,15 +1,17 @@
 """Large reviews and large k (issue 20): the user paths as ratios against baselines run in the same process.
 
-Run: .venv/bin/python benchmarks/scale.py [--quick] [--only-batch]   (writes benchmarks/scale.json and scale.md;
+Run: .venv/bin/python benchmarks/scale.py [--quick] [--only-batch | --only-summary]   (writes benchmarks/scale.json and scale.md;
 ``--only-batch`` reruns rows 2 and 3 and keeps the other rows of the last run with their date and load)
 
 Rows (each: the toolkit against a baseline measured side by side in this run, with the 1-minute
 load average of the 2-core machine at that moment; absolute times move with the load, ratios less):
 
-1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the vectorised study marginals
-   (``theta_summary``, one compiled kernel) against the per-study path it replaced
-   (``post.theta(i)``: median, HDI and mode one study at a time; timed on up to 50 studies and
-   scaled by k / 50).
+1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the study marginals (``theta_summary``:
+   each study on a Gauss rule of the tau posterior where two rules agree, the full mixture
+   otherwise) against the full-mixture kernel of commit b78f904 (``reduction=False``, same
+   process), with ``summary()`` itself, the share of studies on a Gauss rule, and the per-study
+   path (``post.theta(i)``: median, HDI and mode one study at a time; timed on up to 50 studies
+   and scaled by k / 50). ``--only-summary`` reruns this row alone.
 2. ``solve_batch`` on 10,000 meta-analyses of k = 8 (tau ~ HN(0.5), mu ~ N(0, 1)): analyses per
    wall second (threads = 1 and 2) and per CPU second, against a lean NumPy yardstick run on the
    same data (a 400-node trapezoid grid in tau, mu given tau in closed form, quantiles by
@@ -94,16 +96,28 @@ def per_study(post, n):
 
 
 def summaries():
+    from bayesmeta.bayes import _kernels as K
+
     for k in ((8, 1000) if QUICK else (8, 100, 1000, 10_000)):
         y, s = data(k)
         post = solve(y, s, halfnormal(0.5), normal(0, 1))
         post.summary(0.95, "hdi")  # compile
+        post.theta_summary(0.95, "hdi", reduction=False)
+        tf, _ = clock(lambda post=post: post.theta_summary(0.95, "hdi", reduction=False))
         tn, _ = clock(lambda post=post: post.theta_summary(0.95, "hdi"))
         ts, _ = clock(lambda post=post: post.summary(0.95, "hdi"))
         n = min(k, 50)
         to, _ = clock(lambda post=post, n=n: per_study(post, n), repeat=1)
-        row(f"study marginals, k = {k}", "theta_summary (one kernel)", tn, "per-study path", to * k / n,
-            summary_s=ts)
+        rules = post._gauss_rules() if k >= post.GAUSS_MIN_K else None
+        share = 0.0
+        if rules is not None:
+            used = np.full(k, -1, dtype=np.int64)
+            K.study_marginals_gauss(*rules, post.yi, post.sei**2, 0.95, True, post.GAUSS_TOL, 0, k,
+                                    np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
+            share = float((used >= 0).mean())
+        row(f"study marginals, k = {k}", "full mixture per study (b78f904's kernel: reduction=False)", tf,
+            "theta_summary (Gauss rules where they agree)", tn, summary_s=ts, per_study_path_s=to * k / n,
+            gauss_share=share)
 
 
 def yardstick(y, s, n_tau=400, tau_max=3.0, prior_sd=1.0, hn_scale=0.5, probs=(0.025, 0.5, 0.975)):
@@ -348,22 +362,25 @@ def analyse(k: int, baseline_s: float | None, baseline_gb: float | None, sample:
 
 
 ONLY_BATCH = "--only-batch" in sys.argv
+ONLY_SUMMARY = "--only-summary" in sys.argv
 BATCH_ROWS = ("solve_batch", "bayesmeta batch")
 
 
 def main():
     t0 = load()
     kept: list[dict] = []
-    if ONLY_BATCH:
-        # rerun rows 2 and 3 only; keep the other rows of the last full run with their own date and load
+    if ONLY_BATCH or ONLY_SUMMARY:
+        # rerun rows 2 and 3 (or row 1) only; keep the other rows of the last full run with their own date and load
         old = json.loads((ROOT / "benchmarks" / "scale.json").read_text())
+        rerun = BATCH_ROWS if ONLY_BATCH else ("study",)
         kept = [{**r, "measured": r.get("measured", old["date"])} for r in old["rows"]
-                if not r["benchmark"].startswith(BATCH_ROWS)]
-    else:
-        summaries()
-    batch_throughput()
-    batch_published()
+                if not r["benchmark"].startswith(rerun)]
     if not ONLY_BATCH:
+        summaries()
+    if not ONLY_SUMMARY:
+        batch_throughput()
+        batch_published()
+    if not (ONLY_BATCH or ONLY_SUMMARY):
         analyse(2000, 370.0, 2.0)
         if not QUICK:
             analyse(20_000, None, 16.8)
