@@ -499,22 +499,23 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, li
         want = present[0] if present else "GEN"
     m = get_measure(want)
     yi, vi = np.empty(len(frame)), np.empty(len(frame))
-    has = lambda c, i: c in frame and pd.notna(frame[c].iat[i])
+    cell = tables._Cells(frame)
+    has = cell.has
     problems: list[Problem] = []
     for i in range(len(frame)):
         if has("yi", i):
-            yi[i] = frame["yi"].iat[i]
+            yi[i] = cell("yi", i)
             vi[i] = (
-                frame["vi"].iat[i] if has("vi", i) else (frame["sei" if has("sei", i) else "se"].iat[i]) ** 2
+                cell("vi", i) if has("vi", i) else (cell("sei" if has("sei", i) else "se", i)) ** 2
             )
             continue
-        scale = tables._SCALES[str(frame["scale"].iat[i]).lower()] if has("scale", i) else "reported"
-        est = float(frame["estimate"].iat[i])
-        level = float(frame["ci_level"].iat[i]) if has("ci_level", i) else 0.95
+        scale = tables._SCALES[str(cell("scale", i)).lower()] if has("scale", i) else "reported"
+        est = float(cell("estimate", i))
+        level = float(cell("ci_level", i)) if has("ci_level", i) else 0.95
         if m.ratio:
-            lb = float(frame["ci_lb"].iat[i]) if has("ci_lb", i) else float("nan")
-            ub = float(frame["ci_ub"].iat[i]) if has("ci_ub", i) else float("nan")
-            written = str(frame["scale"].iat[i]) if has("scale", i) else "reported"
+            lb = float(cell("ci_lb", i)) if has("ci_lb", i) else float("nan")
+            ub = float(cell("ci_ub", i)) if has("ci_ub", i) else float("nan")
+            written = str(cell("scale", i)) if has("scale", i) else "reported"
             bad = tables.ratio_scale_problem(est, lb, ub, scale, m, written)
             if bad is not None:
                 problems.append(Problem(f, lines[i], bad[0], bad[1]))
@@ -522,10 +523,10 @@ def _contrasts(frame: pd.DataFrame, measure: str | None, f: str, source: str, li
         try:  # the measure's transform (Fisher z, logit, ...) may refuse a value out of its range
             if has("se", i):
                 yi[i] = float(m.to_analysis(est)) if scale == "reported" else est
-                vi[i] = float(frame["se"].iat[i]) ** 2
+                vi[i] = float(cell("se", i)) ** 2
             else:
                 y, s_ = m.ci_to_analysis(
-                    est, float(frame["ci_lb"].iat[i]), float(frame["ci_ub"].iat[i]), level, scale
+                    est, float(cell("ci_lb", i)), float(cell("ci_ub", i)), level, scale
                 )
                 yi[i], vi[i] = y, s_**2
         except ValueError as e:

@@ -491,6 +491,7 @@ def _parse(
     """Typed columns of the raw text ``df``; problems appended; missing value cells of nullable
     numeric columns recorded in ``blanks`` (row index -> ``["sd 'NR'", "mean empty"]``)."""
     out = pd.DataFrame({"_line": df["_line"].to_numpy()})
+    line_of = df["_line"].to_numpy()
     if "status" in df:
         bad = ~df["status"].str.strip().str.lower().isin(["", "reported", "missing"])
         for i in map(int, np.flatnonzero(bad.to_numpy())):
@@ -510,7 +511,7 @@ def _parse(
         vals = df[c.name].str.strip()
         parsed: list[Any] = []
         for i, v in enumerate(vals):
-            line = int(df["_line"].iat[i])
+            line = int(line_of[i])
             if v.lower() in MISSING_TEXTS if c.kind in ("int", "float") else v == "" or v.upper() == "NA":
                 if c.kind == "str" and not c.nullable:
                     problems.append(Problem(f, line, c.name, "empty; a value is required"))
@@ -1024,8 +1025,28 @@ def _extra_columns(raw: pd.DataFrame, df: pd.DataFrame, kind: str) -> None:
             df[c] = pd.array(raw[c].str.strip().tolist(), dtype="string")
 
 
+class _Cells:
+    """Cells by (column, row) from numpy copies of a frame's columns: pandas' ``.iat`` costs
+    microseconds per cell, which made the row-by-row checks the slowest step of reading a file of
+    thousands of studies. ``cells(c, i)`` is the value, ``cells.has(c, i)`` whether the column exists
+    and the cell is not missing."""
+
+    __slots__ = ("_ok", "_v")
+
+    def __init__(self, df: pd.DataFrame):
+        self._v = {c: df[c].to_numpy(dtype=object) for c in df.columns}
+        self._ok = {c: pd.notna(v) for c, v in self._v.items()}
+
+    def __call__(self, c: str, i: int):
+        return self._v[c][i]
+
+    def has(self, c: str, i: int) -> bool:
+        return c in self._ok and bool(self._ok[c][i])
+
+
 def _check_contrast_rows(df: pd.DataFrame, f: str, problems: list[Problem]) -> None:
-    has = lambda c, i: c in df and pd.notna(df[c].iat[i])
+    cell = _Cells(df)
+    has = cell.has
     if "yi" in df and not {"vi", "sei", "se"} & set(df.columns):
         header = ", ".join(c for c in df.columns if not c.startswith("_"))
         problems.append(
@@ -1038,23 +1059,23 @@ def _check_contrast_rows(df: pd.DataFrame, f: str, problems: list[Problem]) -> N
         )
         return
     for i in range(len(df)):
-        line = int(df["_line"].iat[i])
+        line = int(cell("_line", i))
         if has("measure", i):
             try:
-                get_measure(str(df["measure"].iat[i]))
+                get_measure(str(cell("measure", i)))
             except ValueError as e:
                 problems.append(Problem(f, line, "measure", str(e)))
-        if has("scale", i) and str(df["scale"].iat[i]).lower() not in _SCALES:
+        if has("scale", i) and str(cell("scale", i)).lower() not in _SCALES:
             problems.append(
                 Problem(
                     f,
                     line,
                     "scale",
                     f"must be 'reported' (ratios as printed) or 'analysis' "
-                    f"(log ratios), got {df['scale'].iat[i]!r}",
+                    f"(log ratios), got {cell('scale', i)!r}",
                 )
             )
-        if has("ci_level", i) and not 0 < df["ci_level"].iat[i] < 1:
+        if has("ci_level", i) and not 0 < cell("ci_level", i) < 1:
             problems.append(Problem(f, line, "ci_level", "must lie in (0, 1), e.g. 0.95 (not a percentage)"))
         if has("yi", i) and has("estimate", i):
             problems.append(Problem(f, line, "yi,estimate", "give yi (analysis scale) or estimate, not both"))
@@ -1074,7 +1095,7 @@ def _check_contrast_rows(df: pd.DataFrame, f: str, problems: list[Problem]) -> N
                 if has(c, i):
                     problems.append(Problem(f, line, c, "give a CI with estimate, not with yi"))
         elif has("estimate", i):
-            lb, ub, est = (df[c].iat[i] if has(c, i) else None for c in ("ci_lb", "ci_ub", "estimate"))
+            lb, ub, est = (cell(c, i) if has(c, i) else None for c in ("ci_lb", "ci_ub", "estimate"))
             if has("vi", i) or has("sei", i):
                 problems.append(
                     Problem(
@@ -1091,8 +1112,8 @@ def _check_contrast_rows(df: pd.DataFrame, f: str, problems: list[Problem]) -> N
                 lb,
                 ub,
                 problems,
-                df["measure"].iat[i] if has("measure", i) else None,
-                df["scale"].iat[i] if has("scale", i) else "reported",
+                cell("measure", i) if has("measure", i) else None,
+                cell("scale", i) if has("scale", i) else "reported",
             )
             if not has("se", i) and (lb is None or ub is None):
                 problems.append(Problem(f, line, "se", "give either se or both ci_lb and ci_ub"))
