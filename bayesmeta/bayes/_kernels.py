@@ -350,9 +350,62 @@ ACCEPT_NEWTON = 1e-9
 error left is of order K 1e-18 SDs, K the problem's curvature constant (for the shortest interval
 of a heavy-tailed mixture K can reach 1e6: at 1e-7 such an interval moved by 1e-10 SDs)."""
 
+# W. J. Cody's rational approximations to erf and erfc (Cody 1969, Math Comp 23:631-637; the
+# coefficients of his CALERF, netlib specfun): erfc(y) = exp(-y^2) R(y) for y > 0.46875, so the
+# normal cdf costs one rational function on top of the exp the density needs anyway
+_CODY_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
+           1.85777706184603153e-1)
+_CODY_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
+_CODY_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
+           8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
+           2.15311535474403846e-8)
+_CODY_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
+           3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
+_CODY_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+           6.58749161529837803e-4, 1.63153871373020978e-2)
+_CODY_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
+           2.33520497626869185e-3)
+_RSQRTPI = 0.5641895835477562869
+
+
+@njit(cache=True, nogil=True)
+def _ncdf(z, e):
+    """Phi(z) given e = exp(-z^2 / 2): Phi(z) = erfc(u) / 2 with u = -z / sqrt(2) and
+    exp(-u^2) = e, by Cody's approximations. Against libm's erfc (measured on 500,000 points,
+    tested): absolute error at most 2.2e-16; relative error at most 1.1e-14 for |z| < 8 and 2.4e-13
+    out to |z| = 40 (the exp of a rounded z^2), as scipy's ``ndtr`` differs from libm there."""
+    u = -z / _SQRT2
+    y = abs(u)
+    if y <= 0.46875:
+        ysq = y * y
+        xnum = _CODY_A[4] * ysq
+        xden = ysq
+        for i in range(3):
+            xnum = (xnum + _CODY_A[i]) * ysq
+            xden = (xden + _CODY_B[i]) * ysq
+        return 0.5 - 0.5 * u * (xnum + _CODY_A[3]) / (xden + _CODY_B[3])
+    if y <= 4.0:
+        xnum = _CODY_C[8] * y
+        xden = y
+        for i in range(7):
+            xnum = (xnum + _CODY_C[i]) * y
+            xden = (xden + _CODY_D[i]) * y
+        r = (xnum + _CODY_C[7]) / (xden + _CODY_D[7])
+    else:
+        ysq = 1.0 / (y * y)
+        xnum = _CODY_P[5] * ysq
+        xden = ysq
+        for i in range(4):
+            xnum = (xnum + _CODY_P[i]) * ysq
+            xden = (xden + _CODY_Q[i]) * ysq
+        r = (_RSQRTPI - ysq * (xnum + _CODY_P[4]) / (xden + _CODY_Q[4])) / y
+    half = 0.5 * e * r  # erfc(y) / 2
+    return half if u > 0 else 1.0 - half
+
+
 @njit(cache=True, nogil=True)
 def _mix_eval(w, m, s, x):
-    """cdf, pdf and pdf' of one mixture row at x."""
+    """cdf, pdf and pdf' of one mixture row at x (one exp per component: :func:`_ncdf`)."""
     c = 0.0
     p = 0.0
     d = 0.0
@@ -360,8 +413,9 @@ def _mix_eval(w, m, s, x):
         if w[j] == 0.0:
             continue
         z = (x - m[j]) / s[j]
-        c += w[j] * 0.5 * math.erfc(-z / _SQRT2)
-        e = w[j] * _INV_SQRT2PI * math.exp(-0.5 * z * z) / s[j]
+        ez = math.exp(-0.5 * z * z)
+        c += w[j] * _ncdf(z, ez)
+        e = w[j] * _INV_SQRT2PI * ez / s[j]
         p += e
         d -= e * z / s[j]
     return c, p, d
