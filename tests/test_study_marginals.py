@@ -150,6 +150,9 @@ LARGE = [  # (k, tau prior, mu prior, seed, SE range, tau^2, outliers)
     (200, P.halfcauchy(1.0), P.normal(0.0, 1.0), 6, (0.01, 1.0), 0.5, False),
     (200, P.parse_prior("uniform(2)", "tau"), P.normal(0.0, 10.0), 7, (0.2, 0.3), 0.05, True),
     (100, P.halfnormal(0.5), P.normal(0.0, 1.0), 9, (0.1, 0.5), 1.0, False),
+    # Student-t mu priors: tau and lambda (the prior's scale nodes) both reduced
+    (1000, P.halfnormal(0.5), P.parse_prior("studentt(3, 0, 0.5)", "mu"), 1, (0.1, 0.5), 0.1, False),
+    (300, P.halfcauchy(1.0), P.parse_prior("studentt(3, 0, 0.05)", "mu"), 2, (0.1, 0.5), 0.1, False),
 ]
 
 
@@ -198,14 +201,27 @@ def test_studies_the_rules_cannot_reach_go_to_the_full_mixture():
     pd.testing.assert_frame_equal(post.theta_summary(), post.theta_summary(reduction=False), check_exact=True)
 
 
-def test_no_rules_for_a_student_t_mu_prior_or_few_studies():
+def test_few_studies_use_the_full_mixture_only():
     rng = np.random.default_rng(2)
-    sei = rng.uniform(0.1, 0.5, 100)
-    y = rng.normal(0.0, np.sqrt(sei**2 + 0.1))
-    assert solve(y, sei, P.halfnormal(0.5), P.parse_prior("studentt(3, 0, 1)", "mu"))._gauss_rules() is None
-    post = solve(y[:20], sei[:20], P.halfnormal(0.5), P.normal(0.0, 1.0))
+    sei = rng.uniform(0.1, 0.5, 20)
+    post = solve(rng.normal(0.0, np.sqrt(sei**2 + 0.1)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
     assert post.k < post.GAUSS_MIN_K
     pd.testing.assert_frame_equal(post.theta_summary(), post.theta_summary(reduction=False), check_exact=True)
+
+
+def test_student_t_rules_reduce_lambda_at_every_tau_node():
+    # each tau node of rule p carries GAUSS_LAMBDA_LADDER[p] lambda components, whose weights
+    # sum to the tau node's weight; the rules' weights sum to one
+    rng = np.random.default_rng(5)
+    sei = rng.uniform(0.1, 0.5, 200)
+    post = solve(rng.normal(0.1, np.sqrt(sei**2 + 0.1)), sei, P.halfnormal(0.5),
+                 P.parse_prior("studentt(3, 0, 0.5)", "mu"))
+    RW, RT, _, _, RN, _, _ = post._gauss_rules()
+    for p in range(RN.size):
+        t = RT[p, : RN[p]]
+        nodes = np.unique(t)
+        assert RN[p] == nodes.size * post.GAUSS_LAMBDA_LADDER[p]
+        assert nodes.size == post.GAUSS_LADDER[p] and abs(RW[p, : RN[p]].sum() - 1.0) < 1e-12
 
 
 def test_the_rules_carry_the_atom_at_tau_zero():

@@ -455,6 +455,11 @@ class NormalNormalPosterior:
     GAUSS_LADDER = (4, 6, 8, 12, 16)
     """Sizes of the Gauss rules of the tau measure (in log tau) tried by :meth:`theta_summary`,
     as consecutive pairs."""
+    GAUSS_LAMBDA_LADDER = (10, 12, 16, 20, 24)
+    """Under a Student-t mu prior, the size of the Gauss rule in log lambda at each node of the tau
+    rule of the same rank in :data:`GAUSS_LADDER` (it grows with it, so every pair of rules
+    differs in both directions and the kernel's pair check sees both errors; p(lambda | tau, y)
+    needs about 12 nodes for 1e-12, tau at large k 6-8)."""
     GAUSS_TOL = 1e-12
     """Agreement asked of two Gauss rules (cdf units; see
     :func:`bayesmeta.bayes._kernels.study_marginals_gauss`): a quantile then moves by at most
@@ -472,44 +477,76 @@ class NormalNormalPosterior:
         follows the engine's grid, and in the cases tried it converged at least as fast as tau or
         tau^2), with mu | tau's mean and variance at their nodes, stacked as (RW, RT, RM, RV, RN)
         and the pairs to try (PA, PB); the atom at tau = 0 (when the engine has one) is a
-        component of every rule. None for a Student-t mu prior (its components are not a function
-        of tau alone) or when the measure has too few nodes."""
+        component of every rule. Under a Student-t mu prior, mu | tau is a mixture over the
+        prior's scale nodes lambda with weights p(lambda | tau, y): at each node of a tau rule it
+        is replaced by the Gauss rule of that measure in log lambda with
+        :data:`GAUSS_LAMBDA_LADDER` nodes, so the pair check of the kernel covers both reductions.
+        None when the measure has too few nodes."""
         from bayesmeta.bayes.quadrature import gauss_rules
 
         d = self._data
-        mloc, mvar, _ = B.mu_prior_nodes(self.mu_prior, self.n_lambda, d)
-        if mloc.size != 1:
-            return None
+        mloc, mvar, mlogw = B.mu_prior_nodes(self.mu_prior, self.n_lambda, d)
         r = self._rows
-        w, tc, m, V = (np.asarray(a[0], dtype=float) for a in (r.w, r.tau_c, r.m, r.V))
+        w, tc = (np.asarray(a[0], dtype=float) for a in (r.w, r.tau_c))
         keep = w > 0
-        w, tc, m, V = w[keep], tc[keep], m[keep], V[keep]
+        w, tc = w[keep], tc[keep]
         atom = tc == 0
-        wc, tcc = w[~atom], tc[~atom]
-        sizes = [n for n in self.GAUSS_LADDER if n < tcc.size]
+        w_atom = w[atom].sum()
+        tu, inv = np.unique(tc[~atom], return_inverse=True)  # Student-t: one tau, many components
+        wc = np.bincount(inv, weights=w[~atom])
+        sizes = [n for n in self.GAUSS_LADDER if n < tu.size]
         if len(sizes) < 2:
             return None
-        rules = gauss_rules(np.log(tcc), wc, sizes)
-        tau = np.exp(np.concatenate([x for x, _ in rules]))
-        # mu | tau ~ N(m, V): V = 1 / (S0 + 1/s0^2), m = V (S1 + m0/s0^2) on the centred data
-        S0, S1 = K.weight_sums(np.ascontiguousarray(tau * tau), d.y[0, : d.kk[0]], d.v[0, : d.kk[0]])
-        prec0 = 1.0 / mvar[0] if np.isfinite(mvar[0]) else 0.0
-        Vg = 1.0 / (S0 + prec0)
-        mg = Vg * (S1 + prec0 * (mloc[0] - d.center[0])) + d.center[0]
-        n_all = np.array([x.size for x, _ in rules], dtype=np.int64) + atom.sum()
+        rules = gauss_rules(np.log(tu), wc, sizes)
+        # tau nodes of every rule, the atom first (tau = 0) when there is one
+        taus = [np.concatenate([[0.0] if w_atom > 0 else [], np.exp(x)]) for x, _ in rules]
+        wts = [np.concatenate([[w_atom] if w_atom > 0 else [], gw * wc.sum()]) for _, gw in rules]
+        tau = np.concatenate(taus)
+        kk = int(d.kk[0])
+        if mloc.size == 1:
+            # mu | tau ~ N(m, V): V = 1 / (S0 + 1/s0^2), m = V (S1 + m0/s0^2) on the centred data
+            S0, S1 = K.weight_sums(np.ascontiguousarray(tau * tau), d.y[0, :kk], d.v[0, :kk])
+            prec0 = 1.0 / mvar[0] if np.isfinite(mvar[0]) else 0.0
+            Vg = 1.0 / (S0 + prec0)
+            mg = Vg * (S1 + prec0 * (mloc[0] - d.center[0])) + d.center[0]
+            comps = []
+            start = 0
+            for t, wt in zip(taus, wts, strict=True):
+                sl = slice(start, start + t.size)
+                start += t.size
+                comps.append((wt, t, mg[sl], Vg[sl]))
+        else:
+            # p(lambda | tau, y) as the engine computes it (log lambda = log(var_0 / var) + const)
+            S0, S1, S2, _, SL = K.suffstats(np.ascontiguousarray((tau * tau)[None, :]), np.zeros(1, dtype=np.int64),
+                                            d.y, d.v, d.kk)
+            _, _, ll = B._conditionals(S0, S1, S2, SL, d.kk, (mloc - d.center[0])[None, None, :], mvar, mlogw)
+            ll = ll[0]
+            lam = np.log(mvar[0] / mvar)
+            loc_c = mloc[0] - d.center[0]
+            comps = []
+            start = 0
+            for t, wt, n in zip(taus, wts, self.GAUSS_LAMBDA_LADDER, strict=False):
+                cw, ct, cm, cV = [], [], [], []
+                for j in range(t.size):
+                    g = start + j
+                    pl = np.exp(ll[g] - ll[g].max())
+                    (xl, wl), = gauss_rules(lam, pl, [n])
+                    var0 = mvar[0] * np.exp(-xl)
+                    Vj = 1.0 / (S0[0, g] + 1.0 / var0)
+                    cw.append(wt[j] * wl)
+                    ct.append(np.full(xl.size, t[j]))
+                    cm.append(Vj * (S1[0, g] + loc_c / var0) + d.center[0])
+                    cV.append(Vj)
+                start += t.size
+                comps.append(tuple(np.concatenate(c) for c in (cw, ct, cm, cV)))
+        n_all = np.array([c[0].size for c in comps], dtype=np.int64)
         N = int(n_all.max())
-        RW, RT, RM, RV = (np.zeros((len(rules), N)) for _ in range(4))
+        RW, RT, RM, RV = (np.zeros((len(comps), N)) for _ in range(4))
         RV[:] = 1.0
-        start = 0
-        for p, (x, gw) in enumerate(rules):
-            sl = slice(start, start + x.size)
-            start += x.size
-            n = n_all[p]
-            RW[p, :n] = np.concatenate([w[atom], gw * wc.sum()])
-            RT[p, :n] = np.concatenate([tc[atom], tau[sl]])
-            RM[p, :n] = np.concatenate([m[atom], mg[sl]])
-            RV[p, :n] = np.concatenate([V[atom], Vg[sl]])
-        PA = np.arange(len(rules) - 1, dtype=np.int64)
+        for p, c in enumerate(comps):
+            for o, a in zip((RW, RT, RM, RV), c, strict=True):
+                o[p, : a.size] = a
+        PA = np.arange(len(comps) - 1, dtype=np.int64)
         return RW, RT, RM, RV, n_all, PA, PA + 1
 
     def theta_summary(self, prob: float = 0.95, kind: str = "hdi", workers: int | None = None,
