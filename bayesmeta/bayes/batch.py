@@ -339,7 +339,9 @@ def _logpost(x, data: Data, row_a, row_t, tau_priors, mloc, mvar, mlogw, keep=Fa
     lp = _lse(ll) + x
     for t, prior in enumerate(tau_priors):
         sel = row_t == t
-        if sel.any():
+        if sel.all():  # one tau prior for every row (the common case): no gather and scatter
+            lp += _tau_logprior(prior, tau, S3)
+        elif sel.any():
             lp[sel] += _tau_logprior(prior, tau[sel], S3[sel])
     lp = np.where(np.isnan(lp), -np.inf, lp)
     return (lp, m, V, ll) if keep else lp
