@@ -447,7 +447,7 @@ def run(data: Data, tau_priors: Sequence[Prior], mu_prior: Prior, row_a, row_t, 
     w_all = np.concatenate([w0, wc.reshape(R, -1)], axis=1)
     m_all = np.concatenate([m0[:, 0, :], m[:, ::SUB, :].reshape(R, -1)], axis=1) + data.center[row_a][:, None]
     V_all = np.concatenate([V0[:, 0, :], V[:, ::SUB, :].reshape(R, -1)], axis=1)
-    t_all = np.concatenate([np.zeros((R, L)), np.repeat(np.exp(xs), L, axis=1)], axis=1)
+    t_all = np.concatenate([np.zeros((R, L)), np.repeat(tau[:, ::SUB], L, axis=1)], axis=1)  # tau = exp(x)
     l_all = np.concatenate([np.tile(np.arange(L), (R, 1)), np.tile(np.arange(L), (R, xs.shape[1]))], axis=1)
     w_all = np.where(np.isfinite(w_all) & (w_all > 0), w_all, 0.0)
     w_all = w_all / w_all.sum(axis=1, keepdims=True)
