@@ -769,6 +769,56 @@ def _reduce(w, m, s, G, gw, gm, gs):
 
 
 @njit(cache=True, nogil=True)
+def _moments1(w, m, s):
+    """Mean and SD of one mixture row (two passes: no cancellation)."""
+    a = 0.0
+    for j in range(w.size):
+        a += w[j] * m[j]
+    b = 0.0
+    for j in range(w.size):
+        b += w[j] * (s[j] ** 2 + (m[j] - a) ** 2)
+    return a, math.sqrt(b)
+
+
+@njit(cache=True, nogil=True)
+def _study_row(w, t, m, V, y, s2, ow, om, os):
+    """Study i's components on tau nodes ``t`` (weights ``w``, mu | tau ~ N(m, V)): with
+    B = s2 / (s2 + tau^2), theta_i | tau, y ~ N(B m + (1 - B) y, s2 (1 - B) + B^2 V)."""
+    for j in range(w.size):
+        Bi = s2 / (s2 + t[j] ** 2)
+        ow[j] = w[j]
+        om[j] = Bi * m[j] + (1 - Bi) * y
+        os[j] = math.sqrt(s2 * (1 - Bi) + Bi ** 2 * V[j])
+
+
+@njit(cache=True, nogil=True)
+def _concave(w, m, s):
+    """True when the spread of the (weighted) component means is at most the smallest component
+    SD: the density is then concave between the extreme means and has one mode (see
+    :func:`study_marginals`)."""
+    mmin = np.inf
+    mmax = -np.inf
+    smin = np.inf
+    for j in range(w.size):
+        if w[j] != 0.0:
+            mmin = min(mmin, m[j])
+            mmax = max(mmax, m[j])
+            smin = min(smin, s[j])
+    return mmax - mmin <= smin
+
+
+@njit(cache=True, nogil=True)
+def _store(out, ok, i, mean, sd, med, lo, hi, mode, good):
+    out[i, 0] = mean
+    out[i, 1] = sd
+    out[i, 2] = med
+    out[i, 3] = lo
+    out[i, 4] = hi
+    out[i, 5] = mode
+    ok[i] = good
+
+
+@njit(cache=True, nogil=True)
 def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
     """Summaries of the shrinkage marginals of the study effects theta_i, rows ``lo_row`` to
     ``hi_row`` (a chunk; threads run chunks): given tau (node j of the engine's mixture, weight
@@ -793,6 +843,7 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
     G = 8
     mr = np.empty(C)
     sr = np.empty(C)
+    wr = np.empty(C)
     gw = np.empty(C + 1)
     gm = np.empty(C + 1)
     gs = np.empty(C + 1)
@@ -801,26 +852,9 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
     for i in range(lo_row, hi_row):
         s2 = vi[i]
         y = yi[i]
-        mmin = np.inf
-        mmax = -np.inf
-        smin = np.inf
-        for j in range(C):
-            Bi = s2 / (s2 + tc[j] ** 2)
-            mr[j] = Bi * m[j] + (1 - Bi) * y
-            sr[j] = math.sqrt(s2 * (1 - Bi) + Bi ** 2 * V[j])
-            if w[j] != 0.0:
-                mmin = min(mmin, mr[j])
-                mmax = max(mmax, mr[j])
-                smin = min(smin, sr[j])
-        a = 0.0
-        for j in range(C):
-            a += w[j] * mr[j]
-        b = 0.0
-        for j in range(C):
-            b += w[j] * (sr[j] ** 2 + (mr[j] - a) ** 2)
-        mean = a
-        sd = math.sqrt(b)
-        concave = mmax - mmin <= smin
+        _study_row(w, tc, m, V, y, s2, wr, mr, sr)
+        mean, sd = _moments1(w, mr, sr)
+        concave = _concave(w, mr, sr)
         lo_b, hi_b = _bracket(w, mr, sr)
         n = _reduce(w, mr, sr, G, gw, gm, gs)
         rw, rm, rs = gw[:n], gm[:n], gs[:n]
@@ -841,36 +875,7 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
         if not math.isfinite(start):
             start = med
         mode, good = _mix_mode_core(w, mr, sr, mean, sd, start, 8, ACCEPT_NEWTON * sd, concave)
-        out[i, 0] = mean
-        out[i, 1] = sd
-        out[i, 2] = med
-        out[i, 3] = lo
-        out[i, 4] = hi
-        out[i, 5] = mode
-        ok[i] = good
-
-
-@njit(cache=True, nogil=True)
-def _moments1(w, m, s):
-    """Mean and SD of one mixture row (two passes: no cancellation)."""
-    a = 0.0
-    for j in range(w.size):
-        a += w[j] * m[j]
-    b = 0.0
-    for j in range(w.size):
-        b += w[j] * (s[j] ** 2 + (m[j] - a) ** 2)
-    return a, math.sqrt(b)
-
-
-@njit(cache=True, nogil=True)
-def _study_row(w, t, m, V, y, s2, ow, om, os):
-    """Study i's components on tau nodes ``t`` (weights ``w``, mu | tau ~ N(m, V)): with
-    B = s2 / (s2 + tau^2), theta_i | tau, y ~ N(B m + (1 - B) y, s2 (1 - B) + B^2 V)."""
-    for j in range(w.size):
-        Bi = s2 / (s2 + t[j] ** 2)
-        ow[j] = w[j]
-        om[j] = Bi * m[j] + (1 - Bi) * y
-        os[j] = math.sqrt(s2 * (1 - Bi) + Bi ** 2 * V[j])
+        _store(out, ok, i, mean, sd, med, lo, hi, mode, good)
 
 
 @njit(cache=True, nogil=True)
@@ -958,22 +963,8 @@ def study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi, vi, prob, hdi, tol, lo
             else:
                 lo = _mix_ppf_core(w, m, s, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
                 hi = _mix_ppf_core(w, m, s, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
-            mmin = np.inf
-            mmax = -np.inf
-            smin = np.inf
-            for j in range(nb):
-                if w[j] != 0.0:
-                    mmin = min(mmin, m[j])
-                    mmax = max(mmax, m[j])
-                    smin = min(smin, s[j])
-            mode, good = _mix_mode_core(w, m, s, mean, sd, med, 8, ACCEPT_NEWTON * sd, mmax - mmin <= smin)
-            out[i, 0] = mean
-            out[i, 1] = sd
-            out[i, 2] = med
-            out[i, 3] = lo
-            out[i, 4] = hi
-            out[i, 5] = mode
-            ok[i] = good
+            mode, good = _mix_mode_core(w, m, s, mean, sd, med, 8, ACCEPT_NEWTON * sd, _concave(w, m, s))
+            _store(out, ok, i, mean, sd, med, lo, hi, mode, good)
             rule[i] = rb
             break
 
