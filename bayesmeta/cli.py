@@ -47,8 +47,6 @@ def _fail_on_data_error(fn):
     def wrapper(*args, **kwargs):
         if not takes_debug:
             kwargs.pop("debug", None)
-        from bayesmeta.report.writer import IncompleteRun, ReportNotWritten
-
         try:
             if _debug_requested():
                 return fn(*args, **kwargs)
@@ -63,7 +61,7 @@ def _fail_on_data_error(fn):
                 raise
             click.echo(f"error: {e}", err=True)
             sys.exit(2)
-        except (IncompleteRun, ReportNotWritten, _Failure) as e:
+        except (_Failure, *_report_failures()) as e:
             if _debug_requested():
                 raise
             click.echo(f"error: {e}", err=True)
@@ -84,6 +82,15 @@ def _fail_on_data_error(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def _report_failures() -> tuple[type[Exception], ...]:
+    """The report writer's failures (a block that could not run, a report not written), looked up
+    only if the writer was imported: an exception of its classes cannot exist otherwise, and
+    importing it (xarray, the exact engine, matplotlib; ~2.5 s) would slow every command that does
+    not write a report, such as `bayesmeta batch` (issue 20)."""
+    writer = sys.modules.get("bayesmeta.report.writer")
+    return () if writer is None else (writer.IncompleteRun, writer.ReportNotWritten)
 
 
 def _echo_warnings(caught) -> None:
@@ -204,17 +211,29 @@ def _measure_help() -> str:
     return "Effect measure (metafor's codes): " + "; ".join(f"{f}: {', '.join(c)}" for f, c in FAMILIES.items()) + "."
 
 
-MEASURE_HELP = _measure_help()
+class _MeasureOption(click.Option):
+    """``--measure``, whose help lists the measures registry's families when help is shown: building
+    it when the module loads imported the registry (and scipy.stats) for every command, ~1-2 s of
+    the start-up of `bayesmeta batch` (issue 20). The ``help=`` given follows that list."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        return " ".join(filter(None, (_measure_help(), self._help_suffix)))
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help_suffix = (value or "").strip()
 
 
 def _measure_option(required: bool):
     return click.option(
         "--measure",
+        cls=_MeasureOption,
         required=required,
         default=None,
-        help=MEASURE_HELP
-        + ("" if required else " Needed for arm-level data (computed from the arms); for contrasts it "
-           "labels the scale and back-transforms ratio results [default: the file's measure column]."),
+        help="" if required else ("Needed for arm-level data (computed from the arms); for contrasts it "
+                                  "labels the scale and back-transforms ratio results [default: the file's "
+                                  "measure column]."),
     )
 
 
@@ -348,8 +367,9 @@ def _as_options(e: DataError) -> DataError:
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--measure",
+    cls=_MeasureOption,
     default=None,
-    help=MEASURE_HELP + " Required, except for a RevMan review, whose analyses carry their own.",
+    help="Required, except for a RevMan review, whose analyses carry their own.",
 )
 @click.option(
     "--comparison",

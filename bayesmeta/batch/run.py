@@ -298,6 +298,7 @@ def summary_figure(table: pd.DataFrame, path, threshold: float = 0.95) -> None:
     import matplotlib.pyplot as plt
 
     from bayesmeta._io import atomic_path
+    from bayesmeta.report import figures  # noqa: F401  (the report's fonts and sizes, set on import)
 
     fig, ax = plt.subplots(1, 2, figsize=(10, 4.2))
     t = table
