@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bayesmeta as bm
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[1]
 
 # never needed to start the package or the batch command
-HEAVY = ("xarray", "matplotlib", "pymc", "pytensor", "arviz", "numba", "nutpie",
+HEAVY = ("xarray", "matplotlib", "pymc", "pytensor", "arviz", "numba", "nutpie", "scipy.stats", "scipy.optimize",
          "bayesmeta.bayes.exact", "bayesmeta.bayes._kernels", "bayesmeta.api", "bayesmeta.report.writer")
 
 
@@ -87,3 +88,34 @@ def test_every_public_name_resolves_to_its_module_object():
 
 def test_front_door_docstring_example_runs():
     assert doctest.testmod(bm, raise_on_error=False).failed == 0
+
+
+def test_batch_run_of_published_rows_never_imports_scipy_stats(tmp_path):
+    # the whole published-rows path (read, reanalyse with Student-t and normal mu priors, write CSV,
+    # figure, provenance) in a fresh interpreter: scipy.stats and scipy.optimize stay unloaded
+    table = tmp_path / "t.csv"
+    table.write_text("analysis,measure,estimate,ci_lb,ci_ub,p,k,participants,lower_is_better,margin\n"
+                     "a,SMD,0.21,-0.05,0.47,0.11,6,400,false,0.2\nb,RR,0.80,0.66,0.97,0.02,9,2100,true,1.25\n"
+                     "c,OR,1.10,0.90,1.35,,4,800,true,1.25\nd,MD,-1.5,-3.1,0.1,0.07,5,300,true,1.0\n")
+    loaded = _loaded_after(f"from bayesmeta.batch.run import run_batch\n"
+                           f"run_batch({str(table)!r}, {str(tmp_path / 'out')!r}, progress=False)")
+    assert not loaded & {"scipy.stats", "scipy.optimize", "xarray", "numba", "bayesmeta.bayes.exact"}
+    assert (tmp_path / "out" / "batch.csv").exists()
+
+
+@pytest.mark.parametrize("nu", [0.5, 1.0, 3.0, 4.0, 5.0, 7.3, 30.0, 250.0])
+def test_gamma_mixing_nodes_equal_scipy_stats_bit_for_bit(nu):
+    # the Student-t mu prior's Gamma(nu/2, scale 2/nu) mixing density, written with scipy.special
+    # (bayesmeta.batch.engine), against scipy.stats.gamma itself: equal, not merely close
+    from scipy import special, stats
+
+    from bayesmeta.batch import engine
+
+    g = stats.gamma(a=nu / 2, scale=2.0 / nu)
+    a, scale = engine._gamma_shape_scale(nu)
+    assert engine._gamma_ppf(1e-30, a, scale) == g.ppf(1e-30)
+    assert engine._gamma_isf(1e-20, a, scale) == g.isf(1e-20)
+    lam = np.exp(np.linspace(np.log(g.ppf(1e-30)), np.log(g.isf(1e-20)) + 0.5, 128))
+    assert np.array_equal(engine._gamma_logpdf(lam, a, scale), g.logpdf(lam))
+    q = np.linspace(0.01, 0.999, 500)
+    assert np.array_equal(special.ndtri(q), stats.norm.ppf(q))  # measures.se_from_ci's quantile

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from bayesmeta.bayes.priors import Prior
 
@@ -121,6 +121,27 @@ class PooledBatch:
         return x.reshape(n, Q)
 
 
+# lambda ~ Gamma(shape nu/2, scale 2/nu): quantiles and log density written with the scipy.special
+# functions scipy.stats.gamma evaluates, in its order (scipy 1.18 ``gamma_gen`` and
+# ``rv_continuous.ppf/isf/logpdf`` with loc = 0), so the numbers are scipy.stats' bit for bit
+# (tests/test_lazy_import.py) without importing scipy.stats, ~1 s of the batch command's start-up.
+def _gamma_shape_scale(nu: float) -> tuple[float, float]:
+    return nu / 2, 2.0 / nu
+
+
+def _gamma_ppf(q, a, scale):
+    return special.gammaincinv(a, q) * scale
+
+
+def _gamma_isf(q, a, scale):
+    return special.gammainccinv(a, q) * scale
+
+
+def _gamma_logpdf(x, a, scale):
+    z = np.asarray(x, dtype=float) / scale
+    return special.xlogy(a - 1.0, z) - z - special.gammaln(a) - np.log(scale)
+
+
 def _prior_components(mu_prior: Prior, n_lambda: int):
     r"""(locations, variances, normalised log weights) of a normal or Student-t prior on mu.
 
@@ -134,11 +155,10 @@ def _prior_components(mu_prior: Prior, n_lambda: int):
         return np.array([p["loc"]]), np.array([p["scale"] ** 2]), np.array([0.0])
     if mu_prior.family != "studentt":
         raise ValueError(f"published rows take a normal, Student-t or flat prior on mu, got {mu_prior}")
-    nu = p["nu"]
-    g = stats.gamma(a=nu / 2, scale=2.0 / nu)
-    t = np.linspace(np.log(g.ppf(1e-30)), np.log(g.isf(1e-20)) + 0.5, n_lambda)
+    a, scale = _gamma_shape_scale(p["nu"])
+    t = np.linspace(np.log(_gamma_ppf(1e-30, a, scale)), np.log(_gamma_isf(1e-20, a, scale)) + 0.5, n_lambda)
     lam = np.exp(t)
-    logw = g.logpdf(lam) + t  # density of t = log(lambda)
+    logw = _gamma_logpdf(lam, a, scale) + t  # density of t = log(lambda)
     logw -= special.logsumexp(logw)
     return np.full(n_lambda, p["loc"]), p["scale"] ** 2 / lam, logw
 

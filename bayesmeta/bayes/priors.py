@@ -55,7 +55,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 TAU_FAMILIES = {
     "halfnormal": ("scale",), "halfcauchy": ("scale",), "halfstudentt": ("nu", "scale"),
@@ -135,6 +135,8 @@ class Prior:
 
     # --- densities ----------------------------------------------------------------------
     def _scipy(self):
+        from scipy import stats  # scipy.stats takes ~1 s to import: only where used (issue 20)
+
         p = self.params
         f = self.family
         if f == "halfnormal":
@@ -157,6 +159,8 @@ class Prior:
 
     def logpdf(self, x, sei=None):
         """Log density at ``x`` (``sei`` is needed by the Jeffreys prior only)."""
+        from scipy import stats
+
         x = np.asarray(x, dtype=float)
         f, p = self.family, self.params
         if self.target == "tau":
@@ -192,6 +196,8 @@ class Prior:
             raise ValueError(f"{self.label} is improper: it has no CDF, quantiles or draws")
 
     def cdf(self, x):
+        from scipy import stats
+
         self._require_proper()
         x = np.asarray(x, dtype=float)
         p = self.params
@@ -203,6 +209,8 @@ class Prior:
         return self._scipy().cdf(x)
 
     def ppf(self, q):
+        from scipy import stats
+
         self._require_proper()
         q = np.asarray(q, dtype=float)
         p = self.params
@@ -239,6 +247,8 @@ class Prior:
         :math:`P(\theta_{new}-\mu \le x) = \int \Phi(x/\tau)\,p(\tau)\,d\tau`, computed with
         ``n_nodes`` midpoint quantile nodes of the prior; the interval is symmetric about 0.
         """
+        from scipy import optimize
+
         if self.target != "tau":
             raise ValueError("the predictive interval is defined for tau priors")
         u = (np.arange(n_nodes) + 0.5) / n_nodes

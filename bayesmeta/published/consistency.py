@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from bayesmeta.effects.measures import RATIO_MEASURES as RATIO
 
@@ -69,6 +69,8 @@ def interval_quantile(level: float = 0.95, preset: str | None = None, k: int | N
     RevMan 5 and metafor print Wald intervals (normal quantile); RevMan 2025 prints
     Hartung-Knapp-Sidik-Jonkman intervals, t(k-1), so ``k`` is required.
     """
+    from scipy import stats  # here, not at import: scipy.stats takes ~1 s to import (issue 20)
+
     if preset is not None:
         from bayesmeta.frequentist.presets import get_preset
 
@@ -99,6 +101,8 @@ def check_published(estimate, ci_lb, ci_ub, p=None, level=0.95, measure="SMD", d
     k : int, optional
         Number of studies pooled (needed for ``preset="revman2025"``: t(k-1)).
     """
+    from scipy import stats
+
     measure = measure.upper()
     d = decimals if decimals is not None else max(_decimals_of(v) for v in (estimate, ci_lb, ci_ub))
     h = 0.5 * 10.0 ** (-d)
