@@ -216,7 +216,7 @@ class _MeasureOption(click.Option):
     it when the module loads imported the registry (and scipy.stats) for every command, ~1-2 s of
     the start-up of `bayesmeta batch` (issue 20). The ``help=`` given follows that list."""
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str:
         return " ".join(filter(None, (_measure_help(), self._help_suffix)))
 
