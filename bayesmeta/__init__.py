@@ -41,6 +41,10 @@ if _sys.version_info < (3, 12):  # noqa: UP036  # pragma: no cover - guarded at 
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+# the compile caches' folders (PyTensor, numba) go into the environment before anything imports
+# either (os and pathlib only): `import bayesmeta` did this when it loaded the engines eagerly
+from bayesmeta.bayes import _env  # noqa: F401
+
 # Every public name is imported on first use (PEP 562 ``__getattr__`` below): ``import bayesmeta``
 # and every CLI command start without loading the exact engine, xarray, scipy.optimize, numba,
 # pandas or matplotlib until a name that needs them is touched (issue 20: `bayesmeta batch` on

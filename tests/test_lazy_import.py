@@ -119,3 +119,14 @@ def test_gamma_mixing_nodes_equal_scipy_stats_bit_for_bit(nu):
     assert np.array_equal(engine._gamma_logpdf(lam, a, scale), g.logpdf(lam))
     q = np.linspace(0.01, 0.999, 500)
     assert np.array_equal(special.ndtri(q), stats.norm.ppf(q))  # measures.se_from_ci's quantile
+
+
+def test_import_bayesmeta_still_sets_the_compile_cache_folders_first():
+    # numba and PyTensor read these when they are imported; a user who imports arviz or pymc after
+    # `import bayesmeta` but before the first fit must still get bayesmeta's caches
+    code = ("import os\nos.environ.pop('NUMBA_CACHE_DIR', None)\nos.environ.pop('PYTENSOR_FLAGS', None)\n"
+            "import bayesmeta\nprint(os.environ['NUMBA_CACHE_DIR'], os.environ['PYTENSOR_FLAGS'])")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": "/tmp/home"})
+    numba_dir, flags = out.stdout.split()
+    assert numba_dir.endswith("bayesmeta/numba") and flags.startswith("compiledir=") and "bayesmeta/pytensor" in flags
