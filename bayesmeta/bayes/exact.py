@@ -468,9 +468,11 @@ class NormalNormalPosterior:
     """Below this many studies :meth:`theta_summary` uses the full mixture only (it costs under
     3 ms there, and with few studies the posterior of tau is usually too wide for a small rule)."""
     GAUSS_PROBE = 32
-    """Studies (evenly spaced) on which all pairs of rules are tried first: only pairs from the
-    smallest that agreed on one of them are offered to the other studies, none when no pair
-    agreed (then every study uses the full mixture at the cost of this probe only)."""
+    """Studies (evenly spaced) on which all pairs of rules are tried first: the other studies are
+    offered the pairs from the one on which half of the agreeing probe studies agreed (the lower
+    median; a study that would have agreed on a smaller pair gets a larger, more accurate rule),
+    none when no pair agreed (then every study uses the full mixture at the cost of this probe
+    only)."""
 
     def _gauss_rules(self):
         """Gauss rules of the posterior of tau in x = log tau (:data:`GAUSS_LADDER` sizes; log tau
@@ -606,7 +608,8 @@ class NormalNormalPosterior:
             K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi[probe], vi[probe], float(prob), kind == "hdi",
                                     tol, 0, probe.size, o_p, ok_p, u_p)
             if (u_p >= 0).any():
-                first = int(np.flatnonzero(PB == u_p[u_p >= 0].min())[0])
+                agreed = np.sort(u_p[u_p >= 0])
+                first = int(np.flatnonzero(PB == agreed[(agreed.size - 1) // 2])[0])
                 PA, PB = PA[first:], PB[first:]
                 chunked(lambda a, b: K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi, vi, float(prob),
                                                              kind == "hdi", tol, a, b, out, ok, used), k)
