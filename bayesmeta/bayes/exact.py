@@ -588,7 +588,9 @@ class NormalNormalPosterior:
         n_threads = 1 if workers == 1 else (workers or os.cpu_count() or 1)
 
         def chunked(fn, n):
-            n_chunks = max(1, min(n_threads * 4, n // 64))
+            # whole multiples of the threads (an odd chunk would leave a thread idle), up to 4 per
+            # thread for balance at large k; each chunk costs a kernel dispatch (~0.1 ms)
+            n_chunks = n_threads * max(1, min(4, n // 512)) if n >= 128 else 1
             bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
             if n_chunks > 1 and n_threads > 1:
                 with ThreadPoolExecutor(max_workers=n_threads) as pool:
