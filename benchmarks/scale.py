@@ -113,7 +113,7 @@ def summaries():
         ts, _ = clock(lambda post=post: post.summary(0.95, "hdi"))
         n = min(k, 50)
         to, _ = clock(lambda post=post, n=n: per_study(post, n), repeat=1)
-        rules = post._gauss_rules() if k >= post.GAUSS_MIN_K else None
+        rules = post._gauss_rules if k >= post.GAUSS_MIN_K else None
         share = 0.0
         if rules is not None:
             used = np.full(k, -1, dtype=np.int64)

@@ -168,7 +168,7 @@ def _large(k, tp, mp, seed, se, tau2, outliers):
 def _rule_used(post, prob=0.95, hdi=True):
     k = post.k
     used = np.full(k, -1, dtype=np.int64)
-    K.study_marginals_gauss(*post._gauss_rules(), post.yi, post.sei**2, prob, hdi, post.GAUSS_TOL, 0, k,
+    K.study_marginals_gauss(*post._gauss_rules, post.yi, post.sei**2, prob, hdi, post.GAUSS_TOL, 0, k,
                             np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
     return used
 
@@ -216,7 +216,7 @@ def test_student_t_rules_reduce_lambda_at_every_tau_node():
     sei = rng.uniform(0.1, 0.5, 200)
     post = solve(rng.normal(0.1, np.sqrt(sei**2 + 0.1)), sei, P.halfnormal(0.5),
                  P.parse_prior("studentt(3, 0, 0.5)", "mu"))
-    RW, RT, _, _, RN, _, _ = post._gauss_rules()
+    RW, RT, _, _, RN, _, _ = post._gauss_rules
     for p in range(RN.size):
         t = RT[p, : RN[p]]
         nodes = np.unique(t)
@@ -229,7 +229,7 @@ def test_the_rules_carry_the_atom_at_tau_zero():
     rng = np.random.default_rng(4)
     sei = rng.uniform(0.1, 0.4, 200)
     post = solve(rng.normal(0.1, sei), sei, P.parse_prior("lognormal_tau2(-6, 1)", "tau"), P.normal(0.0, 1.0))
-    RW, RT, _, _, RN, _, _ = post._gauss_rules()
+    RW, RT, _, _, RN, _, _ = post._gauss_rules
     r = post._rows
     has_atom = bool((r.tau_c[0][r.w[0] > 0] == 0).any())
     assert has_atom == bool((RT[:, 0] == 0).all())

@@ -442,19 +442,24 @@ def mix_pdf(w, m, s, xq):
 
 
 @njit(cache=True, nogil=True)
+def _moments1(w, m, s):
+    """Mean and SD of one mixture row (two passes: no cancellation)."""
+    a = 0.0
+    for j in range(w.size):
+        a += w[j] * m[j]
+    b = 0.0
+    for j in range(w.size):
+        b += w[j] * (s[j] ** 2 + (m[j] - a) ** 2)
+    return a, math.sqrt(b)
+
+
+@njit(cache=True, nogil=True)
 def mix_moments(w, m, s):
     R = w.shape[0]
     mean = np.empty(R)
     sd = np.empty(R)
     for r in range(R):
-        a = 0.0
-        for j in range(w.shape[1]):
-            a += w[r, j] * m[r, j]
-        b = 0.0
-        for j in range(w.shape[1]):
-            b += w[r, j] * (s[r, j] ** 2 + (m[r, j] - a) ** 2)
-        mean[r] = a
-        sd[r] = math.sqrt(b)
+        mean[r], sd[r] = _moments1(w[r], m[r], s[r])
     return mean, sd
 
 
@@ -766,18 +771,6 @@ def _reduce(w, m, s, G, gw, gm, gs):
         gs[n] = math.sqrt(max(s2 / sw - mm * mm, 1e-300))
         n += 1
     return n
-
-
-@njit(cache=True, nogil=True)
-def _moments1(w, m, s):
-    """Mean and SD of one mixture row (two passes: no cancellation)."""
-    a = 0.0
-    for j in range(w.size):
-        a += w[j] * m[j]
-    b = 0.0
-    for j in range(w.size):
-        b += w[j] * (s[j] ** 2 + (m[j] - a) ** 2)
-    return a, math.sqrt(b)
 
 
 @njit(cache=True, nogil=True)

@@ -474,6 +474,7 @@ class NormalNormalPosterior:
     none when no pair agreed (then every study uses the full mixture at the cost of this probe
     only)."""
 
+    @cached_property
     def _gauss_rules(self):
         """Gauss rules of the posterior of tau in x = log tau (:data:`GAUSS_LADDER` sizes; log tau
         follows the engine's grid, and in the cases tried it converged at least as fast as tau or
@@ -483,7 +484,8 @@ class NormalNormalPosterior:
         prior's scale nodes lambda with weights p(lambda | tau, y): at each node of a tau rule it
         is replaced by the Gauss rule of that measure in log lambda with
         :data:`GAUSS_LAMBDA_LADDER` nodes, so the pair check of the kernel covers both reductions.
-        None when the measure has too few nodes."""
+        None when the measure has too few nodes. Computed once per posterior (it depends on neither
+        the interval nor its level)."""
         from bayesmeta.bayes.quadrature import gauss_rules
 
         d = self._data
@@ -569,10 +571,15 @@ class NormalNormalPosterior:
         when a check of 8 points finds a higher density elsewhere (a second mode) that study's mode
         comes from the global search of :meth:`NormalMixture.mode`."""
         out = self._theta_table(prob, kind, workers, reduction)
+        return pd.DataFrame({"study": list(self.labels)}
+                            | {c: out[:, j] for c, j in self._theta_columns(prob, kind)})
+
+    @staticmethod
+    def _theta_columns(prob: float, kind: str) -> list[tuple[str, int]]:
+        """(summary column, column of :meth:`_theta_table`) in the order of :meth:`summary`."""
         pct = round(prob * 100)
-        return pd.DataFrame({"study": list(self.labels), "mode": out[:, 5], "median": out[:, 2],
-                             "mean": out[:, 0], "sd": out[:, 1], f"{kind}{pct}_lb": out[:, 3],
-                             f"{kind}{pct}_ub": out[:, 4]})
+        return list(zip(("mode", "median", "mean", "sd", f"{kind}{pct}_lb", f"{kind}{pct}_ub"), (5, 2, 0, 1, 3, 4),
+                        strict=True))
 
     def _theta_table(self, prob: float, kind: str, workers: int | None, reduction: bool) -> np.ndarray:
         """(k, 6) array of (mean, sd, median, lower, upper, mode) per study (see :meth:`theta_summary`)."""
@@ -599,7 +606,7 @@ class NormalNormalPosterior:
                 for c in range(n_chunks):
                     fn(int(bounds[c]), int(bounds[c + 1]))
 
-        rules = self._gauss_rules() if reduction and k >= self.GAUSS_MIN_K else None
+        rules = self._gauss_rules if reduction and k >= self.GAUSS_MIN_K else None
         rest = np.arange(k)
         if rules is not None:
             used = np.full(k, -1, dtype=np.int64)
@@ -669,8 +676,7 @@ class NormalNormalPosterior:
         th = self._theta_table(prob, kind, None, True)
         cols: dict[str, object] = {"parameter": [r["parameter"] for r in rows]
                                    + [f"theta[{lab}]" for lab in self.labels]}
-        for c, col in zip(("mode", "median", "mean", "sd", f"{kind}{pct}_lb", f"{kind}{pct}_ub"), (5, 2, 0, 1, 3, 4),
-                          strict=True):
+        for c, col in self._theta_columns(prob, kind):
             cols[c] = np.concatenate([[r[c] for r in rows], th[:, col]])
         cols["map_joint"] = np.concatenate([[r["map_joint"] for r in rows], np.full(self.k, np.nan)])
         return pd.DataFrame(cols)
