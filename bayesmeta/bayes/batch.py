@@ -600,7 +600,7 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
                 mu_priors: Sequence[Prior] | Prior | None = None, *,
                 mask=None, probs=(0.025, 0.25, 0.5, 0.75, 0.975), interval_prob: float = 0.95,
                 thresholds=(0.0,), analyses=None, pairing: str = "product", n_lambda: int = 32,
-                chunk: int = 2048, workers: int | None = None, modes: bool = False) -> xr.Dataset:
+                chunk: int = 256, workers: int | None = None, modes: bool = False) -> xr.Dataset:
     """Exact posteriors of the normal-normal model for many data sets and priors at once.
 
     Parameters
@@ -625,8 +625,10 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
     n_lambda : int
         Gauss-Laguerre nodes for a Student-t mu prior.
     chunk : int
-        Analyses per engine call at most (bounds memory); the analyses are split into equal
-        chunks, as many as a multiple of the threads.
+        Analyses per engine call at most; the analyses are split into equal chunks, as many as a
+        multiple of the threads. It bounds memory, and the default keeps the engine's (analysis x
+        node) arrays (256 x ~160 doubles, 0.3 MB) in a core's cache: 10,000 analyses of k = 8 ran
+        1.20 s on one thread against 1.34 s with chunks of 2,048 (best of 9, interleaved).
     workers : int, optional
         Threads that run the chunks (default: one per core; 1 runs them in turn). The result does
         not depend on it: every row is computed on its own.
@@ -680,9 +682,11 @@ def solve_batch(yi, sei, tau_priors: Sequence[Prior] | Prior,
         raise ExactInputError("probs must lie in (0, 1)")
     data = prepare(yi, sei, mask)
     A = data.y.shape[0]
-    for a in range(A):
+    # propriety depends on k and the priors only: one check per distinct k, named by its first analysis
+    ks, first = np.unique(data.kk, return_index=True)
+    for k, a in sorted(zip(ks.tolist(), first.tolist()), key=lambda ka: ka[1]):
         for t, m in pairs:
-            check_propriety(int(data.kk[a]), tau_priors[t], mu_priors[m], where=f"analysis {a}: ")
+            check_propriety(int(k), tau_priors[t], mu_priors[m], where=f"analysis {a}: ")
     Pn = len(pairs)
     results: dict[str, np.ndarray] = {}
     tasks = []
