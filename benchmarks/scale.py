@@ -251,7 +251,7 @@ def previous_run_batch(path, out):
     same CSV, figure and provenance writing as :func:`bayesmeta.batch.run.run_batch`."""
     from bayesmeta._io import write_csv
     from bayesmeta.batch import table as T
-    from bayesmeta.batch.run import summary_figure
+    from bayesmeta.batch.figure import summary_figure
 
     fast, T._published_fast = T._published_fast, lambda header, body: None
     try:

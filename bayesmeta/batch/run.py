@@ -290,53 +290,13 @@ def reanalyse(inp: BatchInput, mu_prior: Prior | None = None, tau_prior: Prior |
     return out[COLUMNS]
 
 
-def summary_figure(table: pd.DataFrame, path, threshold: float = 0.95) -> None:
-    """Two panels: P(benefit) against P(non-inferior) (flags marked) and the Bayes factors."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from bayesmeta._io import atomic_path
-    from bayesmeta.report import figures  # noqa: F401  (the report's fonts and sizes, set on import)
-
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4.2))
-    t = table
-    has_ni = np.isfinite(t["p_noninferior"].to_numpy(float))
-    flag = t["consistent"].eq(False) | t["uoa_flag"].astype(bool)
-    a = ax[0]
-    pb = t["p_benefit"].to_numpy(float)
-    pn = np.where(has_ni, t["p_noninferior"].to_numpy(float), np.nan)
-    a.scatter(pb[~flag], np.where(has_ni, pn, pb)[~flag], s=8, alpha=0.5, color="#4C72B0", label="no flag")
-    a.scatter(pb[flag], np.where(has_ni, pn, pb)[flag], s=14, alpha=0.8, color="#C44E52", marker="x",
-              label="consistency or unit-of-analysis flag")
-    a.axhline(threshold, color="0.4", ls="--", lw=0.8)
-    a.axvline(threshold, color="0.4", ls="--", lw=0.8)
-    a.set_xlabel("P(benefit)")
-    a.set_ylabel("P(non-inferior) (P(benefit) where no margin)")
-    n_ni = int(np.nansum(pn >= threshold))
-    a.set_title(f"{len(t)} analyses; {n_ni} non-inferior at P >= {threshold:g}", fontsize=9)
-    a.legend(fontsize=7, loc="lower right")
-    b = ax[1]
-    lb = t["log10_bf10_effect"].to_numpy(float)
-    lb = lb[np.isfinite(lb)]
-    if lb.size:
-        b.hist(np.clip(lb, -3, 6), bins=40, color="#8172B2")
-        for x in (-1, 0, 1):
-            b.axvline(x, color="0.4", ls=":" if x else "--", lw=0.8)
-    b.set_xlabel("log10 BF10 (effect vs none; clipped to [-3, 6])")
-    b.set_ylabel("analyses")
-    b.set_title(f"Bayes factors ({lb.size} with a proper mu prior)", fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-
-
 def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior | None = None,
               threshold: float = 0.95, progress: bool = True, command: str = "",
-              preset: str | None = None) -> pd.DataFrame:
-    """Read, validate, reanalyse and write ``OUT/batch.csv``, ``batch.png`` and ``batch.json``."""
+              preset: str | None = None, figure=None) -> pd.DataFrame:
+    """Read, validate, reanalyse and write ``OUT/batch.csv``, ``batch.png`` and ``batch.json``.
+
+    ``figure(table, path, threshold)`` draws ``batch.png`` (default: :func:`.figure.summary_figure`
+    in this process; the command passes a :class:`.figure.FigureWorker`'s ``draw``)."""
     from bayesmeta._io import write_csv, write_text
     from bayesmeta.batch.table import read_batch
     from bayesmeta.provenance import versions
@@ -362,7 +322,9 @@ def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior |
     else:
         table = reanalyse(inp, mu_prior, tau_prior, threshold, preset=preset)
     write_csv(out / "batch.csv", table)
-    summary_figure(table, out / "batch.png", threshold)
+    if figure is None:
+        from bayesmeta.batch.figure import summary_figure as figure
+    figure(table, out / "batch.png", threshold)
     meta = {"command": command, "input": str(table_path),
             "input_sha256": hashlib.sha256(Path(table_path).read_bytes()).hexdigest(), "layout": inp.layout,
             "rows": n, "analyses": len(table), "mu_prior": None if mu_prior is None else mu_prior.to_dict(),

@@ -39,53 +39,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 
 from bayesmeta.effects.measures import RATIO_MEASURES
+from bayesmeta.report.style import DPI, FONT_FAMILIES, FONT_SIZE  # importing it sets the rcParams
 
 # palette (colour-blind safe, Okabe & Ito 2008)
 BLACK, BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, GREY = (
     "#000000", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#7f7f7f")
 _CYCLE = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, BLACK]
-
-FONT_SIZE = 8.5
-DPI = 110
-
-# ---- fonts ----------------------------------------------------------------------------------
-
-# family -> file names of Debian packages that provide it (fonts-noto-cjk, fonts-droid-fallback,
-# fonts-symbola). Noto Color Emoji is a bitmap font matplotlib cannot scale; the browser uses it.
-_FALLBACKS: dict[str, tuple[str, ...]] = {
-    "Noto Sans CJK JP": ("NotoSansCJK-Regular.ttc",),
-    "Droid Sans Fallback": ("DroidSansFallbackFull.ttf", "DroidSansFallback.ttf"),
-    "Symbola": ("Symbola_hint.ttf", "Symbola.ttf"),
-}
-
-
-def _available_families() -> list[str]:
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    missing = [fam for fam in _FALLBACKS if fam not in have]
-    if missing:  # installed after matplotlib's font cache was built: register the files directly
-        wanted = {name: fam for fam in missing for name in _FALLBACKS[fam]}
-        for path in font_manager.findSystemFonts():
-            fam = wanted.get(path.rsplit("/", 1)[-1])
-            if fam is not None:
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, NotImplementedError) as e:  # unreadable: not used
-                    logging.getLogger(__name__).info("font %s not usable: %s", path, e)
-        have = {f.name for f in font_manager.fontManager.ttflist}
-    return ["DejaVu Sans"] + [fam for fam in _FALLBACKS if fam in have]
-
-
-class _NoBoldFallbackNoise(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:  # fallback fonts have no bold face: fine
-        return "Failed to find font weight" not in record.getMessage()
-
-
-logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldFallbackNoise())
-FONT_FAMILIES = _available_families()
-matplotlib.rcParams["font.family"] = FONT_FAMILIES
-matplotlib.rcParams["font.size"] = FONT_SIZE
-matplotlib.rcParams["axes.titlesize"] = FONT_SIZE + 1
-matplotlib.rcParams["svg.fonttype"] = "none"
 
 
 @lru_cache(maxsize=1)
