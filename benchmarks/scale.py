@@ -8,8 +8,8 @@ load average of the 2-core machine at that moment; absolute times move with the 
 
 1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the study marginals (``theta_summary``:
    each study on a Gauss rule of the tau posterior where two rules agree, the full mixture
-   otherwise) against the full-mixture kernel of commit b78f904 (``reduction=False``, same
-   process), with ``summary()`` itself, the share of studies on a Gauss rule, and the per-study
+   otherwise) against the full mixture for every study (``reduction=False``: commit b78f904's
+   kernel, with the current row routines; same process), with ``summary()`` itself, the share of studies on a Gauss rule, and the per-study
    path (``post.theta(i)``: median, HDI and mode one study at a time; timed on up to 50 studies
    and scaled by k / 50). ``--only-summary`` reruns this row alone.
 2. ``solve_batch`` on 10,000 meta-analyses of k = 8 (tau ~ HN(0.5), mu ~ N(0, 1)): analyses per
@@ -120,7 +120,7 @@ def summaries():
             K.study_marginals_gauss(*rules, post.yi, post.sei**2, 0.95, True, post.GAUSS_TOL, 0, k,
                                     np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
             share = float((used >= 0).mean())
-        row(f"study marginals, k = {k}", "full mixture per study (b78f904's kernel: reduction=False)", tf,
+        row(f"study marginals, k = {k}", "full mixture per study (reduction=False: b78f904's kernel)", tf,
             "theta_summary (Gauss rules where they agree)", tn, summary_s=ts, per_study_path_s=to * k / n,
             gauss_share=share)
 
