@@ -410,28 +410,10 @@ def _ncdf(z, e):
     return half if u > 0 else 1.0 - half
 
 
-@njit(cache=True, nogil=True)
-def _mix_eval(w, m, s, x):
-    """cdf, pdf and pdf' of one mixture row at x (one exp per component: :func:`_ncdf`)."""
-    c = 0.0
-    p = 0.0
-    d = 0.0
-    for j in range(w.size):
-        if w[j] == 0.0:
-            continue
-        z = (x - m[j]) / s[j]
-        ez = math.exp(-0.5 * z * z)
-        c += w[j] * _ncdf(z, ez)
-        e = w[j] * _INV_SQRT2PI * ez / s[j]
-        p += e
-        d -= e * z / s[j]
-    return c, p, d
-
-
-@njit(cache=True, nogil=True)
-def _mix_eval3(w, m, s, x):
-    """cdf, pdf, pdf' and pdf'' of one mixture row at x (:func:`_mix_eval` and the curvature of the
-    density, for the shortest interval's Chebyshev steps)."""
+@njit(cache=True, nogil=True, inline="always")
+def _mix_terms(w, m, s, x, curvature):
+    """cdf, pdf, pdf' and (when ``curvature``, a constant at every call site, so the branch
+    compiles away) pdf'' of one mixture row at x: one exp per component (:func:`_ncdf`)."""
     c = 0.0
     p = 0.0
     d = 0.0
@@ -445,8 +427,23 @@ def _mix_eval3(w, m, s, x):
         e = w[j] * _INV_SQRT2PI * ez / s[j]
         p += e
         d -= e * z / s[j]
-        d2 += e * (z * z - 1.0) / (s[j] * s[j])
+        if curvature:
+            d2 += e * (z * z - 1.0) / (s[j] * s[j])
     return c, p, d, d2
+
+
+@njit(cache=True, nogil=True)
+def _mix_eval(w, m, s, x):
+    """cdf, pdf and pdf' of one mixture row at x (:func:`_mix_terms`)."""
+    c, p, d, _ = _mix_terms(w, m, s, x, False)
+    return c, p, d
+
+
+@njit(cache=True, nogil=True)
+def _mix_eval3(w, m, s, x):
+    """cdf, pdf, pdf' and pdf'' of one mixture row at x (:func:`_mix_terms`; the curvature is for
+    the shortest interval's Chebyshev steps)."""
+    return _mix_terms(w, m, s, x, True)
 
 
 @njit(cache=True, nogil=True)
