@@ -61,7 +61,7 @@ _LOG2PI = float(np.log(2 * np.pi))
 FLOOR_FACTOR = 1e-5     # tau_0 = FLOOR_FACTOR * min(smallest SE, prior median)
 THRESH = 40.0           # nodes within exp(-THRESH) of the largest density define the range
 N_PASS1, N_PASS2 = 96, 64
-H_MAX, MIN_CELLS, SUB = 0.1, 150, 1
+H_MAX, MIN_CELLS = 0.1, 150
 MERGE_EPS = 1e-3        # neighbouring components closer than this (in SDs) are moment-matched
 PRUNE_W = 1e-16         # components lighter than this are dropped (their total is below 1e-13)
 MAX_ABS = 1e150         # values beyond this overflow squared quantities
@@ -301,7 +301,6 @@ class Rows:
     m: np.ndarray        # mixture means (original scale)
     V: np.ndarray        # mixture variances of mu given (tau, lambda)
     tau_c: np.ndarray    # tau of each component (0 for the atom)
-    lam_post: np.ndarray  # not used by summaries; per component lambda index
     log_ml: np.ndarray   # log p(y) (NaN unless both priors are proper)
     log_bf_tau: np.ndarray  # log BF10 tau > 0 vs tau = 0 (NaN for improper tau priors)
 
@@ -399,10 +398,9 @@ def run(data: Data, tau_priors: Sequence[Prior], mu_prior: Prior, row_a, row_t, 
     a2, b2, first = _range(x, lp)
     has_atom = at_floor & first & (a2 <= x_lo)
     a2 = np.where(has_atom, x_lo, a2)
-    # fine grid: h <= H_MAX, >= MIN_CELLS cells, (n - 1) divisible by SUB
+    # fine grid: h <= H_MAX, >= MIN_CELLS cells
     width = b2 - a2
     cells = np.maximum(np.ceil(width / H_MAX), MIN_CELLS).astype(np.int64)
-    cells = ((cells + SUB - 1) // SUB) * SUB
     n = cells + 1
     h = width / cells
     N = int(n.max())
@@ -432,23 +430,20 @@ def run(data: Data, tau_priors: Sequence[Prior], mu_prior: Prior, row_a, row_t, 
     tau_mean = (atom * tau0 / 2 + np.sum(W * f * tau, axis=1)) / Z
     tau_m2 = (atom * tau0**2 / 3 + np.sum(W * f * tau**2, axis=1)) / Z
     tau_sd = np.sqrt(np.maximum(tau_m2 - tau_mean**2, 0.0))
-    # mixtures on every SUB-th node (+ the atom components)
-    nsub = (n - 1) // SUB + 1
-    xs = x[:, ::SUB]
-    fs = f[:, ::SUB]
-    validsub = np.arange(xs.shape[1])[None, :] < nsub[:, None]
-    fs = np.where(validsub, fs, 0.0)
-    _, Ws = K.cumulative(np.ascontiguousarray(fs), nsub, SUB * h, np.zeros(R), K.CELLW)
-    lw_lam = ll[:, ::SUB, :] - _lse(ll[:, ::SUB, :])[..., None]  # p(lambda | tau, y)
-    lw_lam = np.where(np.isfinite(lw_lam), lw_lam, -np.inf)
-    wc = (Ws * fs)[:, :, None] * np.exp(lw_lam)
-    w0 = atom[:, None] * np.exp(ll0[:, 0, :] - ll0_marg[:, None])
+    # the mixtures: one component per node and lambda (+ the atom's), weighted by the node's
+    # quadrature weight times p(lambda | tau, y); f is zero beyond a row's nodes
     L = mloc.size
+    if L == 1:  # p(lambda | tau, y) = 1 where the likelihood is finite (f = 0 elsewhere)
+        wc = (W * f)[:, :, None]
+    else:
+        lw_lam = ll - _lse(ll)[..., None]
+        lw_lam = np.where(np.isfinite(lw_lam), lw_lam, -np.inf)
+        wc = (W * f)[:, :, None] * np.exp(lw_lam)
+    w0 = atom[:, None] * np.exp(ll0[:, 0, :] - ll0_marg[:, None])
     w_all = np.concatenate([w0, wc.reshape(R, -1)], axis=1)
-    m_all = np.concatenate([m0[:, 0, :], m[:, ::SUB, :].reshape(R, -1)], axis=1) + data.center[row_a][:, None]
-    V_all = np.concatenate([V0[:, 0, :], V[:, ::SUB, :].reshape(R, -1)], axis=1)
-    t_all = np.concatenate([np.zeros((R, L)), np.repeat(tau[:, ::SUB], L, axis=1)], axis=1)  # tau = exp(x)
-    l_all = np.concatenate([np.tile(np.arange(L), (R, 1)), np.tile(np.arange(L), (R, xs.shape[1]))], axis=1)
+    m_all = np.concatenate([m0[:, 0, :], m.reshape(R, -1)], axis=1) + data.center[row_a][:, None]
+    V_all = np.concatenate([V0[:, 0, :], V.reshape(R, -1)], axis=1)
+    t_all = np.concatenate([np.zeros((R, L)), tau if L == 1 else np.repeat(tau, L, axis=1)], axis=1)
     w_all = np.where(np.isfinite(w_all) & (w_all > 0), w_all, 0.0)
     w_all = w_all / w_all.sum(axis=1, keepdims=True)
     w_all, m_all, V_all, t_all = K.compress(w_all, m_all, V_all, t_all, MERGE_EPS, PRUNE_W)
@@ -466,7 +461,7 @@ def run(data: Data, tau_priors: Sequence[Prior], mu_prior: Prior, row_a, row_t, 
                 f=np.ascontiguousarray(f),
                 F=F, Z=Z, atom=atom, tau0=tau0, has_atom=has_atom, tau_mean=tau_mean, tau_sd=tau_sd,
                 w=np.ascontiguousarray(w_all), m=np.ascontiguousarray(m_all), V=np.ascontiguousarray(V_all),
-                tau_c=t_all, lam_post=l_all, log_ml=log_ml, log_bf_tau=log_bf_tau)
+                tau_c=t_all, log_ml=log_ml, log_bf_tau=log_bf_tau)
 
 
 # --------------------------------------------------------------------------------------------

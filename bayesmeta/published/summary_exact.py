@@ -365,7 +365,7 @@ def solve(data, tau_prior, mu_prior) -> ExactSummaryPosterior:
                   F=Fx, Z=np.array([Z]), atom=np.array([atom]), tau0=np.array([tau0]),
                   has_atom=np.array([has_atom]), tau_mean=np.array([tau_mean]),
                   tau_sd=np.array([np.sqrt(max(tau_m2 - tau_mean**2, 0.0))]), w=z1[None, :], m=z1[None, :],
-                  V=z1[None, :], tau_c=z1[None, :], lam_post=z1[None, :].astype(np.int64),
+                  V=z1[None, :], tau_c=z1[None, :],
                   log_ml=np.full(1, np.nan), log_bf_tau=np.full(1, np.nan))
     tau_post = TauPosterior(rows, tau_prior)
     # mu: density in u
