@@ -9,9 +9,10 @@ load average of the 2-core machine at that moment; absolute times move with the 
 1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the study marginals (``theta_summary``:
    each study on a Gauss rule of the tau posterior where two rules agree, the full mixture
    otherwise) against the full mixture for every study (``reduction=False``: commit b78f904's
-   kernel, with the current row routines; same process), with ``summary()`` itself, the share of studies on a Gauss rule, and the per-study
-   path (``post.theta(i)``: median, HDI and mode one study at a time; timed on up to 50 studies
-   and scaled by k / 50). ``--only-summary`` reruns this row alone.
+   kernel, with the current row routines; same process), with ``summary()`` itself, the share of
+   studies on a Gauss rule, and the per-study path (``post.theta(i)``: median, HDI and mode one
+   study at a time; timed on up to 50 studies and scaled by k / 50). ``--only-summary`` reruns
+   this row alone.
 2. ``solve_batch`` on 10,000 meta-analyses of k = 8 (tau ~ HN(0.5), mu ~ N(0, 1)): analyses per
    wall second (threads = 1 and 2) and per CPU second, against a lean NumPy yardstick run on the
    same data (a 400-node trapezoid grid in tau, mu given tau in closed form, quantiles by
