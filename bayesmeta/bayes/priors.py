@@ -67,6 +67,32 @@ CONSTRUCTORS = ("turner2015", "rhodes2015", "bartos2021", "bartos2023", "unit_in
 IMPROPER = {"jeffreys", "flat"}
 
 
+def _cdf_halfnormal(z):
+    from scipy import special
+
+    return special.erf(z / np.sqrt(2))
+
+
+def _cdf_exponential(z):
+    from scipy import special
+
+    return -special.expm1(-z)
+
+
+def _cdf_uniform(z):
+    return np.minimum(z, 1.0)
+
+
+_CLOSED_CDF = {
+    "halfnormal": _cdf_halfnormal,
+    "halfcauchy": lambda z: 2.0 / np.pi * np.arctan(z),
+    "exponential": _cdf_exponential,
+    "uniform": _cdf_uniform,
+}
+"""Standardised CDFs (z = x / scale > 0) of the tau families whose CDF is elementary, in
+scipy.stats' own form (``_cdf`` of halfnorm, halfcauchy, expon and uniform)."""
+
+
 @dataclass(frozen=True)
 class Prior:
     """A prior distribution for ``tau`` or ``mu`` (see the module docstring for the families)."""
@@ -196,11 +222,23 @@ class Prior:
             raise ValueError(f"{self.label} is improper: it has no CDF, quantiles or draws")
 
     def cdf(self, x):
-        from scipy import stats
-
+        """Prior CDF at ``x`` (proper priors only). The half-normal, half-Cauchy, exponential and
+        uniform CDFs are written out as scipy.stats computes them (standardise, then
+        ``erf(z / sqrt(2))``, ``2 / pi * arctan(z)``, ``-expm1(-z)``, ``z``: equal to scipy's
+        to the last bit, tested), because building scipy's frozen distribution costs ~0.7 ms,
+        half of a whole small exact fit, which needs this CDF at the grid's floor
+        (:func:`bayesmeta.bayes.batch._tau_floor_mass`)."""
         self._require_proper()
         x = np.asarray(x, dtype=float)
         p = self.params
+        closed = _CLOSED_CDF.get(self.family)
+        if closed is not None:
+            scale = 1.0 / p["rate"] if self.family == "exponential" else p.get("scale", p.get("upper"))
+            z = x / scale
+            with np.errstate(invalid="ignore"):
+                return np.where(np.isnan(z), np.nan, np.where(z > 0, closed(np.maximum(z, 0.0)), 0.0))
+        from scipy import stats
+
         if self.family == "halfstudentt":
             return np.where(x > 0, 2.0 * stats.t.cdf(np.maximum(x, 0) / p["scale"], p["nu"]) - 1.0, 0.0)
         if self.family == "logt_tau2":
