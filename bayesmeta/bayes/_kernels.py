@@ -375,37 +375,57 @@ _CODY_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-
 _RSQRTPI = 0.5641895835477562869
 
 
+# the same rationals with coefficients in ascending powers, for Estrin's scheme
+_CODY_SMALL_NUM = (_CODY_A[3], _CODY_A[2], _CODY_A[1], _CODY_A[0], _CODY_A[4])   # in y^2
+_CODY_SMALL_DEN = (_CODY_B[3], _CODY_B[2], _CODY_B[1], _CODY_B[0], 1.0)
+_CODY_MID_NUM = (_CODY_C[7], _CODY_C[6], _CODY_C[5], _CODY_C[4], _CODY_C[3], _CODY_C[2], _CODY_C[1], _CODY_C[0],
+                 _CODY_C[8])                                                         # in y
+_CODY_MID_DEN = (_CODY_D[7], _CODY_D[6], _CODY_D[5], _CODY_D[4], _CODY_D[3], _CODY_D[2], _CODY_D[1], _CODY_D[0],
+                 1.0)
+_CODY_BIG_NUM = (_CODY_P[4], _CODY_P[3], _CODY_P[2], _CODY_P[1], _CODY_P[0], _CODY_P[5])  # in 1 / y^2
+_CODY_BIG_DEN = (_CODY_Q[4], _CODY_Q[3], _CODY_Q[2], _CODY_Q[1], _CODY_Q[0], 1.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _estrin8(c, x, x2, x4):
+    """sum_i c[i] x^i, i = 0..8, by Estrin's scheme (Knuth, TAOCP vol. 2, 4.6.4): pairs, then pairs
+    of pairs, so the dependency chain is three multiply-adds long instead of Horner's eight."""
+    return (((c[0] + c[1] * x) + (c[2] + c[3] * x) * x2) + ((c[4] + c[5] * x) + (c[6] + c[7] * x) * x2) * x4
+            + c[8] * (x4 * x4))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _estrin5(c, x, x2):
+    """sum_i c[i] x^i, i = 0..5 (Estrin's scheme, :func:`_estrin8`)."""
+    return (c[0] + c[1] * x) + (c[2] + c[3] * x) * x2 + (c[4] + c[5] * x) * (x2 * x2)
+
+
 @njit(cache=True, nogil=True)
 def _ncdf(z, e):
     """Phi(z) given e = exp(-z^2 / 2): Phi(z) = erfc(u) / 2 with u = -z / sqrt(2) and
-    exp(-u^2) = e, by Cody's approximations. Against libm's erfc (measured on 500,000 points,
-    tested): absolute error at most 2.2e-16; relative error at most 1.1e-14 for |z| < 8 and 2.4e-13
-    out to |z| = 40 (the exp of a rounded z^2), as scipy's ``ndtr`` differs from libm there."""
+    exp(-u^2) = e, by Cody's approximations, their polynomials evaluated by Estrin's scheme (the
+    mixtures' cost is this function's latency: 0.78-0.85 of Horner's time per quantile). Against
+    libm's erfc (measured on 500,000 points, tested; the same bounds as Horner's order): absolute
+    error at most 2.2e-16; relative error at most 1.1e-14 for |z| < 8 and 2.4e-13 out to |z| = 40
+    (the exp of a rounded z^2), as scipy's ``ndtr`` differs from libm there."""
     u = -z / _SQRT2
     y = abs(u)
     if y <= 0.46875:
         ysq = y * y
-        xnum = _CODY_A[4] * ysq
-        xden = ysq
-        for i in range(3):
-            xnum = (xnum + _CODY_A[i]) * ysq
-            xden = (xden + _CODY_B[i]) * ysq
-        return 0.5 - 0.5 * u * (xnum + _CODY_A[3]) / (xden + _CODY_B[3])
+        y4 = ysq * ysq
+        num = (_CODY_SMALL_NUM[0] + _CODY_SMALL_NUM[1] * ysq) + (_CODY_SMALL_NUM[2] + _CODY_SMALL_NUM[3] * ysq) * y4 \
+            + _CODY_SMALL_NUM[4] * (y4 * y4)
+        den = (_CODY_SMALL_DEN[0] + _CODY_SMALL_DEN[1] * ysq) + (_CODY_SMALL_DEN[2] + _CODY_SMALL_DEN[3] * ysq) * y4 \
+            + y4 * y4
+        return 0.5 - 0.5 * u * num / den
     if y <= 4.0:
-        xnum = _CODY_C[8] * y
-        xden = y
-        for i in range(7):
-            xnum = (xnum + _CODY_C[i]) * y
-            xden = (xden + _CODY_D[i]) * y
-        r = (xnum + _CODY_C[7]) / (xden + _CODY_D[7])
+        y2 = y * y
+        y4 = y2 * y2
+        r = _estrin8(_CODY_MID_NUM, y, y2, y4) / _estrin8(_CODY_MID_DEN, y, y2, y4)
     else:
         ysq = 1.0 / (y * y)
-        xnum = _CODY_P[5] * ysq
-        xden = ysq
-        for i in range(4):
-            xnum = (xnum + _CODY_P[i]) * ysq
-            xden = (xden + _CODY_Q[i]) * ysq
-        r = (_RSQRTPI - ysq * (xnum + _CODY_P[4]) / (xden + _CODY_Q[4])) / y
+        y4 = ysq * ysq
+        r = (_RSQRTPI - ysq * _estrin5(_CODY_BIG_NUM, ysq, y4) / _estrin5(_CODY_BIG_DEN, ysq, y4)) / y
     half = 0.5 * e * r  # erfc(y) / 2
     return half if u > 0 else 1.0 - half
 
