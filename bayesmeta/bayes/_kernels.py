@@ -431,9 +431,10 @@ def _ncdf(z, e):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _mix_terms(w, m, s, x, curvature):
-    """cdf, pdf, pdf' and (when ``curvature``, a constant at every call site, so the branch
-    compiles away) pdf'' of one mixture row at x: one exp per component (:func:`_ncdf`)."""
+def _mix_terms(w, m, s, x, curvature, cumulative):
+    """cdf (when ``cumulative``; else 0), pdf, pdf' and (when ``curvature``) pdf'' of one mixture
+    row at x: one exp per component, shared with :func:`_ncdf`. Both flags are constants at every
+    call site, so their branches compile away."""
     c = 0.0
     p = 0.0
     d = 0.0
@@ -443,7 +444,8 @@ def _mix_terms(w, m, s, x, curvature):
             continue
         z = (x - m[j]) / s[j]
         ez = math.exp(-0.5 * z * z)
-        c += w[j] * _ncdf(z, ez)
+        if cumulative:
+            c += w[j] * _ncdf(z, ez)
         e = w[j] * _INV_SQRT2PI * ez / s[j]
         p += e
         d -= e * z / s[j]
@@ -455,7 +457,7 @@ def _mix_terms(w, m, s, x, curvature):
 @njit(cache=True, nogil=True)
 def _mix_eval(w, m, s, x):
     """cdf, pdf and pdf' of one mixture row at x (:func:`_mix_terms`)."""
-    c, p, d, _ = _mix_terms(w, m, s, x, False)
+    c, p, d, _ = _mix_terms(w, m, s, x, False, True)
     return c, p, d
 
 
@@ -463,7 +465,7 @@ def _mix_eval(w, m, s, x):
 def _mix_eval3(w, m, s, x):
     """cdf, pdf, pdf' and pdf'' of one mixture row at x (:func:`_mix_terms`; the curvature is for
     the shortest interval's Chebyshev steps)."""
-    return _mix_terms(w, m, s, x, True)
+    return _mix_terms(w, m, s, x, True, True)
 
 
 @njit(cache=True, nogil=True)
@@ -617,20 +619,14 @@ def mix_hdi(w, m, s, mean, sd, prob, a_start, b_start):
     out = np.empty((R, 2))
     for r in range(R):
         a, b = _mix_hdi_core(w[r], m[r], s[r], mean[r], sd[r], prob[r], a_start[r], b_start[r],
-                             ACCEPT_CHEBYSHEV * sd[r])
+                             ACCEPT_CHEBYSHEV * sd[r], True)
         out[r, 0] = a
         out[r, 1] = b
     return out
 
 
 @njit(cache=True, nogil=True)
-def _mix_hdi1(wr, mr, sr, mean, sd, p, a, b):
-    """Shortest interval of one mixture row (see :func:`mix_hdi`)."""
-    return _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, 0.0)
-
-
-@njit(cache=True, nogil=True)
-def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc):
+def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc, tails):
     """Shortest interval of one row: Chebyshev's method (Traub 1964, sec. 8.4; Ortega and
     Rheinboldt 1970, sec. 10.2) on G(a, b) = (F(b) - F(a) - p, f(b) - f(a)). Each step is the
     Newton step s = J^-1 G plus the second-order correction t = J^-1 G''[s, s] / 2 (G'' from the
@@ -639,7 +635,10 @@ def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc):
     correction larger than half the Newton step (far from the solution) is dropped for that step.
     The iteration ends when a step is below 1e-13 relative, or when its Newton part is at most
     ``acc`` and t^2 / |s| (the error left) at most :data:`CHEBYSHEV_TOL` SDs (``acc`` = 0: the
-    relative rule alone)."""
+    relative rule alone). ``tails``: a and b are the equal-tailed interval's ends (quantiles
+    (1 -+ p) / 2 to the quantile solver's accuracy, or NaN: solved here), so F(b) - F(a) - p = 0
+    at the start and the first step needs only the densities (:func:`_mix_eval2`: no erfc,
+    about half an evaluation at each end)."""
     lo_b, hi_b = _bracket(wr, mr, sr)
     acc_q = acc * ACCEPT_HALLEY / ACCEPT_CHEBYSHEV
     if not math.isfinite(a):
@@ -650,10 +649,15 @@ def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc):
         b = _mix_ppf_core(wr, mr, sr, 0.5 * (1 + p), b0, lo_b, hi_b, acc_q)
     tol = CHEBYSHEV_TOL * sd
     ok = False
-    for _ in range(50):
-        ca, pa, da, ea = _mix_eval3(wr, mr, sr, a)
-        cb, pb, db, eb = _mix_eval3(wr, mr, sr, b)
-        r1 = cb - ca - p
+    for it in range(50):
+        if it == 0 and tails:
+            pa, da, ea = _mix_eval2(wr, mr, sr, a)
+            pb, db, eb = _mix_eval2(wr, mr, sr, b)
+            r1 = 0.0
+        else:
+            ca, pa, da, ea = _mix_eval3(wr, mr, sr, a)
+            cb, pb, db, eb = _mix_eval3(wr, mr, sr, b)
+            r1 = cb - ca - p
         r2 = pb - pa
         scale = max(pa, pb)
         if abs(r1) < 1e-14 and abs(r2) <= 1e-12 * scale:
@@ -710,18 +714,9 @@ def _mix_hdi_core(wr, mr, sr, mean, sd, p, a, b, acc):
 
 @njit(cache=True, nogil=True)
 def _mix_eval2(w, m, s, x):
-    """pdf, pdf' and pdf'' of one mixture row at x (no erfc: cheaper than :func:`_mix_eval`)."""
-    p = 0.0
-    d = 0.0
-    d2 = 0.0
-    for j in range(w.size):
-        if w[j] == 0.0:
-            continue
-        z = (x - m[j]) / s[j]
-        e = w[j] * _INV_SQRT2PI * math.exp(-0.5 * z * z) / s[j]
-        p += e
-        d -= e * z / s[j]
-        d2 += e * (z * z - 1.0) / (s[j] * s[j])
+    """pdf, pdf' and pdf'' of one mixture row at x (:func:`_mix_terms` without the cdf: no erfc,
+    cheaper than :func:`_mix_eval`)."""
+    _, p, d, d2 = _mix_terms(w, m, s, x, True, False)
     return p, d, d2
 
 
@@ -924,8 +919,8 @@ def study_marginals(w, m, V, tc, yi, vi, prob, hdi, lo_row, hi_row, out, ok):
         # polished on the full mixture
         med = _mix_ppf_core(w, mr, sr, 0.5, med, lo_b, hi_b, ACCEPT_HALLEY * sd)
         if hdi:
-            xa, xb = _mix_hdi_core(rw, rm, rs, mean, sd, prob, xa, xb, 0.0)
-            lo, hi = _mix_hdi_core(w, mr, sr, mean, sd, prob, xa, xb, ACCEPT_CHEBYSHEV * sd)
+            xa, xb = _mix_hdi_core(rw, rm, rs, mean, sd, prob, xa, xb, 0.0, True)
+            lo, hi = _mix_hdi_core(w, mr, sr, mean, sd, prob, xa, xb, ACCEPT_CHEBYSHEV * sd, False)
         else:
             lo = _mix_ppf_core(w, mr, sr, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
             hi = _mix_ppf_core(w, mr, sr, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
@@ -1018,7 +1013,7 @@ def study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi, vi, prob, hdi, tol, lo
             xb = _halley_from(mean + zq * sd, chk[2, 0], chk[2, 1], chk[2, 2], qb, lo_b, hi_b)
             med = _mix_ppf_core(w, m, s, 0.5, x0, lo_b, hi_b, ACCEPT_HALLEY * sd)
             if hdi:
-                lo, hi = _mix_hdi_core(w, m, s, mean, sd, prob, xa, xb, ACCEPT_CHEBYSHEV * sd)
+                lo, hi = _mix_hdi_core(w, m, s, mean, sd, prob, xa, xb, ACCEPT_CHEBYSHEV * sd, False)
             else:
                 lo = _mix_ppf_core(w, m, s, qa, xa, lo_b, hi_b, ACCEPT_HALLEY * sd)
                 hi = _mix_ppf_core(w, m, s, qb, xb, lo_b, hi_b, ACCEPT_HALLEY * sd)
