@@ -484,7 +484,7 @@ def mix_pdf(w, m, s, xq):
     out = np.empty((R, Q))
     for r in range(R):
         for q in range(Q):
-            out[r, q] = _mix_eval(w[r], m[r], s[r], xq[r, q])[1]
+            out[r, q] = _mix_terms(w[r], m[r], s[r], xq[r, q], False, False)[1]  # no cdf: no erfc
     return out
 
 
