@@ -518,7 +518,11 @@ def study_notes(r: Any) -> list[str]:
         out.append(("Sampler agrees with the exact solver (posterior means within 4 MCSE: " if c.agrees
                     else "WARNING: sampler and exact solver disagree beyond 4 MCSE (") + z + ")")
         out.append(f"Sampler diagnostics: {c.diagnostics}")
-        if c.loo_elpd is None:
+        if c.loo_skipped_above is not None:
+            out.append(f"PSIS-LOO of the sampled fit not run: {len(r.yi):,} studies, above {c.loo_skipped_above:,} "
+                       "(its Pareto smoothing takes ~8.5 ms per study); the exact leave-one-out table (downdating) "
+                       "is the one to read")
+        elif c.loo_elpd is None:
             out.append(f"PSIS-LOO not available: {c.loo_error}")
         else:
             k = c.pareto_k_max
