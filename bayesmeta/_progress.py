@@ -7,6 +7,10 @@ nothing unless progress is on (:func:`reporting`, turned on by ``bayesmeta reana
 styled by rich on a terminal, otherwise as plain lines (``[bayesmeta] ...``), so that a log or a
 CI job shows where the time goes. Steps shorter than :data:`ANNOUNCE_AFTER` stay silent,
 so a small analysis prints nothing new.
+
+A nutpie sampling run is stated before it starts (:func:`sampling_forecast`, from the range of
+:func:`bayesmeta.bayes.forecast.forecast`) when it may last :data:`FORECAST_ABOVE` seconds or
+more, then refined from its own pace after a few seconds (:class:`SamplingProgress`).
 """
 from __future__ import annotations
 
@@ -16,6 +20,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bayesmeta.bayes.forecast import Forecast
 
 ANNOUNCE_AFTER = 2.0
 """Seconds after which a running step is announced."""
@@ -90,6 +98,51 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+FORECAST_ABOVE = 10.0
+"""A sampling run whose forecast (upper bound) is shorter than this many seconds is not stated
+before it starts: a reanalysis refits each prior of its sensitivity analysis, and a line per short
+refit would bury the lines that matter; a run that does last is still announced after
+:data:`ANNOUNCE_AFTER` seconds and estimated after :attr:`SamplingProgress.FIRST_AFTER`."""
+
+
+def _span(low: float, high: float) -> str:
+    """A range of seconds, in the unit of its upper end where the lower end reads well in it:
+    ``20-50 s``, ``1.1-4.2 min``, ``12 s to 2.6 min``."""
+    if high < 90:
+        return f"{low:.0f}-{high:.0f} s"
+    if high < 5400 and low >= 30:
+        return f"{low / 60:.1f}-{high / 60:.1f} min"
+    if high >= 5400 and low >= 1800:
+        return f"{low / 3600:.1f}-{high / 3600:.1f} h"
+    return f"{_duration(low)} to {_duration(high)}"
+
+
+def _per_gradient(seconds: float) -> str:
+    if seconds < 1e-4:
+        return f"{seconds * 1e6:.2g} microseconds"
+    return f"{seconds * 1e3:.2g} ms"
+
+
+def forecast_text(label: str, forecast: Forecast) -> str:
+    """The sentence that states a sampling run's expected time before it starts, with what the
+    range rests on (the measured gradient, the assumed leapfrog steps, the cores)."""
+    f = forecast
+    cores = f"{f.cores} core" + ("s" if f.cores != 1 else "")
+    return (f"{label}: expected {_span(f.low, f.high)} (a gradient takes {_per_gradient(f.seconds_per_gradient)}; "
+            f"{f.steps_low:.0f}-{f.steps_high:.0f} leapfrog steps per iteration; {cores}); "
+            f"a firmer estimate follows after {SamplingProgress.FIRST_AFTER:.0f} s of sampling")
+
+
+def sampling_forecast(label: str, forecast: Forecast | None) -> str | None:
+    """State a sampling run's expected time before it starts (when progress is on, a forecast
+    could be made and its upper bound reaches :data:`FORECAST_ABOVE`); returns the line stated."""
+    if forecast is None or not _ON.get() or forecast.high < FORECAST_ABOVE:
+        return None
+    text = forecast_text(label, forecast)
+    _line(text)
+    return text
 
 
 class SamplingProgress:

@@ -30,7 +30,7 @@ import xarray as xr
 from scipy import stats
 
 from bayesmeta import _progress
-from bayesmeta.bayes import compile_cache, models
+from bayesmeta.bayes import compile_cache, forecast, models
 from bayesmeta.bayes.diagnostics import check
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.provenance import data_hash, versions
@@ -68,6 +68,7 @@ class Sampler:
         self.backend = backend
         self.cache = cache
         self._compiled: dict[tuple, object] = {}
+        self._gradient_seconds: dict[tuple, float | None] = {}
         self.compile_log: list[tuple[tuple, float]] = []
         self.compile_records: list = []
 
@@ -80,6 +81,7 @@ class Sampler:
     def clear(self) -> None:
         """Forget every compiled model (the next fit of each structure compiles again)."""
         self._compiled.clear()
+        self._gradient_seconds.clear()
 
     def compiled(self, key: tuple, build):
         """The nutpie-compiled model for structure ``key`` (built with ``build()`` on first use)."""
@@ -94,6 +96,22 @@ class Sampler:
             self.compile_records.append(record)
         return self._compiled[key]
 
+    def expected_time(self, key, comp, *, chains: int, tune: int, draws: int) -> forecast.Forecast | None:
+        """The expected wall time of sampling ``comp`` (the compiled model of ``key``, data swapped
+        in), from its gradient timed once per structure (:func:`bayesmeta.bayes.forecast.time_gradient`);
+        None when the model cannot be timed (another backend) or anything else fails."""
+        try:
+            if key not in self._gradient_seconds:
+                self._gradient_seconds[key] = forecast.time_gradient(comp)
+            t = self._gradient_seconds[key]
+            if t is None:
+                return None
+            family = str(key[0]) if isinstance(key, tuple) and key else "other"
+            return forecast.forecast(t, n_dim=int(comp.n_dim), chains=int(chains), tune=int(tune), draws=int(draws),
+                                     cores=forecast.cores_used(int(chains)), family=family)
+        except Exception:  # a forecast never fails a fit
+            return None
+
     def run(self, key, build, data: dict, *, draws, tune, chains, seed, target_accept, sampler="nutpie"):
         """Sample one model; returns a DataTree with posterior and sample_stats."""
         if sampler == "nutpie":
@@ -103,6 +121,8 @@ class Sampler:
                                 "typically 10-30 s; cached for later runs)"):
                 comp = self.compiled(key, build).with_data(**data)
             label = f"sampling the {name} model ({chains} chains x {tune:,} tuning + {draws:,} draws)"
+            if _progress.enabled():  # scripts and tests pay nothing
+                _progress.sampling_forecast(label, self.expected_time(key, comp, chains=chains, tune=tune, draws=draws))
             extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \
                 if _progress.enabled() else {}
             with _progress.step(label):
