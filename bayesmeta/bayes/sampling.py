@@ -28,6 +28,7 @@ import nutpie
 import pymc as pm
 import xarray as xr
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from bayesmeta import _progress
 from bayesmeta.bayes import compile_cache, forecast, models
@@ -121,13 +122,18 @@ class Sampler:
                                 "typically 10-30 s; cached for later runs)"):
                 comp = self.compiled(key, build).with_data(**data)
             label = f"sampling the {name} model ({chains} chains x {tune:,} tuning + {draws:,} draws)"
-            if _progress.enabled():  # scripts and tests pay nothing
-                _progress.sampling_forecast(label, self.expected_time(key, comp, chains=chains, tune=tune, draws=draws))
-            extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \
-                if _progress.enabled() else {}
-            with _progress.step(label):
-                tree = nutpie.sample(comp, draws=draws, tune=tune, chains=chains, seed=seed,
-                                     target_accept=target_accept, progress_bar=False, save_warmup=False, **extra)
+            # one BLAS thread: nutpie runs a chain per core, and a dense model's gradient (the
+            # multilevel one's MVN) calling a threaded OpenBLAS from each of them oversubscribes the
+            # cores: 20x slower at 15 studies x 3 time points, same draws (bayes/forecast.py)
+            with threadpool_limits(1, user_api="blas"):
+                if _progress.enabled():  # scripts and tests pay nothing
+                    _progress.sampling_forecast(label, self.expected_time(key, comp, chains=chains, tune=tune,
+                                                                          draws=draws))
+                extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \
+                    if _progress.enabled() else {}
+                with _progress.step(label):
+                    tree = nutpie.sample(comp, draws=draws, tune=tune, chains=chains, seed=seed,
+                                         target_accept=target_accept, progress_bar=False, save_warmup=False, **extra)
         elif sampler == "pymc":
             model = build()
             with model:
