@@ -102,9 +102,12 @@ def _duration(seconds: float) -> str:
 
 FORECAST_ABOVE = 10.0
 """A sampling run whose forecast (upper bound) is shorter than this many seconds is not stated
-before it starts: a reanalysis refits each prior of its sensitivity analysis, and a line per short
-refit would bury the lines that matter; a run that does last is still announced after
-:data:`ANNOUNCE_AFTER` seconds and estimated after :attr:`SamplingProgress.FIRST_AFTER`."""
+before it starts. A review samples each outcome and model in turn, and a line for each short run
+would bury the lines that matter, while a run that does last is still announced after
+:data:`ANNOUNCE_AFTER` seconds and estimated after :attr:`SamplingProgress.FIRST_AFTER`. Measured
+(:mod:`bayesmeta.bayes.forecast`): small models (normal-normal up to k = 2,000, binomial k = 8,
+multilevel 8 studies) are forecast at 1.5-5 s at most and took 0.4-2.4 s; binomial-normal at
+k = 100 is forecast at 6-33 s (18.6 s in ``bayesmeta analyse``) and is stated."""
 
 
 def _span(low: float, high: float) -> str:
