@@ -100,14 +100,13 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-FORECAST_ABOVE = 10.0
+FORECAST_ABOVE = ANNOUNCE_AFTER
 """A sampling run whose forecast (upper bound) is shorter than this many seconds is not stated
-before it starts. A review samples each outcome and model in turn, and a line for each short run
-would bury the lines that matter, while a run that does last is still announced after
-:data:`ANNOUNCE_AFTER` seconds and estimated after :attr:`SamplingProgress.FIRST_AFTER`. Measured
-(:mod:`bayesmeta.bayes.forecast`): small models (normal-normal up to k = 2,000, binomial k = 8,
-multilevel 8 studies) are forecast at 1.5-5 s at most and took 0.4-2.4 s; binomial-normal at
-k = 100 is forecast at 6-33 s (18.6 s in ``bayesmeta analyse``) and is stated."""
+before it starts: the same threshold as a step's announcement (:data:`ANNOUNCE_AFTER`), so every
+run that may be announced is stated first, and only runs that certainly end sooner stay silent.
+Measured (:mod:`bayesmeta.bayes.forecast`): normal-normal at k = 8 and 200 is forecast at 1.5 s at
+most (silent; took 0.5-0.7 s), at k = 2,000 at 0.4-2.6 s (stated; took 1.2-1.9 s), binomial-normal
+at k = 100 at 6-33 s (18.6 s in ``bayesmeta analyse``); one line per sampled model of a review."""
 
 
 def _span(low: float, high: float) -> str:
