@@ -100,10 +100,23 @@ class _LogDensity:
     tau_prior: Prior
     mu_prior: Prior
     n_lambda: int
+    _grid: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _stats(self, tau):
+        """S0, S1, S2, S3, SL at tau (1, n). The sums at a grid (n > 1) are kept (read-only): the
+        marginal mode of tau and the joint MAP start from the same grid, whose sums cost
+        O(grid x k) (~8 ms at k = 10,000)."""
         t = np.ascontiguousarray(np.asarray(tau, dtype=float).reshape(1, -1))
-        return K.suffstats(t * t, np.zeros(1, dtype=np.int64), self.data.y, self.data.v, self.data.kk)
+        key = t.tobytes() if t.size > 1 else None
+        if key is not None and key in self._grid:
+            return self._grid[key]
+        out = K.suffstats(t * t, np.zeros(1, dtype=np.int64), self.data.y, self.data.v, self.data.kk)
+        if key is not None:
+            for a in out:
+                a.flags.writeable = False
+            self._grid.clear()  # one grid at a time
+            self._grid[key] = out
+        return out
 
     def _logprior_tau(self, tau, S3):
         pos = tau > 0
@@ -428,7 +441,7 @@ class NormalNormalPosterior:
         :math:`m(\tau)` (normal or flat :math:`\mu` prior; a Student-t prior is maximised
         numerically), so this is a bounded one-dimensional search in :math:`\tau`; it is
         :math:`\tau = 0` when the joint density is infinite there or largest there."""
-        ld = _LogDensity(self._data, self.tau_prior, self.mu_prior, self.n_lambda)
+        ld = self.tau._logdens or _LogDensity(self._data, self.tau_prior, self.mu_prior, self.n_lambda)
         r = self._rows
         x = r.x0[0] + r.h[0] * np.arange(int(r.n[0]))
         tau, _ = ld.argmax_tau(x, ld.joint_profile)
