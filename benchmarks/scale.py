@@ -9,7 +9,9 @@ load average of the 2-core machine at that moment; absolute times move with the 
 1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the study marginals (``theta_summary``:
    each study on a Gauss rule of the tau posterior where two rules agree, the full mixture
    otherwise) against the full mixture for every study (``reduction=False``: commit b78f904's
-   kernel, with the current row routines; same process), with ``summary()`` itself, the share of
+   kernel, with the current row routines; same process), with ``summary()`` itself (repeated on
+   one posterior: ``summary_s``; and ``solve(...).summary()`` on a fresh posterior, whose modes,
+   joint MAP and Gauss rules are computed on first use: ``solve_and_first_summary_s``), the share of
    studies on a Gauss rule, and the per-study path (``post.theta(i)``: median, HDI and mode one
    study at a time; timed on up to 50 studies and scaled by k / 50). ``--only-summary`` reruns
    this row alone.
@@ -112,6 +114,9 @@ def summaries():
         tf, _ = clock(lambda post=post: post.theta_summary(0.95, "hdi", reduction=False))
         tn, _ = clock(lambda post=post: post.theta_summary(0.95, "hdi"))
         ts, _ = clock(lambda post=post: post.summary(0.95, "hdi"))
+        # what a script pays for one analysis: solve, then the first summary() of the fresh
+        # posterior (its modes, joint MAP and Gauss rules are computed on first use)
+        tfirst, _ = clock(lambda y=y, s=s: solve(y, s, halfnormal(0.5), normal(0, 1)).summary(0.95, "hdi"))
         n = min(k, 50)
         to, _ = clock(lambda post=post, n=n: per_study(post, n), repeat=1)
         rules = post._gauss_rules if k >= post.GAUSS_MIN_K else None
@@ -122,7 +127,8 @@ def summaries():
                                     np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
             share = float((used >= 0).mean())
         row(f"study marginals, k = {k}", "full mixture per study (reduction=False: b78f904's kernel)", tf,
-            "theta_summary (Gauss rules where they agree)", tn, summary_s=ts, per_study_path_s=to * k / n,
+            "theta_summary (Gauss rules where they agree)", tn, summary_s=ts, solve_and_first_summary_s=tfirst,
+            per_study_path_s=to * k / n,
             gauss_share=share)
 
 
