@@ -19,6 +19,8 @@ S = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
 LAB = list("ABCDEFGH")
 RUN = dict(chains=4, tune=1000, draws=2000, cores=2)
 
+pytestmark = pytest.mark.unit  # the two tests that compile a model are also marked sampling
+
 
 @pytest.mark.unit
 def test_forecast_is_the_closed_form():
