@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(monkeypatch, limit):
     monkeypatch.setattr(study_level, "PSIS_LOO_MAX_K", limit)
     spec = load_spec(ROOT / "models" / "normand1999.toml")
-    spec = replace(spec, sampler=replace(spec.sampler, draws=300, tune=300, chains=2))
+    spec = replace(spec, sampler=replace(spec.sampler, draws=250, tune=300, chains=4))
     return study_level.run_block(spec, spec.study_level[0]).result
 
 
