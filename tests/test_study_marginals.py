@@ -193,12 +193,63 @@ def test_gauss_rules_give_the_full_mixture_numbers(case, kind, prob):
 def test_studies_the_rules_cannot_reach_go_to_the_full_mixture():
     # tau piled up near 0 with k large: each study's marginal is a wide mixture of narrow
     # components (mu | tau moves by many component SDs across tau), which no 16-node rule
-    # reproduces; the probe finds no agreeing pair and every study takes the full path
+    # reproduces to 1e-12; the probe finds no agreeing pair and every study takes the full path,
+    # started from the largest rule's summaries instead of the 8-component reduction: the same
+    # numbers (reference: the full path from the reduction, reduction=False, and the per-study
+    # path on three studies; measured at most 2e-14 SDs apart)
     rng = np.random.default_rng(9)
     sei = rng.uniform(0.1, 0.5, 1500)
     post = solve(rng.normal(0.2, np.sqrt(sei**2 + 0.001)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
     assert (_rule_used(post) < 0).all()
-    pd.testing.assert_frame_equal(post.theta_summary(), post.theta_summary(reduction=False), check_exact=True)
+    start = post._start_rule(post._gauss_rules, int((post._rows.w[0] > 0).sum()))
+    assert start[0].size == post.GAUSS_LADDER[-1]  # the 16-node rule starts the iterations
+    for kind, prob in (("hdi", 0.95), ("eti", 0.9)):
+        new = post.theta_summary(prob, kind)
+        ref = post.theta_summary(prob, kind, reduction=False)
+        err = np.abs(new.iloc[:, 1:].to_numpy() - ref.iloc[:, 1:].to_numpy()) / ref[["sd"]].to_numpy()
+        assert err.max() < 1e-10, err.max(axis=0)
+        sub = [0, post.k // 2, post.k - 1]
+        per = _per_study(post, prob, kind, sub)
+        assert (np.abs(new.iloc[sub, 1:].to_numpy() - per) / per[:, [3]]).max() < 1e-10
+
+
+def test_the_rule_variable_keeps_the_range_short_when_tau_reaches_zero():
+    # xi = log(1 + tau^2 / c): where the posterior of tau reaches down to 0 the 16-node rule in xi
+    # reproduces a study's cdf far better than the same rule in log tau (the engine's variable);
+    # reference: the full mixture's cdf, the sum over the engine's nodes written out with scipy
+    from scipy import stats
+
+    from bayesmeta.bayes.quadrature import gauss_rules
+    rng = np.random.default_rng(1)
+    sei = rng.uniform(0.1, 0.5, 1000)
+    y = rng.normal(0.2, sei)
+    post = solve(y, sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
+    r = post._rows
+    keep = r.w[0] > 0
+    w, m, V, tc = (np.asarray(a[0], dtype=float)[keep] for a in (r.w, r.m, r.V, r.tau_c))
+    c = 1.0 / np.sum(1.0 / sei**2)
+
+    def mu_given(t):  # mu | tau under N(0, 1): variance 1 / (S0 + 1), mean V S1
+        wt = 1.0 / (sei[None, :] ** 2 + t[:, None] ** 2)
+        Vt = 1.0 / (wt.sum(1) + 1.0)
+        return Vt * (wt * y[None, :]).sum(1), Vt
+
+    def cdf(wt, t, mt, Vt, i, x):
+        b = t * t / (sei[i] ** 2 + t * t)
+        return np.sum(wt * stats.norm.cdf((x - (b * y[i] + (1 - b) * mt)) / np.sqrt(b * sei[i] ** 2 + (1 - b) ** 2 * Vt)))
+
+    errs = {"xi": 0.0, "log": 0.0}
+    for name, fwd, inv in (("xi", lambda t: np.log1p(t * t / c), lambda x: np.sqrt(c * np.expm1(x))),
+                           ("log", np.log, np.exp)):
+        (x, gw), = gauss_rules(fwd(tc), w, [16])
+        t = inv(x)
+        mt, Vt = mu_given(t)
+        for i in (0, 500, 999):
+            d = post.theta(i)
+            for q in (0.025, 0.5, 0.975):
+                xq = d.ppf(q)
+                errs[name] = max(errs[name], abs(cdf(gw, t, mt, Vt, i, xq) - cdf(w / w.sum(), tc, m, V, i, xq)))
+    assert errs["xi"] < 1e-7 and errs["xi"] < 1e-2 * errs["log"], errs  # measured: 1.4e-10 and 5.6e-7
 
 
 def test_few_studies_use_the_full_mixture_only():

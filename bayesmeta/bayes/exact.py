@@ -506,16 +506,31 @@ class NormalNormalPosterior:
 
     @cached_property
     def _gauss_rules(self):
-        """Gauss rules of the posterior of tau in x = log tau (:data:`GAUSS_LADDER` sizes; log tau
-        follows the engine's grid, and in the cases tried it converged at least as fast as tau or
-        tau^2), with mu | tau's mean and variance at their nodes, stacked as (RW, RT, RM, RV, RN)
+        r"""Gauss rules of the posterior of tau in :math:`\xi = \log(1 + \tau^2 / c)`,
+        :math:`c = 1 / \sum_i v_i^{-1}` (:data:`GAUSS_LADDER` sizes), with mu | tau's mean and variance
+        at their nodes, stacked as (RW, RT, RM, RV, RN)
         and the pairs to try (PA, PB); the atom at tau = 0 (when the engine has one) is a
         component of every rule. Under a Student-t mu prior, mu | tau is a mixture over the
         prior's scale nodes lambda with weights p(lambda | tau, y): at each node of a tau rule it
         is replaced by the Gauss rule of that measure in log lambda with
         :data:`GAUSS_LAMBDA_LADDER` nodes, so the pair check of the kernel covers both reductions.
         None when the measure has too few nodes. Computed once per posterior (it depends on neither
-        the interval nor its level)."""
+        the interval nor its level).
+
+        The variable: a Gauss rule converges geometrically at a rate set by how far from the
+        measure's range, relative to its length, the integrand's singularities lie (Trefethen 2008,
+        sec. 5). A study's conditional cdf depends on tau through tau^2: the shrinkage factor
+        v_i / (v_i + tau^2) and mu | tau have poles at tau^2 = -v_j, and the conditional SD a
+        branch point near tau^2 = -c (c is mu | tau = 0's variance under a flat prior). In xi all of
+        them lie on Im xi = pi; where tau^2 >> c, xi is 2 log tau (the engine's variable), and where
+        the posterior of tau reaches down to 0 (few studies' worth of heterogeneity, large k) the
+        measure's range in xi stays short instead of spanning the orders of magnitude of log tau:
+        on simulated reviews with tau near 0 the 16-node rule's cdf error fell from 1e-6 (log tau)
+        to 1e-9, and elsewhere it is the same as in log tau.
+
+        References
+        ----------
+        Trefethen LN (2008). Is Gauss quadrature better than Clenshaw-Curtis? SIAM Rev 50:67-87."""
         from bayesmeta.bayes.quadrature import gauss_rules
 
         d = self._data
@@ -531,9 +546,11 @@ class NormalNormalPosterior:
         sizes = [n for n in self.GAUSS_LADDER if n < tu.size]
         if len(sizes) < 2:
             return None
-        rules = gauss_rules(np.log(tu), wc, sizes)
+        # the rules' variable: xi = log(1 + tau^2 / c), c = 1 / sum(1 / v_i) (see the docstring)
+        c = 1.0 / float(np.sum(1.0 / d.v[0, : int(d.kk[0])]))
+        rules = gauss_rules(np.log1p(tu * tu / c), wc, sizes)
         # tau nodes of every rule, the atom first (tau = 0) when there is one
-        taus = [np.concatenate([[0.0] if w_atom > 0 else [], np.exp(x)]) for x, _ in rules]
+        taus = [np.concatenate([[0.0] if w_atom > 0 else [], np.sqrt(c * np.expm1(x))]) for x, _ in rules]
         wts = [np.concatenate([[w_atom] if w_atom > 0 else [], gw * wc.sum()]) for _, gw in rules]
         tau = np.concatenate(taus)
         kk = int(d.kk[0])
@@ -660,13 +677,34 @@ class NormalNormalPosterior:
             yr, vr = yi[rest], vi[rest]
             o2 = np.empty((rest.size, 6))
             ok2 = np.ones(rest.size, dtype=np.bool_)
-            chunked(lambda a, b: K.study_marginals(w, m, V, tc, yr, vr, float(prob), kind == "hdi", a, b, o2, ok2),
-                    rest.size)
+            start = self._start_rule(rules, w.size)
+            chunked(lambda a, b: K.study_marginals(w, m, V, tc, yr, vr, float(prob), kind == "hdi", a, b, o2, ok2,
+                                                   *start), rest.size)
             out[rest] = o2
             ok[rest] = ok2
         for i in np.flatnonzero(~ok):  # a second mode (or one at an end of the means' range)
             out[i, 5] = self.theta(int(i)).mode()
         return out
+
+    @staticmethod
+    def _start_rule(rules, n_full: int) -> tuple[np.ndarray, ...]:
+        """(weights, tau, mean and variance of mu | tau) of the largest Gauss rule with at most a
+        quarter of the full mixture's ``n_full`` components: where no pair of rules agrees on a
+        study, its summaries on this rule are the starts of the full mixture's iterations
+        (:func:`bayesmeta.bayes._kernels.study_marginals`; within about 1e-9 SDs where the 16-node
+        rule fails to agree to 1e-12, against about 1e-3 SDs for the 8-component moment-matched
+        reduction used without rules, so each iteration ends after one step: the full path at
+        k = 1,000-10,000 with tau near 0 takes 0.75-0.8 of the reduction's time). Empty arrays
+        (the reduction) without rules."""
+        empty = np.empty(0)
+        if rules is None:
+            return empty, empty, empty, empty
+        RW, RT, RM, RV, RN = rules[:5]
+        fit = np.flatnonzero(RN <= n_full // 4)
+        if not fit.size:
+            return empty, empty, empty, empty
+        p, n = int(fit[-1]), int(RN[fit[-1]])
+        return tuple(np.ascontiguousarray(a[p, :n]) for a in (RW, RT, RM, RV))
 
     def prob(self, parameter: str, c: float, side: str = "below") -> float:
         """P(parameter < c) (``side="below"``) or P(parameter > c) for ``mu``, ``theta_new``, ``tau``."""
