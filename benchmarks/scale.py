@@ -6,7 +6,9 @@ Run: .venv/bin/python benchmarks/scale.py [--quick] [--only-batch | --only-summa
 Rows (each: the toolkit against a baseline measured side by side in this run, with the 1-minute
 load average of the 2-core machine at that moment; absolute times move with the load, ratios less):
 
-1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000: the study marginals (``theta_summary``:
+1. ``post.summary(0.95, "hdi")`` at k = 8 ... 10,000 (simulated, tau^2 = 0.1; and at k = 1,000 and
+   10,000 with tau^2 = 0, where the posterior of tau reaches down to 0 and no pair of Gauss rules
+   agrees, the slowest case): the study marginals (``theta_summary``:
    each study on a Gauss rule of the tau posterior where two rules agree, the full mixture
    otherwise) against the full mixture for every study (``reduction=False``: commit b78f904's
    kernel, with the current row routines; same process), with ``summary()`` itself (repeated on
@@ -91,10 +93,10 @@ def row(name, base, tb, other, to, **extra):
     print(f"{name}: {base} {tb:.4g} s | {other} {to:.4g} s | ratio {to / tb:.3g} | load {r['load']}", flush=True)
 
 
-def data(k, seed=1):
+def data(k, seed=1, tau2=0.1):
     rng = np.random.default_rng(seed)
     sei = rng.uniform(0.1, 0.5, k)
-    return rng.normal(0.2, np.sqrt(sei**2 + 0.1)), sei
+    return rng.normal(0.2, np.sqrt(sei**2 + tau2)), sei
 
 
 def per_study(post, n):
@@ -106,8 +108,12 @@ def per_study(post, n):
 def summaries():
     from bayesmeta.bayes import _kernels as K
 
-    for k in ((8, 1000) if QUICK else (8, 100, 1000, 10_000)):
-        y, s = data(k)
+    # tau^2 = 0.1 (I^2 ~ 60%), and tau^2 = 0: the posterior of tau reaches down to 0, no pair of
+    # Gauss rules agrees and every study takes the full mixture (from the largest rule's starts)
+    cases = [(k, 0.1) for k in ((8, 1000) if QUICK else (8, 100, 1000, 10_000))] + \
+        [(k, 0.0) for k in ((1000,) if QUICK else (1000, 10_000))]
+    for k, tau2 in cases:
+        y, s = data(k, tau2=tau2)
         post = solve(y, s, halfnormal(0.5), normal(0, 1))
         post.summary(0.95, "hdi")  # compile
         post.theta_summary(0.95, "hdi", reduction=False)
@@ -126,7 +132,7 @@ def summaries():
             K.study_marginals_gauss(*rules, post.yi, post.sei**2, 0.95, True, post.GAUSS_TOL, 0, k,
                                     np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
             share = float((used >= 0).mean())
-        row(f"study marginals, k = {k}", "full mixture per study (reduction=False: b78f904's kernel)", tf,
+        row(f"study marginals, k = {k}" + ("" if tau2 else ", tau^2 = 0 (tau near 0)"), "full mixture per study (reduction=False: b78f904's kernel)", tf,
             "theta_summary (Gauss rules where they agree)", tn, summary_s=ts, solve_and_first_summary_s=tfirst,
             per_study_path_s=to * k / n,
             gauss_share=share)
