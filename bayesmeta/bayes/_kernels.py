@@ -779,14 +779,54 @@ def _mix_mode_core(w, m, s, mean, sd, start, n_check, acc, concave):
             x = xn
             break
         x = xn
-    if concave:
+    if concave or n_check == 0:
         return x, True
     fx = _mix_eval2(w, m, s, x)[0]
+    fg = np.empty(n_check)
+    _mix_pdf_grid(w, m, s, lo + 0.5 * (hi - lo) / n_check, (hi - lo) / n_check, fg)
     for i in range(n_check):
-        g = lo + (hi - lo) * (i + 0.5) / n_check
-        if _mix_eval2(w, m, s, g)[0] > fx * (1.0 + 1e-12):
+        if fg[i] > fx * (1.0 + 1e-12):
             return x, False
     return x, True
+
+
+@njit(cache=True, nogil=True)
+def _mix_pdf_grid(w, m, s, g0, dg, out):
+    """The density of one mixture row at the equispaced points g0 + i dg, i < out.size, with three
+    exps per component instead of one per point: a component's Gaussian is evaluated at the point
+    nearest its mean, and outwards by the ratio of neighbours, exp(-z_(i+1)^2 / 2) =
+    exp(-z_i^2 / 2) r_i with r_i = exp(-(z_i d + d^2 / 2)) and r_(i+1) = r_i exp(-d^2) (d = dg / s;
+    downwards likewise). Outwards every factor is at most 1, so nothing overflows and a value that
+    underflows is smaller than its true value's underflow; rounding error grows by a few ulps per
+    point (2.9e-15 relative over 8 points against one exp per point)."""
+    n = out.size
+    for i in range(n):
+        out[i] = 0.0
+    for j in range(w.size):
+        if w[j] == 0.0:
+            continue
+        c = w[j] * _INV_SQRT2PI / s[j]
+        d = dg / s[j]
+        z0 = (g0 - m[j]) / s[j]
+        ii = 0
+        if d > 0.0:
+            ii = round(min(max(-z0 / d, 0.0), n - 1.0))  # clamped before the int: no overflow
+        zi = z0 + ii * d
+        e = math.exp(-0.5 * zi * zi)
+        out[ii] += c * e
+        q = math.exp(-d * d)
+        r = math.exp(-(zi * d + 0.5 * d * d))
+        eu = e
+        for i in range(ii + 1, n):
+            eu *= r
+            r *= q
+            out[i] += c * eu
+        r = math.exp(zi * d - 0.5 * d * d)
+        ed = e
+        for i in range(ii - 1, -1, -1):
+            ed *= r
+            r *= q
+            out[i] += c * ed
 
 
 @njit(cache=True, nogil=True)
