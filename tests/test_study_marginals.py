@@ -165,10 +165,10 @@ def _large(k, tp, mp, seed, se, tau2, outliers):
     return solve(y, sei, tp, mp)
 
 
-def _rule_used(post, prob=0.95, hdi=True):
+def _rule_used(post, prob=0.95, hdi=True, rules=None):
     k = post.k
     used = np.full(k, -1, dtype=np.int64)
-    K.study_marginals_gauss(*post._gauss_rules, post.yi, post.sei**2, prob, hdi, post.GAUSS_TOL, 0, k,
+    K.study_marginals_gauss(*(rules or post._gauss_rules), post.yi, post.sei**2, prob, hdi, post.GAUSS_TOL, 0, k,
                             np.empty((k, 6)), np.ones(k, dtype=np.bool_), used)
     return used
 
@@ -190,19 +190,9 @@ def test_gauss_rules_give_the_full_mixture_numbers(case, kind, prob):
     assert (np.abs(new.iloc[sub, 1:].to_numpy() - per) / per[:, [3]]).max() < 1e-10
 
 
-def test_studies_the_rules_cannot_reach_go_to_the_full_mixture():
-    # tau piled up near 0 with k large: each study's marginal is a wide mixture of narrow
-    # components (mu | tau moves by many component SDs across tau), which no 16-node rule
-    # reproduces to 1e-12; the probe finds no agreeing pair and every study takes the full path,
-    # started from the largest rule's summaries instead of the 8-component reduction: the same
-    # numbers (reference: the full path from the reduction, reduction=False, and the per-study
-    # path on three studies; measured at most 2e-14 SDs apart)
-    rng = np.random.default_rng(9)
-    sei = rng.uniform(0.1, 0.5, 1500)
-    post = solve(rng.normal(0.2, np.sqrt(sei**2 + 0.001)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
-    assert (_rule_used(post) < 0).all()
-    start = post._start_rule(post._gauss_rules, int((post._rows.w[0] > 0).sum()))
-    assert start[0].size == post.GAUSS_LADDER[-1]  # the 16-node rule starts the iterations
+def _same_as_full_mixture(post):
+    """theta_summary against the full mixture from the 8-component reduction for every study
+    (reduction=False) and the per-study path on three studies, to 1e-10 SDs."""
     for kind, prob in (("hdi", 0.95), ("eti", 0.9)):
         new = post.theta_summary(prob, kind)
         ref = post.theta_summary(prob, kind, reduction=False)
@@ -211,6 +201,40 @@ def test_studies_the_rules_cannot_reach_go_to_the_full_mixture():
         sub = [0, post.k // 2, post.k - 1]
         per = _per_study(post, prob, kind, sub)
         assert (np.abs(new.iloc[sub, 1:].to_numpy() - per) / per[:, [3]]).max() < 1e-10
+
+
+def test_wide_rules_when_the_posterior_of_tau_reaches_zero():
+    # tau piled up near 0 with k large: each study's marginal is a wide mixture of narrow
+    # components (mu | tau moves by many component SDs across tau), which no rule of up to 16
+    # nodes reproduces to 1e-12; the probe then tries the wide ladder, whose (28, 32) pair agrees
+    # on nearly every study (measured 0.994; the rest take the full mixture). Same numbers as the
+    # full mixture (measured: at most 4.2e-13 SDs apart)
+    rng = np.random.default_rng(9)
+    sei = rng.uniform(0.1, 0.5, 1500)
+    post = solve(rng.normal(0.2, np.sqrt(sei**2 + 0.001)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
+    assert (_rule_used(post) < 0).all()
+    assert (_rule_used(post, rules=post._gauss_rules_wide) >= 0).mean() > 0.95
+    _same_as_full_mixture(post)
+
+
+def test_studies_no_rule_reaches_go_to_the_full_mixture():
+    # at k = 10,000 with tau^2 = 0.001 not even the 32-node rule agrees to 1e-12: every study
+    # takes the full mixture, started from the 16-node rule's summaries instead of the
+    # 8-component reduction, with the same numbers (measured: at most 3.7e-13 SDs apart)
+    rng = np.random.default_rng(1)
+    sei = rng.uniform(0.1, 0.5, 10_000)
+    post = solve(rng.normal(0.2, np.sqrt(sei**2 + 0.001)), sei, P.halfnormal(0.5), P.normal(0.0, 1.0))
+    assert (_rule_used(post, rules=post._gauss_rules_wide) < 0).mean() > 0.99
+    start = post._start_rule(post._gauss_rules, int((post._rows.w[0] > 0).sum()))
+    assert start[0].size == post.GAUSS_LADDER[-1]  # the 16-node rule starts the iterations
+    _same_as_full_mixture(post)
+
+
+def test_no_wide_rules_under_a_student_t_mu_prior():
+    rng = np.random.default_rng(9)
+    sei = rng.uniform(0.1, 0.5, 200)
+    post = solve(rng.normal(0.2, sei), sei, P.halfnormal(0.5), P.parse_prior("studentt(3, 0, 0.5)", "mu"))
+    assert post._gauss_rules_wide is None and post._gauss_rules is not None
 
 
 def test_the_rule_variable_keeps_the_range_short_when_tau_reaches_zero():

@@ -483,8 +483,13 @@ class NormalNormalPosterior:
         return NormalMixture(r.w[0], mean, np.sqrt(var))
 
     GAUSS_LADDER = (4, 6, 8, 12, 16)
-    """Sizes of the Gauss rules of the tau measure (in log tau) tried by :meth:`theta_summary`,
-    as consecutive pairs."""
+    """Sizes of the Gauss rules of the tau measure tried by :meth:`theta_summary`, as consecutive
+    pairs."""
+    GAUSS_LADDER_WIDE = (16, 20, 24, 28, 32)
+    """Sizes tried, under a normal or flat mu prior, when no probe study agrees on a pair of
+    :data:`GAUSS_LADDER` (the posterior of tau reaches down to 0 at large k: the 28- and 32-node
+    rules agree to 1e-12 on most such studies, and a 32-node rule costs less than the full mixture
+    of 70-90 components). Built only then."""
     GAUSS_LAMBDA_LADDER = (10, 12, 16, 20, 24)
     """Under a Student-t mu prior, the size of the Gauss rule in log lambda at each node of the tau
     rule of the same rank in :data:`GAUSS_LADDER` (it grows with it, so every pair of rules
@@ -506,16 +511,28 @@ class NormalNormalPosterior:
 
     @cached_property
     def _gauss_rules(self):
+        """The rules of :data:`GAUSS_LADDER` (:meth:`_rules_for`), computed once per posterior."""
+        return self._rules_for(self.GAUSS_LADDER)
+
+    @cached_property
+    def _gauss_rules_wide(self):
+        """The rules of :data:`GAUSS_LADDER_WIDE` (:meth:`_rules_for`) under a normal or flat mu
+        prior; None under a Student-t prior (its rules would carry 20-24 lambda nodes per tau node,
+        more components than the full mixture)."""
+        if self.mu_prior.family not in ("normal", "flat"):
+            return None
+        return self._rules_for(self.GAUSS_LADDER_WIDE)
+
+    def _rules_for(self, ladder):
         r"""Gauss rules of the posterior of tau in :math:`\xi = \log(1 + \tau^2 / c)`,
-        :math:`c = 1 / \sum_i v_i^{-1}` (:data:`GAUSS_LADDER` sizes), with mu | tau's mean and variance
+        :math:`c = 1 / \sum_i v_i^{-1}` (``ladder``: their sizes), with mu | tau's mean and variance
         at their nodes, stacked as (RW, RT, RM, RV, RN)
         and the pairs to try (PA, PB); the atom at tau = 0 (when the engine has one) is a
         component of every rule. Under a Student-t mu prior, mu | tau is a mixture over the
         prior's scale nodes lambda with weights p(lambda | tau, y): at each node of a tau rule it
         is replaced by the Gauss rule of that measure in log lambda with
         :data:`GAUSS_LAMBDA_LADDER` nodes, so the pair check of the kernel covers both reductions.
-        None when the measure has too few nodes. Computed once per posterior (it depends on neither
-        the interval nor its level).
+        None when the measure has too few nodes. Independent of the interval and its level.
 
         The variable: a Gauss rule converges geometrically at a rate set by how far from the
         measure's range, relative to its length, the integrand's singularities lie (Trefethen 2008,
@@ -543,7 +560,7 @@ class NormalNormalPosterior:
         w_atom = w[atom].sum()
         tu, inv = np.unique(tc[~atom], return_inverse=True)  # Student-t: one tau, many components
         wc = np.bincount(inv, weights=w[~atom])
-        sizes = [n for n in self.GAUSS_LADDER if n < tu.size]
+        sizes = [n for n in ladder if n < tu.size]
         if len(sizes) < 2:
             return None
         # the rules' variable: xi = log(1 + tau^2 / c), c = 1 / sum(1 / v_i) (see the docstring)
@@ -611,10 +628,12 @@ class NormalNormalPosterior:
         With ``reduction`` (default) each study is first tried on Gauss rules of the posterior of
         tau (:mod:`bayesmeta.bayes.quadrature`; 4 to 16 nodes instead of the engine's 60-140): a
         study whose marginal two consecutive rules agree on to 1e-12 (:data:`GAUSS_TOL`) is solved on
-        the larger one (:func:`bayesmeta.bayes._kernels.study_marginals_gauss`); the others (in
-        practice small k, where the posterior of tau is wide) on the full mixture
-        (:func:`bayesmeta.bayes._kernels.study_marginals`). ``reduction=False`` uses the full
-        mixture for every study. A mode is refined by Newton steps on the density's derivative;
+        the larger one (:func:`bayesmeta.bayes._kernels.study_marginals_gauss`); when no probe study
+        agrees on any pair, the wider rules of :data:`GAUSS_LADDER_WIDE` are tried (tau near 0 at
+        large k); the others (in practice small k, where the posterior of tau is wide) on the full
+        mixture (:func:`bayesmeta.bayes._kernels.study_marginals`), started from their summaries on
+        the 16-node rule (:meth:`_start_rule`). ``reduction=False`` uses the full mixture for every
+        study, started from the 8-component moment-matched reduction. A mode is refined by Newton steps on the density's derivative;
         when a check of 8 points finds a higher density elsewhere (a second mode) that study's mode
         comes from the global search of :meth:`NormalMixture.mode`."""
         out = self._theta_table(prob, kind, workers, reduction)
@@ -663,6 +682,11 @@ class NormalNormalPosterior:
             RW, RT, RM, RV, RN, PA, PB = rules
             K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi[probe], vi[probe], float(prob), kind == "hdi",
                                     tol, 0, probe.size, o_p, ok_p, u_p)
+            wide = self._gauss_rules_wide if not (u_p >= 0).any() else None
+            if wide is not None:  # no pair agreed: try the wider rules on the same probe
+                RW, RT, RM, RV, RN, PA, PB = wide
+                K.study_marginals_gauss(RW, RT, RM, RV, RN, PA, PB, yi[probe], vi[probe], float(prob),
+                                        kind == "hdi", tol, 0, probe.size, o_p, ok_p, u_p)
             if (u_p >= 0).any():
                 agreed = np.sort(u_p[u_p >= 0])
                 first = int(np.flatnonzero(PB == agreed[(agreed.size - 1) // 2])[0])
