@@ -42,6 +42,24 @@ def versions() -> dict[str, str]:
     return out
 
 
+NUMERIC_PINS = ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")
+"""Environment variables that choose the floating-point kernels a run uses. NumPy's float64
+exp, log, log1p and expm1 on AVX-512 machines (its X86_V4 and AVX512_ICL/SPR targets) differ from
+the X86_V3 (AVX2) ones in the last bit, and OpenBLAS picks its kernels per CPU; either moves the
+last digits of a report's numbers. ``./dev run`` disables NumPy's AVX-512 targets and sets
+OpenBLAS's Haswell (AVX2) core, so a report is the same, byte for byte, on every x86-64 machine with
+AVX2 (measured: without them 34 files of the Viderman report differed in the 15th-17th significant
+digit on an AVX-512 machine; with them none)."""
+
+
+def numeric_pins() -> dict[str, str | None]:
+    """The values of :data:`NUMERIC_PINS` in this process (None: unset), for the provenance record.
+
+    Only the settings are recorded, never the CPU, so the record itself is the same on every
+    machine a pinned run reproduces the report on."""
+    return {k: os.environ.get(k) for k in NUMERIC_PINS}
+
+
 def file_sha256(path) -> str:
     """sha256 of a file's bytes."""
     h = hashlib.sha256()

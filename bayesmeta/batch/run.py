@@ -299,7 +299,7 @@ def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior |
     in this process; the command passes a :class:`.figure.FigureWorker`'s ``draw``)."""
     from bayesmeta._io import write_csv, write_text
     from bayesmeta.batch.table import read_batch
-    from bayesmeta.provenance import versions
+    from bayesmeta.provenance import numeric_pins, versions
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -331,6 +331,6 @@ def run_batch(table_path, out, mu_prior: Prior | None = None, tau_prior: Prior |
             "tau_prior": None if tau_prior is None else tau_prior.to_dict(),
             "default_priors": "mu: Bartos et al. 2021 (SMD) / 2023 (log OR, log RR), flat otherwise; tau: HN(0.5)",
             "threshold": threshold, "preset": preset, "interval": "95% equal-tailed", "seconds": round(time.perf_counter() - t0, 3),
-            "versions": versions()}
+            "versions": versions(), "numeric_pins": numeric_pins()}
     write_text(out / "batch.json", json.dumps(meta, indent=2))
     return table

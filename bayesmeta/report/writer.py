@@ -28,7 +28,7 @@ import xarray as xr
 from bayesmeta import _io
 from bayesmeta.errors import DataError, Problem
 from bayesmeta.pipeline.reanalysis import Reanalysis
-from bayesmeta.provenance import inputs_digest, relative_inputs, versions
+from bayesmeta.provenance import inputs_digest, numeric_pins, relative_inputs, versions
 from bayesmeta.report import figures
 from bayesmeta.report.panels import SUMMARY_ID, outcome_figures, study_figures, summary_figures
 from bayesmeta.report.render import write_report
@@ -117,6 +117,7 @@ def provenance(r: Reanalysis, command: str) -> dict:
         "inputs": relative_inputs(r.inputs, Path(spec.path).resolve().parent),
         "seed": spec.seed,
         "versions": versions(),
+        "numeric_pins": numeric_pins(),
         "expected_missing": [b.id for b in r.expected_missing_blocks],
         "not_run": [{"block": b.id, "reason": b.message} for b in r.failed_blocks],
     }
