@@ -51,6 +51,7 @@ import xarray as xr
 from scipy import optimize, special
 
 from bayesmeta.bayes import _kernels as K
+from bayesmeta.bayes import _scalar_density as SD
 from bayesmeta.bayes import batch as B
 from bayesmeta.bayes.priors import Prior, flat
 
@@ -198,8 +199,28 @@ class _LogDensity:
         val = self._logprior_tau(tau, S3) + self._logprior_mu(mu_c) + loglik
         return (val, mu_c + self.data.center[0]) if with_mu else val
 
+    @cached_property
+    def _scalar_args(self):
+        """(y, v, k, family code, its constants, mu prior constants of the marginal and of the
+        joint density) for the compiled scalar densities (:mod:`bayesmeta.bayes._scalar_density`),
+        or None (a Student-t mu prior: the NumPy path)."""
+        tp = SD.tau_prior_args(self.tau_prior)
+        center = self.data.center[0]
+        mm = SD.mu_prior_args(self.mu_prior, center, joint=False)
+        mj = SD.mu_prior_args(self.mu_prior, center, joint=True)
+        if tp is None or mm is None or mj is None:
+            return None
+        k = int(self.data.kk[0])
+        y = np.ascontiguousarray(self.data.y[0, :k], dtype=float)
+        v = np.ascontiguousarray(self.data.v[0, :k], dtype=float)
+        return y, v, k, tp[0], tp[1], mm, mj
+
     def argmax_tau(self, x, fn) -> tuple[float, float]:
-        """(tau, value) maximising ``fn`` over tau >= 0, starting from the nodes exp(x)."""
+        """(tau, value) maximising ``fn`` (:meth:`marginal` or :meth:`joint_profile`) over
+        tau >= 0, starting from the nodes exp(x): the best node, then Brent's bounded search
+        between its neighbours (compiled, :func:`bayesmeta.bayes._scalar_density.
+        bounded_argmin_log_density`, under a flat or normal mu prior: the same iterates as SciPy's
+        ``minimize_scalar``, which the Student-t prior uses)."""
         floor = np.log(B.FLOOR_FACTOR * float(self.data.smin[0]))
         if x[0] > floor:  # also look below the grid, down to the engine's floor
             x = np.concatenate([np.linspace(floor, x[0], 48, endpoint=False), x])
@@ -212,10 +233,18 @@ class _LogDensity:
         best_x, best_v = float(x[j]), float(v[j])
         a, b = x[max(j - 1, 0)], x[min(j + 1, x.size - 1)]
         if b > a:
-            res = optimize.minimize_scalar(lambda t: -float(fn(np.exp([t]))[0]), bounds=(a, b),
-                                           method="bounded", options={"xatol": 1e-12})
-            if -res.fun >= best_v:
-                best_x, best_v = float(res.x), float(-res.fun)
+            args = self._scalar_args
+            joint = fn == self.joint_profile
+            if args is not None and (joint or fn == self.marginal):
+                y, v, k, code, q, mm, mj = args
+                rx, rfun = SD.bounded_argmin_log_density(joint, float(a), float(b), 1e-12, 500, y, v, k, code, q,
+                                                         mj if joint else mm)
+            else:
+                res = optimize.minimize_scalar(lambda t: -float(fn(np.exp([t]))[0]), bounds=(a, b),
+                                               method="bounded", options={"xatol": 1e-12})
+                rx, rfun = res.x, res.fun
+            if -rfun >= best_v:
+                best_x, best_v = float(rx), float(-rfun)
         if np.isfinite(v0) and v0 >= best_v:
             return 0.0, v0
         return float(np.exp(best_x)), best_v

@@ -1,0 +1,263 @@
+r"""Compiled scalar log densities of the normal-normal posterior, for the searches of the modes.
+
+The marginal mode of :math:`\tau` and the joint MAP of :math:`(\tau, \mu)` are bounded searches in
+:math:`x = \log\tau` (:meth:`bayesmeta.bayes.exact._LogDensity.argmax_tau`): a grid, then Brent's
+bounded minimiser on the neighbourhood of its best node, about 25 evaluations of the log density
+at one :math:`\tau`. Written with NumPy those cost ~60 microseconds each (array overhead on
+one-element arrays), 3 ms of a first ``summary()`` at k = 8. Here the same expressions, in the same
+order of operations, are compiled for one :math:`\tau` (a flat or normal prior on :math:`\mu`; the
+Student-t prior's scale mixture stays on the NumPy path), and :func:`bounded_argmin` is SciPy's
+``minimize_scalar(method="bounded")`` (Brent 1973, ch. 5; scipy.optimize._optimize,
+``_minimize_scalar_bounded``) line for line, so the iterates are the same floating-point numbers
+wherever NumPy's exp, log and log1p are the C library's (NumPy's AVX2 build, and ``./dev run``,
+which pins it, see :data:`bayesmeta.provenance.NUMERIC_PINS`): tested against the NumPy path.
+
+References
+----------
+Brent RP (1973). Algorithms for Minimization without Derivatives. Prentice-Hall, ch. 5.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# tau prior families (bayesmeta.bayes.batch._tau_logprior)
+FAMILY_CODES = {"jeffreys": 0, "flat": 1, "halfnormal": 2, "halfcauchy": 3, "halfstudentt": 4, "exponential": 5,
+                "uniform": 6, "lognormal_tau2": 7, "logt_tau2": 8, "invgamma": 9}
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+@njit(cache=True, nogil=True)
+def _tau_logprior(code, q, tau, S3):
+    """log p(tau) at tau >= 0 as :func:`bayesmeta.bayes.batch._tau_logprior` writes it (q: the
+    family's parameters and constants, :func:`tau_prior_args`); NaN -> -inf, and the limits at
+    tau = 0 of :data:`bayesmeta.bayes.exact._LOGPRIOR_AT_ZERO`."""
+    if tau == 0.0:
+        if code == 8:
+            return np.inf
+        if code == 7 or code == 9 or code == 0:
+            return -np.inf
+    if code == 0:
+        lp = math.log(tau) + 0.5 * math.log(S3)
+    elif code == 1:
+        lp = 0.0
+    elif code == 2:
+        lp = q[1] - q[2] - 0.5 * (tau / q[0]) ** 2
+    elif code == 3:
+        lp = q[1] - math.log1p((tau / q[0]) ** 2)
+    elif code == 4:
+        lp = q[2] - q[3] * math.log1p((tau / q[1]) ** 2 / q[0])
+    elif code == 5:
+        lp = q[1] - q[0] * tau
+    elif code == 6:
+        lp = q[1] if tau <= q[0] else -np.inf
+    elif code == 7:
+        lt = math.log(tau)
+        lp = -lt - q[2] - q[3] - 0.5 * ((lt - q[0]) / q[1]) ** 2
+    elif code == 8:
+        lt = math.log(tau)
+        lp = -lt + q[3] - q[4] - q[5] * math.log1p(((lt - q[0]) / q[1]) ** 2 / q[2])
+    else:
+        lp = q[2] - (q[0] + 1) * math.log(tau) - q[1] / tau
+    return -np.inf if lp != lp else lp
+
+
+def tau_prior_args(prior) -> tuple[int, np.ndarray] | None:
+    """(family code, parameters and the constants the NumPy path computes from them, in its own
+    expressions) for :func:`_tau_logprior`, or None for a family not written out there."""
+    from scipy import special
+
+    from bayesmeta.bayes.batch import _t_const
+
+    f, p = prior.family, prior.params
+    if f not in FAMILY_CODES:
+        return None
+    with np.errstate(divide="ignore"):
+        if f == "halfnormal":
+            q = [p["scale"], 0.5 * np.log(2 / np.pi), np.log(p["scale"])]
+        elif f == "halfcauchy":
+            q = [p["scale"], np.log(2 / (np.pi * p["scale"]))]
+        elif f == "halfstudentt":
+            nu, sc = p["nu"], p["scale"]
+            q = [nu, sc, np.log(2.0) + _t_const(nu) - np.log(sc), (nu + 1) / 2]
+        elif f == "exponential":
+            q = [p["rate"], np.log(p["rate"])]
+        elif f == "uniform":
+            q = [p["upper"], -np.log(p["upper"])]
+        elif f == "lognormal_tau2":
+            m, sd = p["mean"] / 2, p["sd"] / 2
+            q = [m, sd, np.log(sd), 0.5 * np.log(2 * np.pi)]
+        elif f == "logt_tau2":
+            nu, loc, sc = p["nu"], p["loc"] / 2, p["scale"] / 2
+            q = [loc, sc, nu, _t_const(nu), np.log(sc), (nu + 1) / 2]
+        elif f == "invgamma":
+            al, be = p["alpha"], p["beta"]
+            q = [al, be, al * np.log(be) - special.gammaln(al)]
+        else:
+            q = [0.0]
+    return FAMILY_CODES[f], np.array([float(v) for v in q])
+
+
+@njit(cache=True, nogil=True)
+def _stats(tau, y, v, k):
+    """S0, S1, S2, S3, SL at one tau (:func:`bayesmeta.bayes._kernels.suffstats`, the same loop)."""
+    t2 = tau * tau
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    sl = 0.0
+    prod = 1.0
+    for i in range(k):
+        w = 1.0 / (v[i] + t2)
+        yi = y[i]
+        s0 += w
+        s1 += w * yi
+        s2 += w * yi * yi
+        s3 += w * w
+        prod *= w
+        if prod > 1e150 or prod < 1e-150:
+            sl += math.log(prod)
+            prod = 1.0
+    return s0, s1, s2, s3, sl + math.log(prod)
+
+
+@njit(cache=True, nogil=True)
+def log_density(joint, tau, y, v, k, code, q, m):
+    """The marginal log density of tau (``joint`` False; mu integrated out,
+    :meth:`bayesmeta.bayes.exact._LogDensity.marginal`) or the joint one maximised over mu
+    (:meth:`~bayesmeta.bayes.exact._LogDensity.joint_profile`) at one tau, under a flat or normal
+    mu prior described by ``m`` (:func:`mu_prior_args`)."""
+    S0, S1, S2, S3, SL = _stats(tau, y, v, k)
+    lpt = _tau_logprior(code, q, tau, S3)
+    if not joint:
+        # bayesmeta.bayes.batch._conditionals with one component (m: prec0, centred location,
+        # const); its log-sum-exp over one component is the value itself
+        prec0 = m[0]
+        mloc = m[1]
+        V = 1.0 / (S0 + prec0)
+        mm = V * (S1 + prec0 * mloc)
+        quad = S2 + prec0 * mloc ** 2 - mm * mm / V
+        ll = 0.5 * SL - 0.5 * quad + 0.5 * math.log(V) - 0.5 * k * _LOG2PI + m[2] + 0.0
+        return ll + lpt
+    # joint: the best mu given tau (m: kind 0 flat / 1 normal, prec0, centred location, the
+    # location and scale of the prior, the centre)
+    if m[0] == 0.0:
+        mu_c = S1 / S0
+        lpm = 0.0
+    else:
+        mu_c = (S1 + m[1] * m[2]) / (S0 + m[1])
+        mu = mu_c + m[5]
+        lpm = -0.5 * ((mu - m[3]) / m[4]) ** 2 - math.log(m[4]) - 0.5 * _LOG2PI
+    kf = float(k)
+    loglik = 0.5 * SL - 0.5 * kf * _LOG2PI - 0.5 * (S2 - 2 * mu_c * S1 + mu_c * mu_c * S0)
+    return lpt + lpm + loglik
+
+
+@njit(cache=True, nogil=True)
+def bounded_argmin_log_density(joint, x1, x2, xatol, maxfun, y, v, k, code, q, m):
+    """SciPy's ``minimize_scalar(fun, bounds=(x1, x2), method="bounded", options={"xatol": xatol,
+    "maxiter": maxfun})`` (``_minimize_scalar_bounded``, Brent's golden-section and parabolic
+    steps) line for line, of fun(x) = -:func:`log_density`(exp(x)). Returns (x, fun(x))."""
+    sqrt_eps = math.sqrt(2.2e-16)
+    golden_mean = 0.5 * (3.0 - math.sqrt(5.0))
+    a, b = x1, x2
+    fulc = a + golden_mean * (b - a)
+    nfc, xf = fulc, fulc
+    rat = e = 0.0
+    x = xf
+    fx = -log_density(joint, math.exp(x), y, v, k, code, q, m)
+    num = 1
+    fu = np.inf
+    ffulc = fnfc = fx
+    xm = 0.5 * (a + b)
+    tol1 = sqrt_eps * abs(xf) + xatol / 3.0
+    tol2 = 2.0 * tol1
+    while abs(xf - xm) > (tol2 - 0.5 * (b - a)):
+        golden = 1
+        if abs(e) > tol1:
+            golden = 0
+            r = (xf - nfc) * (fx - ffulc)
+            q_ = (xf - fulc) * (fx - fnfc)
+            p = (xf - fulc) * q_ - (xf - nfc) * r
+            q_ = 2.0 * (q_ - r)
+            if q_ > 0.0:
+                p = -p
+            q_ = abs(q_)
+            r = e
+            e = rat
+            if (abs(p) < abs(0.5 * q_ * r)) and (p > q_ * (a - xf)) and (p < q_ * (b - xf)):
+                rat = (p + 0.0) / q_
+                x = xf + rat
+                if ((x - a) < tol2) or ((b - x) < tol2):
+                    si = _sign(xm - xf) + (1.0 if (xm - xf) == 0 else 0.0)
+                    rat = tol1 * si
+            else:
+                golden = 1
+        if golden:
+            if xf >= xm:
+                e = a - xf
+            else:
+                e = b - xf
+            rat = golden_mean * e
+        si = _sign(rat) + (1.0 if rat == 0 else 0.0)
+        ar = abs(rat)
+        x = xf + si * (ar if (ar > tol1 or ar != ar) else tol1)  # np.maximum: NaN propagates
+        fu = -log_density(joint, math.exp(x), y, v, k, code, q, m)
+        num += 1
+        if fu <= fx:
+            if x >= xf:
+                a = xf
+            else:
+                b = xf
+            fulc, ffulc = nfc, fnfc
+            nfc, fnfc = xf, fx
+            xf, fx = x, fu
+        else:
+            if x < xf:
+                a = x
+            else:
+                b = x
+            if (fu <= fnfc) or (nfc == xf):
+                fulc, ffulc = nfc, fnfc
+                nfc, fnfc = x, fu
+            elif (fu <= ffulc) or (fulc == xf) or (fulc == nfc):
+                fulc, ffulc = x, fu
+        xm = 0.5 * (a + b)
+        tol1 = sqrt_eps * abs(xf) + xatol / 3.0
+        tol2 = 2.0 * tol1
+        if num >= maxfun:
+            break
+    return xf, fx
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sign(x):
+    """np.sign of a float (0 at 0, NaN at NaN)."""
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return x * 0.0 if x != x else 0.0
+
+
+def mu_prior_args(mu_prior, center: float, joint: bool) -> np.ndarray | None:
+    """The mu prior's constants for :func:`log_density`, computed by the NumPy path's own
+    expressions (:func:`bayesmeta.bayes.batch._conditionals`, ``_LogDensity._best_mu`` and
+    ``_logprior_mu``); None for a Student-t prior (a scale mixture: the NumPy path)."""
+    from bayesmeta.bayes.batch import mu_prior_nodes
+
+    f, p = mu_prior.family, mu_prior.params
+    if f not in ("flat", "normal"):
+        return None
+    if joint:
+        if f == "flat":
+            return np.zeros(6)
+        return np.array([1.0, 1.0 / p["scale"] ** 2, p["loc"] - center, p["loc"], p["scale"], center])
+    mloc, mvar, _ = mu_prior_nodes(mu_prior)
+    finite = np.isfinite(mvar)
+    prec0 = np.where(finite, 1.0 / np.where(finite, mvar, 1.0), 0.0)
+    const = np.where(finite, -0.5 * np.log(np.where(finite, mvar, 1.0)), 0.5 * _LOG2PI)
+    return np.array([float(prec0[0]), float(mloc[0] - center), float(const[0])])
