@@ -125,3 +125,17 @@ def test_a_sampled_fit_states_its_expected_time(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "sampling the normal-normal model (4 chains x 3,000 tuning + 3,000 draws)" in err
     assert "expected about" in err and " in all (" in err
+
+
+def test_pointwise_loglik_is_scipys_to_the_bit():
+    # reference: scipy.stats.norm.logpdf, which the fit and the save-time recomputation used
+    from scipy import stats
+
+    from bayesmeta.bayes.result import normal_loglik
+    rng = np.random.default_rng(4)
+    for shape in ((4, 250), (2, 3, 7), (1000,)):
+        k = int(rng.integers(1, 40))
+        yi, sei = rng.normal(0, 1, k), rng.uniform(1e-3, 3, k)
+        mu, tau = rng.normal(0, 1, shape), np.abs(rng.standard_cauchy(shape))
+        ref = stats.norm.logpdf(yi, mu[..., None], np.sqrt(sei**2 + tau[..., None] ** 2))
+        assert np.array_equal(normal_loglik(yi, sei, mu, tau), ref)

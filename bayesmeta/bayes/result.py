@@ -312,15 +312,26 @@ def _recomputable_loglik(tree: xr.DataTree, model: str) -> bool:
     return set(ll.data_vars) == {"y"} and bool(np.array_equal(ll["y"].to_numpy(), _loglik(tree).to_numpy()))
 
 
+_NORM_LOGC = float(np.log(np.sqrt(2 * np.pi)))  # scipy.stats' _norm_pdf_logC
+
+
+def normal_loglik(yi, sei, mu, tau) -> np.ndarray:
+    """Pointwise log N(y_i | mu, s_i^2 + tau^2) of the marginal normal-normal model for draws
+    ``mu``, ``tau`` (any shape; studies last): ``scipy.stats.norm.logpdf(yi, mu, sqrt(s^2 + tau^2))``
+    in SciPy's own expression (x = (y - loc) / scale, then -x**2 / 2 - log sqrt(2 pi) - log scale;
+    ``_norm_logpdf``), without its argument handling: the same bits (tested), a quarter of the
+    time on the 16 million values of a sampled fit at k = 2,000."""
+    sd = np.sqrt(sei**2 + tau[..., None] ** 2)
+    x = (yi - mu[..., None]) / sd
+    return -x**2 / 2.0 - _NORM_LOGC - np.log(sd)
+
+
 def _loglik(tree: xr.DataTree) -> xr.DataArray:
     """The normal-normal (marginal) pointwise log-likelihood, as ``fit_normal_normal`` computes it."""
-    from scipy import stats
-
     obs, post = tree["observed_data"].to_dataset(), tree["posterior"].to_dataset()
     yi, sei = obs["y"].to_numpy(), obs["sei"].to_numpy()
     mu, tau = post["mu"].to_numpy(), post["tau"].to_numpy()
-    v = sei**2
-    ll = stats.norm.logpdf(yi, mu[..., None], np.sqrt(v + tau[..., None] ** 2))
+    ll = normal_loglik(yi, sei, mu, tau)
     return xr.DataArray(
         ll,
         dims=("chain", "draw", "study"),

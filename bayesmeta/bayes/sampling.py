@@ -35,7 +35,7 @@ from bayesmeta.bayes import compile_cache, forecast, models
 from bayesmeta.bayes.diagnostics import check
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.provenance import data_hash, versions
-from bayesmeta.bayes.result import BayesResult
+from bayesmeta.bayes.result import BayesResult, normal_loglik
 
 def _hyper(tau_prior: Prior, mu_prior: Prior, extra_tau_prefix: str | None = None) -> dict:
     d = {f"tau_prior__{k}": float(v) for k, v in tau_prior.params.items()}
@@ -249,7 +249,7 @@ def fit_normal_normal(yi, sei, tau_prior: Prior, mu_prior: Prior, labels=None, *
     y_rep = rng.normal(theta, sei)
     post = post.assign(theta=(("chain", "draw", "study"), theta), theta_new=(("chain", "draw"), theta_new))
     post = post.assign_coords(study=labels)
-    loglik = stats.norm.logpdf(yi, mu[..., None], np.sqrt(v + tau[..., None] ** 2))
+    loglik = normal_loglik(yi, sei, mu, tau)
     logprior_mu = np.asarray(mu_prior.logpdf(mu))
     logprior_tau = np.asarray(tau_prior.logpdf(tau))
     cd = {"study": labels}
