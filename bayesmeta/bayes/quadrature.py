@@ -29,6 +29,8 @@ import math
 import numpy as np
 from numba import njit
 
+from bayesmeta._blas import one_blas_thread
+
 
 @njit(cache=True, nogil=True)
 def _lanczos(t, w, n):
@@ -118,7 +120,8 @@ def gauss_rules(nodes, weights, sizes) -> list[tuple[np.ndarray, np.ndarray]]:
     sz = np.minimum(np.asarray(sizes, dtype=np.int64), t.size)
     if np.any(sz < 1):
         raise ValueError("sizes must be positive")
-    X, W, got = _gauss_ladder(t, w, sz)
+    with one_blas_thread():  # the eigensolver is LAPACK's: no spinning BLAS threads afterwards (bayesmeta._blas)
+        X, W, got = _gauss_ladder(t, w, sz)
     return [(X[p, : got[p]].copy(), W[p, : got[p]].copy()) for p in range(sz.size)]
 
 

@@ -28,9 +28,9 @@ import nutpie
 import pymc as pm
 import xarray as xr
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from bayesmeta import _progress
+from bayesmeta._blas import one_blas_thread
 from bayesmeta.bayes import compile_cache, forecast, models
 from bayesmeta.bayes.diagnostics import check
 from bayesmeta.bayes.priors import Prior
@@ -125,7 +125,7 @@ class Sampler:
             # one BLAS thread: nutpie runs a chain per core, and a dense model's gradient (the
             # multilevel one's MVN) calling a threaded OpenBLAS from each of them oversubscribes the
             # cores: 20x slower at 15 studies x 3 time points, same draws (bayes/forecast.py)
-            with threadpool_limits(1, user_api="blas"):
+            with one_blas_thread():
                 if _progress.enabled():  # scripts and tests pay nothing
                     _progress.sampling_forecast(label, self.expected_time(key, comp, chains=chains, tune=tune,
                                                                           draws=draws))

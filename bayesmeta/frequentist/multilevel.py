@@ -69,8 +69,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from threadpoolctl import threadpool_limits
 
+from bayesmeta._blas import one_blas_thread
 from bayesmeta.frequentist._display import Displayed
 
 __all__ = ["STRUCTS", "RMAMVResult", "SigmaTerm", "StructTerm", "anova_mv", "confint_mv", "cooks_distance_mv", "fit_rma_mv", "fitstats_mv",
@@ -85,7 +85,7 @@ def _single_thread(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             return fn(*args, **kwargs)
 
     return wrapper
