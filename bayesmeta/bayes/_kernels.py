@@ -75,31 +75,35 @@ def suffstats(tau2, row_a, y, v, kk):
     for r in range(R):
         a = row_a[r]
         k = kk[a]
+        ya = y[a]
+        va = v[a]
         for j in range(N):
-            t2 = tau2[r, j]
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            sl = 0.0
-            prod = 1.0
-            for i in range(k):
-                w = 1.0 / (v[a, i] + t2)
-                yi = y[a, i]
-                s0 += w
-                s1 += w * yi
-                s2 += w * yi * yi
-                s3 += w * w
-                prod *= w
-                if prod > 1e150 or prod < 1e-150:
-                    sl += math.log(prod)
-                    prod = 1.0
-            S0[r, j] = s0
-            S1[r, j] = s1
-            S2[r, j] = s2
-            S3[r, j] = s3
-            SL[r, j] = sl + math.log(prod)
+            S0[r, j], S1[r, j], S2[r, j], S3[r, j], SL[r, j] = suffstats1(tau2[r, j], ya, va, k)
     return S0, S1, S2, S3, SL
+
+
+@njit(cache=True, nogil=True, inline="always")
+def suffstats1(t2, y, v, k):
+    """S0, S1, S2, S3, SL of the first k studies (y, v: one analysis) at tau^2 = t2; the product
+    of the weights is logged whenever it leaves [1e-150, 1e150]."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    sl = 0.0
+    prod = 1.0
+    for i in range(k):
+        w = 1.0 / (v[i] + t2)
+        yi = y[i]
+        s0 += w
+        s1 += w * yi
+        s2 += w * yi * yi
+        s3 += w * w
+        prod *= w
+        if prod > 1e150 or prod < 1e-150:
+            sl += math.log(prod)
+            prod = 1.0
+    return s0, s1, s2, s3, sl + math.log(prod)
 
 
 

@@ -23,6 +23,8 @@ import math
 import numpy as np
 from numba import njit
 
+from bayesmeta.bayes._kernels import suffstats1
+
 # tau prior families (bayesmeta.bayes.batch._tau_logprior)
 FAMILY_CODES = {"jeffreys": 0, "flat": 1, "halfnormal": 2, "halfcauchy": 3, "halfstudentt": 4, "exponential": 5,
                 "uniform": 6, "lognormal_tau2": 7, "logt_tau2": 8, "invgamma": 9}
@@ -101,36 +103,12 @@ def tau_prior_args(prior) -> tuple[int, np.ndarray] | None:
 
 
 @njit(cache=True, nogil=True)
-def _stats(tau, y, v, k):
-    """S0, S1, S2, S3, SL at one tau (:func:`bayesmeta.bayes._kernels.suffstats`, the same loop)."""
-    t2 = tau * tau
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    sl = 0.0
-    prod = 1.0
-    for i in range(k):
-        w = 1.0 / (v[i] + t2)
-        yi = y[i]
-        s0 += w
-        s1 += w * yi
-        s2 += w * yi * yi
-        s3 += w * w
-        prod *= w
-        if prod > 1e150 or prod < 1e-150:
-            sl += math.log(prod)
-            prod = 1.0
-    return s0, s1, s2, s3, sl + math.log(prod)
-
-
-@njit(cache=True, nogil=True)
 def log_density(joint, tau, y, v, k, code, q, m):
     """The marginal log density of tau (``joint`` False; mu integrated out,
     :meth:`bayesmeta.bayes.exact._LogDensity.marginal`) or the joint one maximised over mu
     (:meth:`~bayesmeta.bayes.exact._LogDensity.joint_profile`) at one tau, under a flat or normal
     mu prior described by ``m`` (:func:`mu_prior_args`)."""
-    S0, S1, S2, S3, SL = _stats(tau, y, v, k)
+    S0, S1, S2, S3, SL = suffstats1(tau * tau, y, v, k)  # the engine's sums (bayesmeta.bayes._kernels)
     lpt = _tau_logprior(code, q, tau, S3)
     if not joint:
         # bayesmeta.bayes.batch._conditionals with one component (m: prec0, centred location,
