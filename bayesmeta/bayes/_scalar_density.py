@@ -120,18 +120,30 @@ def log_density(joint, tau, y, v, k, code, q, m):
         quad = S2 + prec0 * mloc ** 2 - mm * mm / V
         ll = 0.5 * SL - 0.5 * quad + 0.5 * math.log(V) - 0.5 * k * _LOG2PI + m[2] + 0.0
         return ll + lpt
-    # joint: the best mu given tau (m: kind 0 flat / 1 normal, prec0, centred location, the
-    # location and scale of the prior, the centre)
+    # joint: the best mu given tau (m: kind 0 flat / 1 normal: prec0, centred location, the
+    # location and scale of the prior, the centre; kind 2 Student-t, see _best_mu_t)
     if m[0] == 0.0:
         mu_c = S1 / S0
         lpm = 0.0
-    else:
+    elif m[0] == 1.0:
         mu_c = (S1 + m[1] * m[2]) / (S0 + m[1])
         mu = mu_c + m[5]
         lpm = -0.5 * ((mu - m[3]) / m[4]) ** 2 - math.log(m[4]) - 0.5 * _LOG2PI
+    else:
+        mu_c = _best_mu_t(S0, S1, m)
+        lpm = _t_logprior(mu_c, m)
     kf = float(k)
     loglik = 0.5 * SL - 0.5 * kf * _LOG2PI - 0.5 * (S2 - 2 * mu_c * S1 + mu_c * mu_c * S0)
     return lpt + lpm + loglik
+
+
+@njit(cache=True, nogil=True)
+def log_density_nodes(joint, taus, y, v, k, code, q, m):
+    """:func:`log_density` at every tau of ``taus`` (the grid of a search)."""
+    out = np.empty(taus.size)
+    for j in range(taus.size):
+        out[j] = log_density(joint, taus[j], y, v, k, code, q, m)
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -211,6 +223,107 @@ def bounded_argmin_log_density(joint, x1, x2, xatol, maxfun, y, v, k, code, q, m
     return xf, fx
 
 
+@njit(cache=True, nogil=True)
+def _t_logprior(mu_c, m):
+    """log p(mu) of the Student-t prior at centred mu (``_LogDensity._logprior_mu``; m as
+    :func:`mu_prior_args`: 2, nu, scale^2, centred location, centre, t constant, log scale,
+    location, scale)."""
+    z = (mu_c + m[4] - m[7]) / m[8]
+    return m[5] - m[6] - (m[1] + 1) / 2 * math.log1p(z * z / m[1])
+
+
+@njit(cache=True, nogil=True)
+def _t_score(u, s0, s1, m):
+    """d/du of -s0 u^2 / 2 + s1 u + log p(u) under the Student-t prior (``_LogDensity._best_mu``)."""
+    return s1 - s0 * u - (m[1] + 1) * (u - m[3]) / (m[1] * m[2] + (u - m[3]) ** 2)
+
+
+@njit(cache=True, nogil=True)
+def _best_mu_t(s0, s1, m):
+    """The centred mu maximising the joint density at one tau under a Student-t prior, as
+    ``_LogDensity._best_mu`` finds it: 65 points between the weighted mean and the prior location
+    (``np.linspace``'s values), the best one, then the root of the score between its neighbours
+    by :func:`_brentq`."""
+    loc = m[3]
+    ybar = s1 / s0
+    lo, hi = min(ybar, loc), max(ybar, loc)
+    if hi - lo <= 1e-15 * (1 + abs(lo)):
+        return lo
+    step = (hi - lo) / 64
+    j = 0
+    best = -np.inf
+    for i in range(65):
+        g = i * step + lo if i < 64 else hi
+        val = -0.5 * s0 * g * g + s1 * g + _t_logprior(g, m)
+        if val > best or (i == 0 and val == val):
+            best = val
+            j = i
+    a = max(j - 1, 0) * step + lo
+    b = hi if j + 1 >= 64 else (j + 1) * step + lo
+    if _t_score(a, s0, s1, m) > 0 > _t_score(b, s0, s1, m):
+        return _brentq(a, b, 1e-300, 4 * 2.220446049250313e-16, 100, s0, s1, m)
+    return j * step + lo if j < 64 else hi
+
+
+@njit(cache=True, nogil=True)
+def _brentq(xa, xb, xtol, rtol, iters, s0, s1, m):
+    """SciPy's ``brentq`` (scipy/optimize/Zeros/brentq.c, C. Harris) line for line, on
+    :func:`_t_score`; the root, or the last iterate after ``iters`` steps."""
+    xpre, xcur = xa, xb
+    xblk = 0.0
+    fblk = 0.0
+    spre = 0.0
+    scur = 0.0
+    fpre = _t_score(xpre, s0, s1, m)
+    fcur = _t_score(xcur, s0, s1, m)
+    if fpre * fcur > 0:
+        return np.nan
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    for _ in range(iters):
+        if fpre * fcur < 0:
+            xblk = xpre
+            fblk = fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre = xcur
+            xcur = xblk
+            xblk = xpre
+            fpre = fcur
+            fcur = fblk
+            fblk = fpre
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        if fcur == 0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):
+                spre = scur
+                scur = stry
+            else:
+                spre = sbis
+                scur = sbis
+        else:
+            spre = sbis
+            scur = sbis
+        xpre = xcur
+        fpre = fcur
+        if abs(scur) > delta:
+            xcur += scur
+        else:
+            xcur += delta if sbis > 0 else -delta
+        fcur = _t_score(xcur, s0, s1, m)
+    return xcur
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _sign(x):
     """np.sign of a float (0 at 0, NaN at NaN)."""
@@ -225,15 +338,20 @@ def mu_prior_args(mu_prior, center: float, joint: bool) -> np.ndarray | None:
     """The mu prior's constants for :func:`log_density`, computed by the NumPy path's own
     expressions (:func:`bayesmeta.bayes.batch._conditionals`, ``_LogDensity._best_mu`` and
     ``_logprior_mu``); None for a Student-t prior (a scale mixture: the NumPy path)."""
-    from bayesmeta.bayes.batch import mu_prior_nodes
+    from bayesmeta.bayes.batch import _t_const, mu_prior_nodes
 
     f, p = mu_prior.family, mu_prior.params
-    if f not in ("flat", "normal"):
-        return None
     if joint:
         if f == "flat":
             return np.zeros(6)
-        return np.array([1.0, 1.0 / p["scale"] ** 2, p["loc"] - center, p["loc"], p["scale"], center])
+        if f == "normal":
+            return np.array([1.0, 1.0 / p["scale"] ** 2, p["loc"] - center, p["loc"], p["scale"], center])
+        if f == "studentt":
+            return np.array([2.0, p["nu"], p["scale"] ** 2, p["loc"] - center, center, _t_const(p["nu"]),
+                             np.log(p["scale"]), p["loc"], p["scale"]])
+        return None
+    if f not in ("flat", "normal"):
+        return None
     mloc, mvar, _ = mu_prior_nodes(mu_prior)
     finite = np.isfinite(mvar)
     prec0 = np.where(finite, 1.0 / np.where(finite, mvar, 1.0), 0.0)
