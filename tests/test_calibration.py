@@ -83,8 +83,16 @@ def test_sbc_sampled_models_small(model, tmp_path):
     # 6 replications: only gross miscalibration (a sign error, a wrong scale) can be seen; the
     # full run (400 replications, `python -m bayesmeta.simulate.sbc --full`) is committed in
     # validation/calibration/sbc.csv.
-    rows = [sbc.sbc_task(model, 5, i, 300 + i) for i in range(6)]
+    import warnings
+
+    from bayesmeta.bayes.diagnostics import ConvergenceWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = [sbc.sbc_task(model, 5, i, 300 + i) for i in range(6)]
+    # a replication records its convergence instead of warning (the summary counts it)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     df = pd.DataFrame(rows).assign(model=model, k=5)
+    assert set(df["converged"].unique()) <= {True, False}
     for p in sbc.PARAMS:
         r = df[f"rank_{p}"]
         assert ((r >= 0) & (r <= sbc.L_DRAWS)).all()

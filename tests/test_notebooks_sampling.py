@@ -41,7 +41,8 @@ def test_sampler_returns_the_draws_asked_for_and_explains_one_chain(es):
     assert one.posterior.sizes["draw"] == 300
     assert "R-hat needs >= 2 chains" in repr(one)
     # 50 draws cannot reach the gate's ESS: the retry is reported and keeps the 50 draws asked for
-    with pytest.warns(UserWarning, match=r"diagnostics gate failed \(.*ESS.*draws unchanged, 50 per chain"):
+    from bayesmeta.bayes.diagnostics import ConvergenceWarning
+    with pytest.warns(ConvergenceWarning, match=r"diagnostics gate failed \(.*ESS.*draws unchanged, 50 per chain"):
         few = bm.sample(es, tau_prior=bm.priors.halfnormal(0.5), mu_prior=bm.priors.normal(0, 1), draws=50,
                         chains=2, tune=300, seed=1)
     assert few.posterior.sizes["draw"] == 50 and len(few.meta["attempts"]) == 2

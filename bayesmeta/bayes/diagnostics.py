@@ -26,6 +26,12 @@ import xarray as xr
 RHAT_MAX, ESS_MIN, BFMI_MIN = 1.01, 400, 0.3
 
 
+class ConvergenceWarning(UserWarning):
+    """A sampled fit failed the diagnostics gate (:func:`check`) and was re-sampled; the message
+    says whether the second run passed. Its own class, so that callers which record convergence
+    themselves (simulation-based calibration) can silence it without silencing other warnings."""
+
+
 @dataclass(frozen=True)
 class Diagnostics:
     rhat_max: float

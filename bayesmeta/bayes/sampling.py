@@ -32,7 +32,7 @@ from scipy import stats
 from bayesmeta import _progress
 from bayesmeta._blas import one_blas_thread
 from bayesmeta.bayes import compile_cache, forecast, models
-from bayesmeta.bayes.diagnostics import check
+from bayesmeta.bayes.diagnostics import ConvergenceWarning, check
 from bayesmeta.bayes.priors import Prior
 from bayesmeta.provenance import data_hash, versions
 from bayesmeta.bayes.result import BayesResult, normal_loglik
@@ -210,7 +210,7 @@ def _sample_with_gate(key, build, data, var_names, *, draws, tune, chains, seed,
         warnings.warn(
             f"diagnostics gate failed ({first}); re-sampled once with tune={settings['tune']} and "
             f"target_accept={settings['target_accept']:g} (draws unchanged, {draws} per chain): {outcome}",
-            UserWarning, stacklevel=3)
+            ConvergenceWarning, stacklevel=3)
     return tree, diag, attempts
 
 
