@@ -131,7 +131,7 @@ def test_sampler_records_cache_status_and_fits_are_identical(cache):
     path, _ = cache
     cold = Sampler(cache=None)  # nutpie's own compile
     warm = Sampler(cache=str(path))
-    kw = dict(seed=4, draws=200, tune=200, chains=2)
+    kw = dict(seed=4, draws=500, tune=500, chains=4)  # enough for the diagnostics gate: no retry, no warning
     a = fit_normal_normal(Y, S, halfnormal(0.5), normal(0, 10), LAB, engine=cold, **kw)
     b = fit_normal_normal(Y, S, halfnormal(0.5), normal(0, 10), LAB, engine=warm, **kw)
     assert [r.status for r in cold.compile_records] == ["off"]

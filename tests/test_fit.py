@@ -87,7 +87,9 @@ def test_save_load_roundtrip(tmp_path, eight):
 
 def test_unconverged_fit_is_flagged():
     # 5 tuning steps and 20 draws cannot reach 400 effective draws, even after the automatic retry
-    r = fit_normal_normal(Y, S, halfcauchy(25), normal(0, 50), LAB, seed=3, draws=20, tune=5)
+    from bayesmeta.bayes.diagnostics import ConvergenceWarning
+    with pytest.warns(ConvergenceWarning, match="NOT converged"):
+        r = fit_normal_normal(Y, S, halfcauchy(25), normal(0, 50), LAB, seed=3, draws=20, tune=5)
     assert not r.converged
     assert len(r.meta["attempts"]) == 2 and r.meta["attempts"][1]["target_accept"] == 0.99
     assert "NOT CONVERGED" in str(r) and "WARNING" in str(r)
