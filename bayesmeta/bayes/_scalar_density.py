@@ -5,12 +5,15 @@ The marginal mode of :math:`\tau` and the joint MAP of :math:`(\tau, \mu)` are b
 bounded minimiser on the neighbourhood of its best node, about 25 evaluations of the log density
 at one :math:`\tau`. Written with NumPy those cost ~60 microseconds each (array overhead on
 one-element arrays), 3 ms of a first ``summary()`` at k = 8. Here the same expressions, in the same
-order of operations, are compiled for one :math:`\tau` (a flat or normal prior on :math:`\mu`; the
-Student-t prior's scale mixture stays on the NumPy path), and :func:`bounded_argmin` is SciPy's
-``minimize_scalar(method="bounded")`` (Brent 1973, ch. 5; scipy.optimize._optimize,
-``_minimize_scalar_bounded``) line for line, so the iterates are the same floating-point numbers
-wherever NumPy's exp, log and log1p are the C library's (NumPy's AVX2 build, and ``./dev run``,
-which pins it, see :data:`bayesmeta.provenance.NUMERIC_PINS`): tested against the NumPy path.
+order of operations, are compiled for one :math:`\tau`: the marginal density under a flat or
+normal prior on :math:`\mu` (a Student-t prior's scale mixture stays on the NumPy path), the joint
+density under all three (under a Student-t prior its best :math:`\mu` per :math:`\tau` is the NumPy
+path's 65-point grid and SciPy's ``brentq``, scipy/optimize/Zeros/brentq.c, line for line), and
+:func:`bounded_argmin_log_density` is SciPy's ``minimize_scalar(method="bounded")`` (Brent 1973,
+ch. 5; scipy.optimize._optimize, ``_minimize_scalar_bounded``) line for line, so the iterates are
+the same floating-point numbers wherever NumPy's exp, log and log1p are the C library's (NumPy's
+AVX2 build, and ``./dev run``, which pins it, see :data:`bayesmeta.provenance.NUMERIC_PINS`):
+tested against the NumPy path.
 
 References
 ----------
