@@ -219,8 +219,8 @@ class _LogDensity:
         v = np.ascontiguousarray(self.data.v[0, :k], dtype=float)
         return y, v, k, tp[0], tp[1], mm, mj
 
-    def argmax_tau(self, x, fn) -> tuple[float, float]:
-        """(tau, value) maximising ``fn`` (:meth:`marginal` or :meth:`joint_profile`) over
+    def argmax_tau(self, x, joint: bool = False) -> tuple[float, float]:
+        """(tau, value) maximising :meth:`marginal` (or :meth:`joint_profile` when ``joint``) over
         tau >= 0, starting from the nodes exp(x): the best node, then Brent's bounded search
         between its neighbours (compiled, :func:`bayesmeta.bayes._scalar_density.
         bounded_argmin_log_density`, where :attr:`_scalar_args` has the density: the same
@@ -229,13 +229,13 @@ class _LogDensity:
         floor = np.log(B.FLOOR_FACTOR * float(self.data.smin[0]))
         if x[0] > floor:  # also look below the grid, down to the engine's floor
             x = np.concatenate([np.linspace(floor, x[0], 48, endpoint=False), x])
+        fn = self.joint_profile if joint else self.marginal
         v0 = float(fn(np.zeros(1))[0])
         if v0 == np.inf:
             return 0.0, v0
         args = self._scalar_args
-        joint = fn == self.joint_profile
-        m = None if args is None else args[6] if joint else args[5] if fn == self.marginal else None
-        if m is not None and m[0] == 2.0 and joint:  # Student-t joint: its grid compiled too
+        m = None if args is None else args[6] if joint else args[5]
+        if m is not None and m[0] == 2.0:  # Student-t joint (the marginal has no such m): its grid compiled too
             ys, vs, k, code, q = args[:5]
             v = SD.log_density_nodes(True, np.exp(x), ys, vs, k, code, q, m)
         else:
@@ -274,8 +274,8 @@ def modes_of_rows(data: B.Data, rows: B.Rows, tau_priors, mu_prior: Prior, n_lam
         d = B.Data(*(getattr(data, f)[a:a + 1] for f in fields))
         ld = _LogDensity(d, tau_priors[int(rows.row_t[r])], mu_prior, n_lambda)
         x = rows.x0[r] + rows.h[r] * np.arange(int(rows.n[r]))
-        out["tau_mode"][r] = ld.argmax_tau(x, ld.marginal)[0]
-        tau, _ = ld.argmax_tau(x, ld.joint_profile)
+        out["tau_mode"][r] = ld.argmax_tau(x)[0]
+        tau, _ = ld.argmax_tau(x, joint=True)
         out["tau_map_joint"][r] = tau
         out["mu_map_joint"][r] = float(ld.joint_profile(np.array([tau]), with_mu=True)[1][0])
         for name in ("mu", "theta_new"):
@@ -429,7 +429,7 @@ class TauPosterior:
             raise ValueError("this tau posterior was built without its density: use exact.solve")
         r = self._rows
         x = r.x0[0] + r.h[0] * np.arange(int(r.n[0]))
-        return self._logdens.argmax_tau(x, self._logdens.marginal)[0]
+        return self._logdens.argmax_tau(x)[0]
 
     def interval(self, prob: float = 0.95, kind: str = "eti") -> tuple[float, float]:
         """Equal-tailed (``eti``) or shortest (``hdi``) interval."""
@@ -490,7 +490,7 @@ class NormalNormalPosterior:
         ld = self.tau._logdens or _LogDensity(self._data, self.tau_prior, self.mu_prior, self.n_lambda)
         r = self._rows
         x = r.x0[0] + r.h[0] * np.arange(int(r.n[0]))
-        tau, _ = ld.argmax_tau(x, ld.joint_profile)
+        tau, _ = ld.argmax_tau(x, joint=True)
         _, mu = ld.joint_profile(np.array([tau]), with_mu=True)
         return tau, float(mu[0])
 

@@ -126,11 +126,11 @@ class Sampler:
             # multilevel one's MVN) calling a threaded OpenBLAS from each of them oversubscribes the
             # cores: 20x slower at 15 studies x 3 time points, same draws (bayes/forecast.py)
             with one_blas_thread():
+                extra = {}
                 if _progress.enabled():  # scripts and tests pay nothing
                     _progress.sampling_forecast(label, self.expected_time(key, comp, chains=chains, tune=tune,
                                                                           draws=draws))
-                extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS} \
-                    if _progress.enabled() else {}
+                    extra = {"progress_callback": _progress.SamplingProgress(label), "progress_rate": PROGRESS_RATE_MS}
                 with _progress.step(label):
                     tree = nutpie.sample(comp, draws=draws, tune=tune, chains=chains, seed=seed,
                                          target_accept=target_accept, progress_bar=False, save_warmup=False, **extra)
